@@ -1,0 +1,137 @@
+"""Reading the tenant registry, with an in-process cache for request routing.
+
+A :class:`TenantRef` is a plain frozen value (not an ORM object), so it can be
+passed between sessions, jobs and templates freely::
+
+    directory = TenantDirectory(database)
+    tenant = await directory.by_host("szxx.hunan.gov.cn")
+    tenant = await directory.by_slug("changsha")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from leadermail.platform.db import Database
+from leadermail.tenants.models import Tenant, TenantDomain, TenantStatus
+
+KIND_LABELS = {
+    "province": "省级",
+    "city": "市级",
+    "county": "县级",
+    "department": "部门",
+}
+
+
+@dataclass(frozen=True)
+class TenantRef:
+    id: int
+    slug: str
+    name: str
+    kind: str
+    parent_id: int | None
+    status: str
+    theme: str
+    schema_name: str
+    cluster: str = "main"
+    schema_version: str | None = None
+    leader_name: str | None = None
+    leader_title: str | None = None
+    profile: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    settings: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    domains: tuple[str, ...] = ()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == TenantStatus.ACTIVE
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @classmethod
+    def from_row(cls, row: Tenant, domains: tuple[str, ...] = ()) -> TenantRef:
+        return cls(
+            id=row.id,
+            slug=row.slug,
+            name=row.name,
+            kind=row.kind,
+            parent_id=row.parent_id,
+            status=row.status,
+            theme=row.theme,
+            schema_name=row.schema_name,
+            cluster=row.cluster,
+            schema_version=row.schema_version,
+            leader_name=row.leader_name,
+            leader_title=row.leader_title,
+            profile=dict(row.profile or {}),
+            settings=dict(row.settings or {}),
+            domains=domains,
+        )
+
+
+async def load_tenants(database: Database) -> list[TenantRef]:
+    async with database.core_session() as session:
+        tenants = (await session.execute(select(Tenant).order_by(Tenant.id))).scalars().all()
+        domains = (await session.execute(select(TenantDomain))).scalars().all()
+    by_tenant: dict[int, list[str]] = {}
+    for domain in domains:
+        by_tenant.setdefault(domain.tenant_id, []).append(domain.host)
+    return [TenantRef.from_row(t, tuple(sorted(by_tenant.get(t.id, [])))) for t in tenants]
+
+
+class TenantDirectory:
+    """All tenants in memory, reloaded at most every ``ttl`` seconds.
+
+    A province has at most a few thousand tenants: one query loads them all,
+    and routing a request is then two dictionary look-ups.
+    """
+
+    def __init__(self, database: Database, ttl: float = 5.0) -> None:
+        self.database = database
+        self.ttl = ttl
+        self._loaded_at = 0.0
+        self._by_id: dict[int, TenantRef] = {}
+        self._by_slug: dict[str, TenantRef] = {}
+        self._by_host: dict[str, TenantRef] = {}
+        self._lock = asyncio.Lock()
+
+    def invalidate(self) -> None:
+        self._loaded_at = 0.0
+
+    async def _fresh(self) -> None:
+        if time.monotonic() - self._loaded_at < self.ttl:
+            return
+        async with self._lock:
+            if time.monotonic() - self._loaded_at < self.ttl:
+                return
+            tenants = await load_tenants(self.database)
+            self._by_id = {t.id: t for t in tenants}
+            self._by_slug = {t.slug: t for t in tenants}
+            self._by_host = {host: t for t in tenants for host in t.domains}
+            self._loaded_at = time.monotonic()
+
+    async def by_host(self, host: str) -> TenantRef | None:
+        await self._fresh()
+        return self._by_host.get(host.lower())
+
+    async def by_slug(self, slug: str) -> TenantRef | None:
+        await self._fresh()
+        return self._by_slug.get(slug)
+
+    async def by_id(self, tenant_id: int) -> TenantRef | None:
+        await self._fresh()
+        return self._by_id.get(tenant_id)
+
+    async def all(self) -> list[TenantRef]:
+        await self._fresh()
+        return list(self._by_id.values())
+
+    async def children(self, tenant_id: int) -> list[TenantRef]:
+        await self._fresh()
+        return [t for t in self._by_id.values() if t.parent_id == tenant_id]
