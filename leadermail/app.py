@@ -1,0 +1,105 @@
+"""The ASGI application: tenant resolution in front of the two surfaces.
+
+    uvicorn --factory leadermail.app:create_app
+
+Request flow: security headers → session → tenant resolution
+(``request.state.tenant``) → CSRF → ``/console`` (staff) or ``/`` (citizens and
+the platform's own pages). ``public_site`` and ``console`` never import each
+other; this module is the only place that knows both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from leadermail.console.app import create_console_app
+from leadermail.platform.config import Settings
+from leadermail.platform.context import AppContext
+from leadermail.platform.web.csrf import CSRFMiddleware
+from leadermail.platform.web.headers import SecurityHeadersMiddleware
+from leadermail.public_site.app import create_public_app
+from leadermail.public_site.errors import render_error_page
+from leadermail.tenants.registry import TenantRef
+from leadermail.tenants.resolution import TenantResolutionMiddleware
+
+
+def static_mounts(settings: Settings, context: AppContext) -> list[Mount]:
+    mounts = [
+        Mount(
+            f"/static/themes/{name}",
+            app=StaticFiles(directory=theme.path / "static", check_dir=False),
+        )
+        for name, theme in context_themes(context).items()
+    ]
+    vendor = settings.node_modules_dir
+    mounts += [
+        Mount("/static/vendor/htmx", app=StaticFiles(directory=vendor / "htmx.org" / "dist", check_dir=False)),
+        Mount("/static/vendor/altcha", app=StaticFiles(directory=vendor / "altcha" / "dist", check_dir=False)),
+    ]
+    return mounts
+
+
+def context_themes(context: AppContext):  # noqa: ANN201
+    from leadermail.platform.web.templating import Themes
+
+    return Themes(context.settings.themes_dir).available
+
+
+def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> Starlette:
+    if context is None:
+        context = AppContext.create(settings or Settings.from_env())
+    settings = context.settings
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await context.close()
+
+    async def error_page(
+        scope: Scope, receive: Receive, send: Send, status: int, template: str, tenant: TenantRef | None
+    ) -> None:
+        await render_error_page(context, scope, receive, send, status, template, tenant)
+
+    async def csrf_rejected(scope: Scope, receive: Receive, send: Send) -> None:
+        tenant = scope.get("state", {}).get("tenant")
+        await render_error_page(context, scope, receive, send, 403, "errors/csrf.html", tenant)
+
+    platform_hosts = frozenset(
+        {settings.platform_host.lower(), "localhost", "127.0.0.1", "testserver"}
+    )
+    app = Starlette(
+        routes=[
+            *static_mounts(settings, context),
+            Mount("/console", app=create_console_app(context)),
+            Mount("/", app=create_public_app(context)),
+        ],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie="leadermail_session",
+                same_site="lax",
+                https_only=settings.cookie_secure,
+                max_age=8 * 3600,
+            ),
+            Middleware(
+                TenantResolutionMiddleware,
+                tenants=context.tenants,
+                error_page=error_page,
+                platform_hosts=platform_hosts,
+            ),
+            Middleware(CSRFMiddleware, reject=csrf_rejected),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    return app

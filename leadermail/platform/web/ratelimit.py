@@ -1,0 +1,38 @@
+"""Rate limits kept in Redis, shared by every web worker.
+
+    limiter = RateLimiter(settings.redis_url)
+    if not await limiter.hit("submit", client_ip, "10/hour"):
+        ... answer 429 with a clear message ...
+
+``limits`` does the counting (moving window); the key names say what is
+limited so operators can read them in Redis.
+"""
+
+from __future__ import annotations
+
+from limits import parse
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+
+def _storage_uri(redis_url: str) -> str:
+    if redis_url.startswith("unix://"):
+        return "async+redis+unix://" + redis_url.removeprefix("unix://")
+    return "async+" + redis_url
+
+
+class RateLimiter:
+    def __init__(self, redis_url: str) -> None:
+        self.storage = RedisStorage(_storage_uri(redis_url))
+        self.strategy = MovingWindowRateLimiter(self.storage)
+
+    async def hit(self, scope: str, key: str, limit: str) -> bool:
+        """Count one attempt; False when ``limit`` (e.g. "5/minute") is exceeded."""
+        return await self.strategy.hit(parse(limit), "leadermail", scope, key)
+
+    async def test(self, scope: str, key: str, limit: str) -> bool:
+        """Would one more attempt be allowed? (Counts nothing.)"""
+        return await self.strategy.test(parse(limit), "leadermail", scope, key)
+
+    async def clear(self, scope: str, key: str, limit: str) -> None:
+        await self.strategy.clear(parse(limit), "leadermail", scope, key)

@@ -1,0 +1,35 @@
+"""The public site's renderer (themes → public_site/templates)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+
+from leadermail.platform.context import AppContext
+from leadermail.platform.web.csrf import csrf_token
+from leadermail.platform.web.templating import Renderer, Themes
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+_renderers: dict[int, Renderer] = {}
+
+
+def _context(request: Request) -> dict[str, Any]:
+    has_session = "session" in request.scope
+    return {
+        "csrf_token": csrf_token(request) if has_session else "",
+        "large_text": request.cookies.get("lm_large_text") == "1",
+    }
+
+
+def renderer_for(context: AppContext) -> Renderer:
+    """One renderer per process (it caches one Jinja environment per theme)."""
+    renderer = _renderers.get(id(context))
+    if renderer is None:
+        renderer = Renderer(
+            Themes(context.settings.themes_dir), TEMPLATES, context_processor=_context
+        )
+        _renderers[id(context)] = renderer
+    return renderer
