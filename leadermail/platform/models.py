@@ -4,6 +4,7 @@
 from leadermail.platform.accounts import models as _accounts  # noqa: F401
 from leadermail.platform.audit import models as _audit  # noqa: F401
 from leadermail.platform.db import CoreBase, TenantBase
+from leadermail.platform.deadlines import models as _deadlines  # noqa: F401
 from leadermail.platform.jobs import models as _jobs  # noqa: F401
 from leadermail.platform.letters import models as _letters  # noqa: F401
 from leadermail.tenants import models as _tenants  # noqa: F401
