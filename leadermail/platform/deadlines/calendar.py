@@ -81,6 +81,10 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day, END_OF_DAY, tzinfo=SHANGHAI).astimezone(UTC)
 
 
+#: The library names holidays in English; staff see the Chinese names.
+_LIBRARY_NAMES: dict[str, str] = {h.value: h.chinese for h in chinese_calendar.Holiday}
+
+
 @cache
 def _library_knows(year: int) -> bool:
     try:
@@ -145,10 +149,10 @@ class WorkCalendar:
         if official is not None:
             return official.name if official.kind == "holiday" else None
         if self.source_for(day.year) is CalendarSource.LIBRARY:
+            # The library also names make-up working days, with on_holiday False.
             on_holiday, name = chinese_calendar.get_holiday_detail(day)
-            # The library also names make-up working days; those are not days off.
-            if on_holiday and name is not None and not chinese_calendar.is_workday(day):
-                return str(name)
+            if on_holiday and name is not None:
+                return _LIBRARY_NAMES.get(name, str(name))
         return None
 
     def next_working_day(self, day: date) -> date:

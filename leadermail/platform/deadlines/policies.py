@@ -118,7 +118,8 @@ def validate_deadline_policies(raw: object) -> tuple[DeadlineRule | None, dict[s
                     f"{SETTINGS_KEY}.reply 中的信件类型“{letter_type}”不存在；可用："
                     + "、".join(f"{key}（{label}）" for key, label in LETTER_TYPE_LABELS.items())
                 )
-            where = f"{SETTINGS_KEY}.reply.{letter_type}（{LETTER_TYPE_LABELS[letter_type]}答复期限）"
+            label = LETTER_TYPE_LABELS[letter_type]
+            where = f"{SETTINGS_KEY}.reply.{letter_type}（{label}答复期限）"
             rule = _rule(value, where)
             _within(rule, HANDLING_CAP, where, "法定办理期限")
             reply[str(letter_type)] = rule

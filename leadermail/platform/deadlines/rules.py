@@ -54,7 +54,9 @@ _UNIT_BY_SUFFIX: dict[str, Unit] = {
     "工作日": "working_days",
     "个工作日": "working_days",
 }
-_RULE_PATTERN = re.compile(r"^\s*(\d{1,5})\s*(wd|h|d|小时|个工作日|工作日|日|天)\s*$", re.IGNORECASE)
+_RULE_PATTERN = re.compile(
+    r"^\s*(\d{1,5})\s*(wd|h|d|小时|个工作日|工作日|日|天)\s*$", re.IGNORECASE
+)
 
 
 class DeadlineRuleError(ValueError):
@@ -81,7 +83,7 @@ class DeadlineRule:
 
     @classmethod
     def parse(cls, text: str) -> DeadlineRule:
-        """``"24h"``, ``"15d"``, ``"5wd"``, or the Chinese ``"5个工作日"``, ``"15日"``, ``"24小时"``."""
+        """``"24h"``, ``"15d"``, ``"5wd"``; also ``"24小时"``, ``"15日"``, ``"5个工作日"``."""
         if not isinstance(text, str):
             raise DeadlineRuleError(f"期限必须是文字，例如“5wd”，收到“{text!r}”")
         match = _RULE_PATTERN.match(text)

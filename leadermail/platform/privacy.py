@@ -1,0 +1,214 @@
+"""Keeping citizens' personal data out of places that do not need it.
+
+Publishing a letter (redact the text)::
+
+    redact("我叫张三，电话 138-1234-5678，住人民路 12 号 3 栋 501 室。张先生很着急。",
+           names=["张三"])
+    # -> "我叫某某，电话 ***，住人民路 ** 号 * 栋 *** 室。某先生很着急。"
+
+What is removed: the writer's name(s) given by the caller, also as surname +
+先生/女士/…; mainland mobile numbers; landline numbers (0xxx-xxxxxxx); ID
+numbers and other 15-19 digit runs (old IDs, bank cards); e-mail addresses;
+QQ/微信 accounts; and the house-number part of street addresses (the road,
+estate or village name stays, because it is usually what the letter is about).
+It is a safety net under the staff member who reviews a letter before
+publishing it, not a replacement.
+
+Masking for staff roles that need to recognise, not read, the data::
+
+    mask_phone("13812345678")          # "138****5678"
+    mask_id_number("43010519900101123X")  # "430***********123X"
+    mask_email("zhangsan@example.com") # "z***@example.com"
+    mask_name("张三丰")                 # "张**"
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+NAME_PLACEHOLDER = "某某"
+SURNAME_PLACEHOLDER = "某"
+NUMBER_PLACEHOLDER = "***"
+
+# Forms of address that follow a surname: 张先生, 李女士, 王阿姨.
+_TITLES = (
+    "先生", "女士", "小姐", "老师", "师傅", "同志", "大爷", "大妈", "大姐", "大哥",
+    "阿姨", "叔叔", "奶奶", "爷爷", "某",
+)  # fmt: skip
+# Not 老人/姐/哥: with a common surname-character such as 于 they turn 关于老人
+# into 关某老人.
+# Two-character surnames, so 欧阳娜娜 is addressed as 欧阳女士, not 欧女士.
+_COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 长孙 宇文 司徒 夏侯 轩辕 "
+    "端木 独孤 南宫 西门 呼延 澹台 太史 申屠 闻人 赫连 钟离 万俟 拓跋 百里 东郭".split()
+)
+
+_NOT_DIGIT_BEFORE = r"(?<![0-9A-Za-z])"
+_NOT_DIGIT_AFTER = r"(?![0-9])"
+
+# Order matters: longer, more specific patterns first, so a mobile number
+# inside an ID number is never half-replaced.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+_LONG_NUMBER = re.compile(_NOT_DIGIT_BEFORE + r"\d{17}[\dXx]" + r"(?![0-9A-Za-z])"
+                          r"|" + _NOT_DIGIT_BEFORE + r"\d{15,19}" + _NOT_DIGIT_AFTER)
+_MOBILE = re.compile(
+    _NOT_DIGIT_BEFORE
+    + r"(?:(?:\+|00)?86[\s\-]?)?"
+    + r"1[3-9]\d(?:[\s\-]?\d{4}){2}"
+    + _NOT_DIGIT_AFTER
+)
+_LANDLINE = re.compile(
+    _NOT_DIGIT_BEFORE
+    + r"(?:[(（]0\d{2,3}[)）]\s?|0\d{2,3}[\s\-]?)[2-9]\d{2,3}[\s\-]?\d{4}"
+    + r"(?:\s?(?:转|-|ext\.?)\s?\d{1,6})?"
+    + _NOT_DIGIT_AFTER
+)
+_ACCOUNT = re.compile(
+    r"(?P<label>(?:QQ|qq|微信|WeChat|wechat)\s*(?:号码|号)?\s*[:：]?\s*)"
+    r"(?P<value>[A-Za-z0-9_\-]{5,20})"
+)
+# 电话：84567890 — a labelled number, even one too short for the patterns above.
+_LABELLED_PHONE = re.compile(
+    r"(?P<label>(?:联系电话|联系方式|电话|手机|座机|Tel|TEL|tel)\s*(?:号码|号)?\s*[:：为是]?\s*)"
+    r"(?P<value>\+?\d[\d\s\-]{5,18}\d)"
+)
+# 人民路12号, 人民路12-3号, 3组15号, 88号院 — keep the road, hide the number.
+_STREET_NUMBER = re.compile(
+    r"(?P<road>路|街|大道|道|巷|弄|里|胡同|组|村)\s*(?P<number>\d+(?:[-－]\d+)?)\s*(?=号(?!线))"
+)
+# 3栋2单元501室, B座1203室, 5号楼: every number in the chain goes.
+_UNIT_PART = re.compile(
+    r"(?P<number>\d+|[A-Za-z](?=\s*(?:栋|幢|座)))\s*(?P<unit>栋|幢|座|号楼|单元|楼|层|室|户|房)"
+)
+# 座 and 户 are also measure words (2座公厕, 300户居民), so they only count
+# inside a chain or after a letter (B座).
+_UNIT_CHAIN = re.compile(
+    r"(?:\d+\s*(?:栋|幢|号楼|单元)|[A-Za-z]\s*(?:栋|幢|座))"
+    r"(?:\s*(?:\d+|[A-Za-z])\s*(?:栋|幢|座|号楼|单元|楼|层|室|户|房))*"
+    r"|" + _NOT_DIGIT_BEFORE + r"\d{3,5}\s*(?:室|房|户)"
+)
+# 幸福小区5-2-1201: building-unit-flat written with dashes after an estate name.
+_ESTATE_FLAT = re.compile(
+    r"(?P<estate>小区|花园|公寓|大厦|家园|苑|园|村)\s*(?P<number>\d{1,3}(?:[-－]\d{1,4}){1,2})"
+    + _NOT_DIGIT_AFTER
+)
+
+
+def _surname(name: str) -> str:
+    return name[:2] if len(name) >= 3 and name[:2] in _COMPOUND_SURNAMES else name[:1]
+
+
+def _is_cjk(text: str) -> bool:
+    return all("\u3400" <= char <= "\u9fff" for char in text)
+
+
+def _redact_names(text: str, names: Iterable[str]) -> str:
+    full_names: set[str] = set()
+    surnames: set[str] = set()
+    for raw in names:
+        name = re.sub(r"\s+", "", raw or "")
+        if not name:
+            continue
+        full_names.add(name)
+        # 阿卜杜·热合曼 is also written without the dot.
+        full_names.add(name.replace("·", "").replace("•", ""))
+        if _is_cjk(name.replace("·", "")) and len(name) >= 2:
+            surnames.add(_surname(name))
+    alternatives = [
+        # Latin names only as whole words, so "Li" leaves "Lily" alone.
+        rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])" if name.isascii() else re.escape(name)
+        for name in sorted(full_names, key=len, reverse=True)
+        if len(name) >= 2
+    ]
+    if alternatives:
+        text = re.sub("|".join(alternatives), NAME_PLACEHOLDER, text, flags=re.IGNORECASE)
+    if surnames:
+        by_length = sorted(surnames, key=len, reverse=True)
+        titles = "|".join(sorted(_TITLES, key=len, reverse=True))
+        pattern = re.compile(f"(?:{'|'.join(map(re.escape, by_length))})(?=(?:{titles}))")
+        text = pattern.sub(SURNAME_PLACEHOLDER, text)
+    return text
+
+
+def redact(text: str, *, names: Iterable[str]) -> str:
+    """The text with personal data replaced by placeholders (see module doc)."""
+    text = _redact_names(text, names)
+    text = _EMAIL.sub(NUMBER_PLACEHOLDER, text)
+    text = _ACCOUNT.sub(lambda m: m["label"] + NUMBER_PLACEHOLDER, text)
+    text = _LABELLED_PHONE.sub(lambda m: m["label"] + NUMBER_PLACEHOLDER, text)
+    text = _LONG_NUMBER.sub(NUMBER_PLACEHOLDER, text)
+    text = _MOBILE.sub(NUMBER_PLACEHOLDER, text)
+    text = _LANDLINE.sub(NUMBER_PLACEHOLDER, text)
+    text = _ESTATE_FLAT.sub(lambda m: m["estate"] + NUMBER_PLACEHOLDER, text)
+    text = _STREET_NUMBER.sub(lambda m: m["road"] + "**", text)
+    text = _UNIT_CHAIN.sub(lambda m: _UNIT_PART.sub(_mask_unit_part, m[0]), text)
+    return text
+
+
+def _mask_unit_part(match: re.Match[str]) -> str:
+    # One star per building/unit number, three for a flat: "3栋2单元501室" ->
+    # "*栋*单元***室", which still reads as an address.
+    stars = NUMBER_PLACEHOLDER if len(match["number"]) >= 3 else "*"
+    return stars + match["unit"]
+
+
+# --- masking ------------------------------------------------------------------
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", unicodedata.normalize("NFKC", value))
+
+
+def mask_phone(phone: str) -> str:
+    """First 3 and last 4 digits of a mobile number: ``"138****5678"``.
+
+    Any other number keeps only its last 4 digits (``"*******7890"``): that is
+    what a caller is asked to confirm ("请报一下手机号后四位").
+    """
+    digits = _digits(phone)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if re.fullmatch(r"1[3-9]\d{9}", digits):
+        return f"{digits[:3]}****{digits[-4:]}"
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def mask_id_number(id_number: str) -> str:
+    """First 3 and last 4 characters: ``"430***********123X"``.
+
+    The first 3 name the province and city, the last 4 are what people are
+    asked to confirm; the birth date and county stay hidden.
+    """
+    value = re.sub(r"\s", "", unicodedata.normalize("NFKC", id_number)).upper()
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_email(email: str) -> str:
+    """First character of the local part and the domain: ``"z***@example.com"``.
+
+    Always three stars, so the mask does not give away the length.
+    """
+    local, at, domain = email.strip().rpartition("@")
+    if not at:
+        return NUMBER_PLACEHOLDER
+    shown = local[:1] if len(local) >= 2 else ""
+    return f"{shown}***@{domain}"
+
+
+def mask_name(name: str) -> str:
+    """Surname and one star per remaining character: ``"张三丰" -> "张**"``.
+
+    Two-character surnames stay whole (``"欧阳娜娜" -> "欧阳**"``); a name of
+    one character becomes ``"*"``.
+    """
+    value = re.sub(r"\s+", "", name)
+    if len(value) <= 1:
+        return "*" * len(value)
+    keep = _surname(value) if _is_cjk(value) else value[:1]
+    return keep + "*" * (len(value) - len(keep))
