@@ -1,0 +1,96 @@
+"""The signed-in staff member of the current request.
+
+Sign-in methods (password + TOTP, OIDC, client certificate) all end in
+:func:`sign_in`, which stores the user id in the signed session cookie; every
+console view then calls :func:`require_staff`::
+
+    staff = await require_staff(request, Action.ACCEPT)
+
+Membership is looked up in the *request's* tenant on every request, so a
+session from tenant A gives nothing in tenant B.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from leadermail.platform.accounts.models import Membership, User
+from leadermail.platform.accounts.policy import Action, StaffUser, role_allows
+from leadermail.platform.web.requests import app_context, current_tenant
+
+SESSION_USER = "staff_user_id"
+SESSION_SIGNED_IN_AT = "staff_signed_in_at"
+#: Idle sessions end after this many seconds (the cookie itself lives 8 h).
+SESSION_MAX_AGE = 8 * 3600
+
+
+class SignInRequired(HTTPException):
+    """Raised for anonymous visitors; the console turns it into a redirect to
+    the sign-in page that comes back to the page asked for."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=401, detail="请先登录")
+
+
+def sign_in(request: Request, user_id: int) -> None:
+    # A fresh session on sign-in: nothing from before (CSRF secret, half-done
+    # sign-in steps) survives, which defeats session fixation.
+    request.session.clear()
+    request.session[SESSION_USER] = user_id
+    request.session[SESSION_SIGNED_IN_AT] = int(time.time())
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()
+
+
+async def current_staff(request: Request) -> StaffUser | None:
+    cached = getattr(request.state, "staff", None)
+    if cached is not None:
+        return cached
+    user_id = request.session.get(SESSION_USER)
+    signed_in_at = request.session.get(SESSION_SIGNED_IN_AT, 0)
+    if not user_id or time.time() - signed_in_at > SESSION_MAX_AGE:
+        return None
+    tenant = current_tenant(request)
+    context = app_context(request)
+    async with context.database.core_session() as session:
+        user = await session.get(User, user_id)
+        if user is None or not user.is_active:
+            return None
+        memberships = (
+            await session.execute(
+                select(Membership).where(
+                    Membership.user_id == user_id,
+                    Membership.tenant_id == tenant.id,
+                    Membership.is_active.is_(True),
+                )
+            )
+        ).scalars().all()
+    if not memberships:
+        return None
+    unit_ids = [m.unit_id for m in memberships if m.unit_id is not None]
+    staff = StaffUser(
+        user_id=user.id,
+        display_name=user.display_name,
+        email=user.email,
+        tenant=tenant,
+        roles=frozenset(m.role for m in memberships),
+        unit_id=unit_ids[0] if unit_ids else None,
+    )
+    request.state.staff = staff
+    return staff
+
+
+async def require_staff(request: Request, action: Action | None = None) -> StaffUser:
+    """The signed-in member of this tenant, allowed to do ``action`` (if given)."""
+    staff = await current_staff(request)
+    if staff is None:
+        raise SignInRequired()
+    if action is not None and not role_allows(staff.roles, action):
+        raise HTTPException(status_code=403, detail="您没有执行此操作的权限")
+    return staff
