@@ -1,22 +1,62 @@
-"""The staff console of every tenant (and the province's cross-tenant pages)."""
+"""The staff console of every tenant (and the province's cross-tenant pages).
+
+Routes come from the modules in ``ROUTE_MODULES``; each exposes ``routes``
+(a list of Starlette routes). Keep one module per feature (inbox, letter page,
+rules, duty roster, ...) rather than one big views file.
+"""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+import importlib
+from urllib.parse import quote
 
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute
+
+from leadermail.console.auth import SignInRequired
+from leadermail.console.rendering import renderer_for
 from leadermail.platform.context import AppContext
 
+ROUTE_MODULES: tuple[str, ...] = ()
 
-async def index(request: Request) -> Response:
-    tenant = request.state.tenant
-    name = tenant.name if tenant else "领导信箱平台"
-    return HTMLResponse(f"<!doctype html><html lang='zh-CN'><title>{name} 工作台</title></html>")
+
+def collect_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for name in ROUTE_MODULES:
+        routes.extend(importlib.import_module(name).routes)
+    return routes
+
+
+async def _sign_in_required(request: Request, exc: Exception) -> Response:
+    prefix = getattr(request.state, "tenant_prefix", "")
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    location = f"{prefix}/console/login?next={quote(target)}"
+    if request.headers.get("hx-request") == "true":
+        # htmx follows HX-Redirect with a full page load.
+        return Response(status_code=204, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    context = request.app.state.context
+    return renderer_for(context).render(
+        request,
+        "errors/http_error.html",
+        {"status": exc.status_code, "detail": exc.detail},
+        status_code=exc.status_code,
+    )
 
 
 def create_console_app(context: AppContext) -> Starlette:
-    app = Starlette(routes=[Route("/", index)])
+    app = Starlette(
+        routes=collect_routes(),
+        exception_handlers={SignInRequired: _sign_in_required, HTTPException: _http_error},
+    )
     app.state.context = context
     return app
