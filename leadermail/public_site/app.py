@@ -1,15 +1,23 @@
-"""The citizens' site of every tenant, and the platform's own pages."""
+"""The citizens' site of every tenant, and the platform's own pages.
+
+Routes come from the modules in ``ROUTE_MODULES`` (each exposes ``routes``);
+one module per feature: home, writing, tracking, published letters, ...
+"""
 
 from __future__ import annotations
+
+import importlib
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from leadermail.platform.context import AppContext
 from leadermail.platform.web.requests import app_context
 from leadermail.public_site.rendering import renderer_for
+
+ROUTE_MODULES: tuple[str, ...] = ()
 
 
 async def home(request: Request) -> Response:
@@ -21,7 +29,16 @@ async def home(request: Request) -> Response:
     return renderer.render(request, "home.html", {})
 
 
+def collect_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for name in ROUTE_MODULES:
+        routes.extend(importlib.import_module(name).routes)
+    if not any(getattr(r, "path", None) == "/" for r in routes):
+        routes.append(Route("/", home, name="home"))
+    return routes
+
+
 def create_public_app(context: AppContext) -> Starlette:
-    app = Starlette(routes=[Route("/", home, name="home")])
+    app = Starlette(routes=collect_routes())
     app.state.context = context
     return app
