@@ -92,7 +92,7 @@ def validate_deadline_policies(raw: object) -> tuple[DeadlineRule | None, dict[s
     if raw is None:
         return None, {}
     if not isinstance(raw, Mapping):
-        raise DeadlinePolicyError(f"{SETTINGS_KEY} 必须是对象，例如 {{\"acceptance\": \"24h\"}}")
+        raise DeadlinePolicyError(f'{SETTINGS_KEY} 必须是对象，例如 {{"acceptance": "24h"}}')
     unknown = sorted(set(raw) - {"acceptance", "reply"})
     if unknown:
         raise DeadlinePolicyError(

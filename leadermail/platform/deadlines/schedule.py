@@ -17,10 +17,13 @@ differ from Monday–Friday: a loaded year is complete.
 ::
 
     entries = parse_schedule(text, 2027)          # raises ScheduleError
-    with engine.connect() as connection:
+    with engine.connect() as connection:          # commits by itself
         load_schedule(connection, 2027, entries, source="国办发明电〔2026〕N号")
-        connection.commit()
-    calendar = await load_calendar(database)       # now 2027 is official
+    calendar = await load_calendar(database)
+    calendar.has_official_data(2027)              # True
+
+Inside a caller's transaction ``load_schedule`` uses a savepoint and leaves
+the commit to the caller.
 
 Recomputing the provisional deadlines of letters is the caller's job:
 ``compute_due(start, rule, calendar)`` with the new calendar.
@@ -106,7 +109,7 @@ def parse_schedule(text: str, year: int) -> list[ScheduleEntry]:
             continue
         first_text, last_text, kind_text, name = fields
         first = _parse_date(first_text, where, errors)
-        last = _parse_date(last_text, where, errors)
+        last = first if last_text == first_text else _parse_date(last_text, where, errors)
         kind = _KINDS.get(kind_text.lower())
         if kind is None:
             errors.append(f"{where}：类型“{kind_text}”无效，应为 holiday（放假）或 workday（上班）")

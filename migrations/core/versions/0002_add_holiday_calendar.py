@@ -25,9 +25,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "kind IN ('holiday', 'workday')", name=op.f("ck_holiday_days_kind")
-        ),
+        sa.CheckConstraint("kind IN ('holiday', 'workday')", name=op.f("ck_holiday_days_kind")),
         sa.PrimaryKeyConstraint("day", name=op.f("pk_holiday_days")),
         schema="core",
     )
