@@ -17,8 +17,178 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    # --- 4a: console workflow (instructions, notes, replies, signing, inbox) ---
+    _upgrade_console_workflow()
+    # --- 4b: routing, deadlines, notices, exports ---
 
 
 def downgrade() -> None:
-    pass
+    # --- 4b: routing, deadlines, notices, exports (drop first: may reference 4a's) ---
+    # --- 4a: console workflow ---
+    _downgrade_console_workflow()
+
+
+# --- 4a helpers ------------------------------------------------------------------
+
+_OPEN_STATES = "('submitted', 'registered', 'accepted', 'assigned', 'awaiting_material')"
+
+
+def _upgrade_console_workflow() -> None:
+    op.create_table(
+        "leader_instructions",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("letter_id", sa.BigInteger(), nullable=False),
+        sa.Column("author_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("author_label", sa.String(length=100), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["letter_id"], ["letters.id"], name=op.f("fk_leader_instructions_letter_id_letters"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_leader_instructions")),
+    )
+    op.create_index("ix_leader_instructions_letter_id", "leader_instructions", ["letter_id"])
+    op.create_table(
+        "internal_notes",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("letter_id", sa.BigInteger(), nullable=False),
+        sa.Column("author_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("author_label", sa.String(length=100), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["letter_id"], ["letters.id"], name=op.f("fk_internal_notes_letter_id_letters"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_internal_notes")),
+    )
+    op.create_index("ix_internal_notes_letter_id", "internal_notes", ["letter_id"])
+    op.create_table(
+        "canned_replies",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("title", sa.String(length=100), nullable=False),
+        sa.Column("body_html", sa.Text(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_canned_replies")),
+    )
+    op.create_table(
+        "signing_keys",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("private_key_pem", sa.Text(), nullable=False),
+        sa.Column("public_key_pem", sa.Text(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_signing_keys")),
+        sa.UniqueConstraint("fingerprint", name=op.f("uq_signing_keys_fingerprint")),
+    )
+    op.create_table(
+        "reply_signatures",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("reply_id", sa.BigInteger(), nullable=False),
+        sa.Column("signing_key_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("signer_name", sa.String(length=100), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("signature", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["reply_id"], ["replies.id"], name=op.f("fk_reply_signatures_reply_id_replies"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["signing_key_id"], ["signing_keys.id"],
+            name=op.f("fk_reply_signatures_signing_key_id_signing_keys"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reply_signatures")),
+    )
+    op.create_index("ix_reply_signatures_reply_id", "reply_signatures", ["reply_id"])
+    # Inbox: every filter the inbox offers has an index whose order is the
+    # inbox's order (deadline, then id), so the first page is a short index
+    # walk with LIMIT, never a sort of the matching rows.
+    op.create_index(
+        "ix_letters_open_due", "letters", ["reply_due_at", "id"],
+        postgresql_where=sa.text(f"state IN {_OPEN_STATES}"),
+    )
+    op.create_index("ix_letters_state_due", "letters", ["state", "reply_due_at", "id"])
+    op.create_index(
+        "ix_letters_unit_open_due", "letters", ["unit_id", "reply_due_at", "id"],
+        postgresql_where=sa.text(f"state IN {_OPEN_STATES}"),
+    )
+    op.create_index("ix_letters_unit_state_due", "letters", ["unit_id", "state", "reply_due_at", "id"])
+    op.create_index(
+        "ix_letters_type_open_due", "letters", ["letter_type", "reply_due_at", "id"],
+        postgresql_where=sa.text(f"state IN {_OPEN_STATES}"),
+    )
+    op.create_index(
+        "ix_letters_category_open_due", "letters", ["category_id", "reply_due_at", "id"],
+        postgresql_where=sa.text(f"state IN {_OPEN_STATES}"),
+    )
+    # Counts per state: kept by a trigger instead of count(*) over a million
+    # rows on every inbox load. Names are unqualified: the runner and every
+    # tenant session set search_path to the tenant schema.
+    op.create_table(
+        "letter_counts",
+        sa.Column("unit_id", sa.BigInteger(), nullable=False),
+        sa.Column("state", sa.String(length=30), nullable=False),
+        sa.Column("letters", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("unit_id", "state", name=op.f("pk_letter_counts")),
+    )
+    op.execute(
+        """
+        CREATE FUNCTION letters_count_trigger() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                UPDATE letter_counts SET letters = letters - 1
+                 WHERE unit_id = coalesce(OLD.unit_id, 0) AND state = OLD.state;
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                INSERT INTO letter_counts (unit_id, state, letters)
+                VALUES (coalesce(NEW.unit_id, 0), NEW.state, 1)
+                ON CONFLICT (unit_id, state)
+                DO UPDATE SET letters = letter_counts.letters + 1;
+            END IF;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER letters_count_insert_delete AFTER INSERT OR DELETE ON letters "
+        "FOR EACH ROW EXECUTE FUNCTION letters_count_trigger()"
+    )
+    op.execute(
+        "CREATE TRIGGER letters_count_update AFTER UPDATE OF state, unit_id ON letters "
+        "FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state "
+        "OR OLD.unit_id IS DISTINCT FROM NEW.unit_id) "
+        "EXECUTE FUNCTION letters_count_trigger()"
+    )
+    op.execute(
+        "INSERT INTO letter_counts (unit_id, state, letters) "
+        "SELECT coalesce(unit_id, 0), state, count(*) FROM letters GROUP BY 1, 2"
+    )
+
+
+def _downgrade_console_workflow() -> None:
+    op.execute("DROP TRIGGER letters_count_update ON letters")
+    op.execute("DROP TRIGGER letters_count_insert_delete ON letters")
+    op.execute("DROP FUNCTION letters_count_trigger()")
+    op.drop_table("letter_counts")
+    for name in (
+        "ix_letters_category_open_due", "ix_letters_type_open_due", "ix_letters_unit_state_due",
+        "ix_letters_unit_open_due", "ix_letters_state_due", "ix_letters_open_due",
+    ):
+        op.drop_index(name, table_name="letters")
+    op.drop_table("reply_signatures")
+    op.drop_table("signing_keys")
+    op.drop_table("canned_replies")
+    op.drop_table("internal_notes")
+    op.drop_table("leader_instructions")
