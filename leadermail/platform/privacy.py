@@ -2,15 +2,16 @@
 
 Publishing a letter (redact the text)::
 
-    redact("我叫张三，电话 138-1234-5678，住人民路 12 号 3 栋 501 室。张先生很着急。",
+    redact("我叫张三，电话 138-1234-5678，住人民路12号3栋2单元501室。张先生很着急。",
            names=["张三"])
-    # -> "我叫某某，电话 ***，住人民路 ** 号 * 栋 *** 室。某先生很着急。"
+    # -> "我叫某某，电话 ***，住人民路**号3栋2单元***室。某先生很着急。"
 
 What is removed: the writer's name(s) given by the caller, also as surname +
 先生/女士/…; mainland mobile numbers; landline numbers (0xxx-xxxxxxx); ID
 numbers and other 15-19 digit runs (old IDs, bank cards); e-mail addresses;
 QQ/微信 accounts; and the house-number part of street addresses (the road,
-estate or village name stays, because it is usually what the letter is about).
+estate or village name and the building number stay, because they are usually
+what the letter is about; the flat number goes).
 It is a safety net under the staff member who reviews a letter before
 publishing it, not a replacement.
 
@@ -50,9 +51,13 @@ _NOT_DIGIT_AFTER = r"(?![0-9])"
 
 # Order matters: longer, more specific patterns first, so a mobile number
 # inside an ID number is never half-replaced.
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-_LONG_NUMBER = re.compile(_NOT_DIGIT_BEFORE + r"\d{17}[\dXx]" + r"(?![0-9A-Za-z])"
-                          r"|" + _NOT_DIGIT_BEFORE + r"\d{15,19}" + _NOT_DIGIT_AFTER)
+# The lookbehind starts a match only at the start of a local part: without it
+# a 5,000-character run of letters costs a quadratic number of retries.
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+_LONG_NUMBER = re.compile(
+    _NOT_DIGIT_BEFORE + r"\d{17}[\dXx]" + r"(?![0-9A-Za-z])"
+    r"|" + _NOT_DIGIT_BEFORE + r"\d{15,19}" + _NOT_DIGIT_AFTER
+)
 _MOBILE = re.compile(
     _NOT_DIGIT_BEFORE
     + r"(?:(?:\+|00)?86[\s\-]?)?"
@@ -72,22 +77,29 @@ _ACCOUNT = re.compile(
 # 电话：84567890 — a labelled number, even one too short for the patterns above.
 _LABELLED_PHONE = re.compile(
     r"(?P<label>(?:联系电话|联系方式|电话|手机|座机|Tel|TEL|tel)\s*(?:号码|号)?\s*[:：为是]?\s*)"
-    r"(?P<value>\+?\d[\d\s\-]{5,18}\d)"
+    r"(?P<value>\+?\d(?:[ \-]?\d){6,17})"
 )
+
+
+def _mask_labelled_phone(match: re.Match[str]) -> str:
+    # 12345 and 0731-12345 are public service lines, not someone's phone.
+    if len(re.split(r"[ \-]", match["value"])[-1]) <= 5:
+        return match[0]
+    return match["label"] + NUMBER_PLACEHOLDER
+
+
 # 人民路12号, 人民路12-3号, 3组15号, 88号院 — keep the road, hide the number.
 _STREET_NUMBER = re.compile(
     r"(?P<road>路|街|大道|道|巷|弄|里|胡同|组|村)\s*(?P<number>\d+(?:[-－]\d+)?)\s*(?=号(?!线))"
 )
-# 3栋2单元501室, B座1203室, 5号楼: every number in the chain goes.
-_UNIT_PART = re.compile(
-    r"(?P<number>\d+|[A-Za-z](?=\s*(?:栋|幢|座)))\s*(?P<unit>栋|幢|座|号楼|单元|楼|层|室|户|房)"
-)
-# 座 and 户 are also measure words (2座公厕, 300户居民), so they only count
-# inside a chain or after a letter (B座).
-_UNIT_CHAIN = re.compile(
-    r"(?:\d+\s*(?:栋|幢|号楼|单元)|[A-Za-z]\s*(?:栋|幢|座))"
-    r"(?:\s*(?:\d+|[A-Za-z])\s*(?:栋|幢|座|号楼|单元|楼|层|室|户|房))*"
-    r"|" + _NOT_DIGIT_BEFORE + r"\d{3,5}\s*(?:室|房|户)"
+# The flat is what identifies a household; the building (3栋) and the
+# entrance (2单元) are shared by dozens of them and are often what the letter
+# is about ("3栋和5栋之间的绿地"), so they stay. Flats: 501室, 602房,
+# 16栋1号, and the bare 10栋602 that people write.
+_FLAT_NUMBER = re.compile(
+    r"(?P<before>(?:(?<!楼)栋|幢|座|单元|号楼)\s*)\d{1,4}(?=\s*(?:室|房|号(?!楼)))"
+    r"|(?P<bare>(?:(?<!楼)栋|幢|座|单元|号楼)\s*)\d{3,4}(?![\d层楼米mM㎡平户型万元多余个套])"
+    r"|" + _NOT_DIGIT_BEFORE + r"\d{3,5}(?=\s*室)"
 )
 # 幸福小区5-2-1201: building-unit-flat written with dashes after an estate name.
 _ESTATE_FLAT = re.compile(
@@ -108,7 +120,9 @@ def _redact_names(text: str, names: Iterable[str]) -> str:
     full_names: set[str] = set()
     surnames: set[str] = set()
     for raw in names:
-        name = re.sub(r"\s+", "", raw or "")
+        name = re.sub(r"\s+", " ", raw or "").strip()
+        if _is_cjk(name.replace(" ", "")):
+            name = name.replace(" ", "")  # 张 三 -> 张三
         if not name:
             continue
         full_names.add(name)
@@ -118,7 +132,9 @@ def _redact_names(text: str, names: Iterable[str]) -> str:
             surnames.add(_surname(name))
     alternatives = [
         # Latin names only as whole words, so "Li" leaves "Lily" alone.
-        rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])" if name.isascii() else re.escape(name)
+        rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])".replace(r"\ ", r"\s+")
+        if name.isascii()
+        else re.escape(name)
         for name in sorted(full_names, key=len, reverse=True)
         if len(name) >= 2
     ]
@@ -137,21 +153,14 @@ def redact(text: str, *, names: Iterable[str]) -> str:
     text = _redact_names(text, names)
     text = _EMAIL.sub(NUMBER_PLACEHOLDER, text)
     text = _ACCOUNT.sub(lambda m: m["label"] + NUMBER_PLACEHOLDER, text)
-    text = _LABELLED_PHONE.sub(lambda m: m["label"] + NUMBER_PLACEHOLDER, text)
     text = _LONG_NUMBER.sub(NUMBER_PLACEHOLDER, text)
     text = _MOBILE.sub(NUMBER_PLACEHOLDER, text)
     text = _LANDLINE.sub(NUMBER_PLACEHOLDER, text)
+    text = _LABELLED_PHONE.sub(_mask_labelled_phone, text)
     text = _ESTATE_FLAT.sub(lambda m: m["estate"] + NUMBER_PLACEHOLDER, text)
     text = _STREET_NUMBER.sub(lambda m: m["road"] + "**", text)
-    text = _UNIT_CHAIN.sub(lambda m: _UNIT_PART.sub(_mask_unit_part, m[0]), text)
+    text = _FLAT_NUMBER.sub(lambda m: (m["before"] or m["bare"] or "") + NUMBER_PLACEHOLDER, text)
     return text
-
-
-def _mask_unit_part(match: re.Match[str]) -> str:
-    # One star per building/unit number, three for a flat: "3栋2单元501室" ->
-    # "*栋*单元***室", which still reads as an address.
-    stars = NUMBER_PLACEHOLDER if len(match["number"]) >= 3 else "*"
-    return stars + match["unit"]
 
 
 # --- masking ------------------------------------------------------------------
@@ -164,7 +173,7 @@ def _digits(value: str) -> str:
 def mask_phone(phone: str) -> str:
     """First 3 and last 4 digits of a mobile number: ``"138****5678"``.
 
-    Any other number keeps only its last 4 digits (``"*******7890"``): that is
+    Any other number keeps only its last 4 digits (``"********1234"``): that is
     what a caller is asked to confirm ("请报一下手机号后四位").
     """
     digits = _digits(phone)

@@ -36,9 +36,7 @@ TRACKING_CODE_LENGTH = 10
 #: Shown as two groups of five: short enough to read out, one dash to type.
 TRACKING_CODE_GROUP = 5
 
-QUERY_PASSWORD_ALPHABET = (
-    "23456789" "ABCDEFGHJKMNPQRSTUVWXYZ" "abcdefghjkmnpqrstuvwxyz"
-)
+QUERY_PASSWORD_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz"  # noqa: S105
 QUERY_PASSWORD_LENGTH = 8
 
 _TRACKING_CODE = re.compile(f"[{TRACKING_CODE_ALPHABET}]{{{TRACKING_CODE_LENGTH}}}")

@@ -79,7 +79,9 @@ class _Invalid(Exception):
 # C0/C1 controls other than tab and newline, plus NUL which PostgreSQL text
 # refuses outright. Zero-width and bidi controls are dropped too: they hide
 # text from reviewers and break matching of names and phone numbers.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
 
 
 def _text(value: Any) -> str:
@@ -218,9 +220,7 @@ def _category_cleaner(categories: Collection[int] | None) -> Callable[[Any], int
     return clean
 
 
-def _length_cleaner(
-    label: str, low: int, high: int, *, one_line: bool
-) -> Callable[[Any], str]:
+def _length_cleaner(label: str, low: int, high: int, *, one_line: bool) -> Callable[[Any], str]:
     def clean(value: Any) -> str:
         text = _one_line(value) if one_line else _text(value)
         if not text:

@@ -1,0 +1,95 @@
+"""Chinese full-text search on plain PostgreSQL (no pg_trgm, no zhparser).
+
+Chinese has no spaces between words, so we index every CJK character and
+every pair of neighbouring characters (unigrams + bigrams), and Latin/digit
+words lower-cased. A query is cut the same way and ANDs its bigrams, so 噪音
+finds 夜间施工噪音扰民 and 施工噪音 finds it too (施工 & 工噪 & 噪音)::
+
+    letter.search_vector = func.to_tsvector("simple", index_terms(title, body))
+    # index_terms("夜间施工噪音") -> "夜 间 施 工 噪 音 夜间 间施 施工 工噪 噪音"
+
+    q = query_terms(user_input)          # None: nothing searchable, show all
+    if q is not None:
+        stmt = stmt.where(Letter.search_vector.op("@@")(func.to_tsquery("simple", q)))
+    # query_terms("施工噪音 iPhone") -> "'施工' & '工噪' & '噪音' & 'iphone':*"
+
+The ``simple`` configuration only lower-cases and has no stop words, so the
+terms reach the index as we wrote them. Every lexeme in a query is quoted,
+and only letters and digits ever get inside the quotes, so nothing a user
+types can change the tsquery's structure.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Han (incl. extension A, compatibility ideographs and the supplementary
+# planes), 〇, kana and Hangul: scripts written without spaces between words.
+_CJK_RANGES = (
+    "\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+)
+# Only word characters count: the ranges also hold punctuation (・) and code
+# points this Python's Unicode tables do not know yet.
+_TOKEN = re.compile(rf"(?P<cjk>(?:(?![\W_])[{_CJK_RANGES}])+)|(?P<word>[^\W_{_CJK_RANGES}]+)")
+#: Longer Latin "words" are cut: PostgreSQL refuses lexemes over 2 KB, and no
+#: one searches for a 60-character token anyway.
+MAX_WORD_CHARS = 60
+#: Queries are cut to this many characters before splitting, to bound the
+#: size of the tsquery a single request can make the database evaluate.
+MAX_QUERY_CHARS = 100
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    # NFKC turns full-width Ａ１ into A1 and compatibility ideographs into
+    # their unified form, so what the citizen typed matches what staff typed.
+    normalized = unicodedata.normalize("NFKC", text).lower()
+    return [
+        ("cjk", match["cjk"]) if match["cjk"] else ("word", match["word"][:MAX_WORD_CHARS])
+        for match in _TOKEN.finditer(normalized)
+    ]
+
+
+def _bigrams(run: str) -> list[str]:
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def index_terms(*texts: str | None) -> str:
+    """Space-separated terms for ``to_tsvector('simple', …)``; None texts are skipped."""
+    terms: list[str] = []
+    for text in texts:
+        if not text:
+            continue
+        for kind, token in _tokens(text):
+            if kind == "cjk":
+                terms.extend(token)
+                terms.extend(_bigrams(token))
+            else:
+                terms.append(token)
+    return " ".join(terms)
+
+
+def _quote(lexeme: str) -> str:
+    # Tokens are letters and digits only, but quote and escape anyway: the
+    # safety of the query must not depend on the tokenizer staying that way.
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def query_terms(q: str | None) -> str | None:
+    """A ``to_tsquery('simple', …)`` string for the user's query, or None if empty.
+
+    Each CJK run must appear as a whole (all its bigrams; a single character
+    as a unigram); each Latin/digit word as a prefix ("wif" finds "wifi").
+    """
+    if not q:
+        return None
+    parts: list[str] = []
+    for kind, token in _tokens(q[:MAX_QUERY_CHARS]):
+        if kind == "cjk":
+            lexemes = _bigrams(token) or [token]
+            parts.extend(_quote(lexeme) for lexeme in lexemes)
+        else:
+            parts.append(_quote(token) + ":*")
+    # The same bigram twice (噪音噪音) adds nothing but work.
+    unique = list(dict.fromkeys(parts))
+    return " & ".join(unique) if unique else None

@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from leadermail.platform.letters.validation import id_number_check_char
+from leadermail.platform.privacy import (
+    mask_email,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    redact,
+)
+
+# Real letters (泰迪杯 2020, anonymised by the organisers); see its README.
+LETTERS_CSV = Path("/work/shared/data/letters/teddycup2020_replies.csv")
+ID_NUMBER = "43010519900307123" + id_number_check_char("43010519900307123")
+
+
+@pytest.fixture(scope="module")
+def letters() -> list[str]:
+    with LETTERS_CSV.open(encoding="utf-8", newline="") as file:
+        return [row["留言详情"] for row in csv.DictReader(file)]
+
+
+# --- names -------------------------------------------------------------------------
+
+
+def test_full_name_and_surname_with_title() -> None:
+    text = "我叫张三，是本小区业主。物业说张先生的问题下周处理，张三丰不是我。"
+    assert redact(text, names=["张三"]) == (
+        "我叫某某，是本小区业主。物业说某先生的问题下周处理，某某丰不是我。"
+    )
+
+
+def test_compound_surname() -> None:
+    text = "欧阳娜娜反映：欧阳女士家门口的路灯不亮，欧先生是邻居。"
+    assert redact(text, names=["欧阳娜娜"]) == "某某反映：某女士家门口的路灯不亮，欧先生是邻居。"
+
+
+def test_several_names_and_spacing() -> None:
+    text = "我们李四、王五两家，王阿姨和李老师都去过社区。"
+    assert redact(text, names=["李 四", "王五", ""]) == (
+        "我们某某、某某两家，某阿姨和某老师都去过社区。"
+    )
+
+
+def test_surname_alone_is_left_alone() -> None:
+    # 于 is a surname and a common word; only 于 + a form of address is a name.
+    text = "关于老人出行难的问题，于老师已经反映过。"
+    assert redact(text, names=["于文"]) == "关于老人出行难的问题，某老师已经反映过。"
+
+
+def test_latin_names_match_whole_words_only() -> None:
+    text = "Tom Li wrote this; Lily and tom  li agree."
+    assert redact(text, names=["Tom Li"]) == "某某 wrote this; Lily and 某某 agree."
+
+
+def test_minority_names_with_and_without_the_dot() -> None:
+    text = "阿卜杜·热合曼和阿卜杜热合曼是同一人。"
+    assert redact(text, names=["阿卜杜·热合曼"]) == "某某和某某是同一人。"
+
+
+# --- numbers, e-mail, accounts -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["13812345678", "138-1234-5678", "138 1234 5678", "+86 13812345678", "+86-138-1234-5678",
+     "8613812345678"],
+)  # fmt: skip
+def test_mobile_numbers(phone: str) -> None:
+    assert redact(f"我的手机{phone}，请回电", names=[]) == "我的手机***，请回电"
+    assert redact(f"请拨{phone}。", names=[]) == "请拨***。"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["0731-84561234", "0731 8456 1234", "(0731)84561234", "（0731）8456-1234",
+     "010-62345678", "0731-84561234转802", "073184561234"],
+)  # fmt: skip
+def test_landline_numbers(phone: str) -> None:
+    assert redact(f"我家座机{phone}，晚上有人", names=[]) == "我家座机***，晚上有人"
+
+
+def test_labelled_short_numbers_but_not_service_lines() -> None:
+    text = "联系电话：84561234；旅游投诉电话0731-12345；电话12345"
+    assert redact(text, names=[]) == "联系电话：***；旅游投诉电话0731-12345；电话12345"
+
+
+def test_id_numbers_and_bank_cards() -> None:
+    text = f"身份证号{ID_NUMBER}，小写{ID_NUMBER[:17]}x，银行卡6222021234567890123。"
+    assert redact(text, names=[]) == "身份证号***，小写***，银行卡***。"
+
+
+def test_emails_and_chat_accounts() -> None:
+    text = "邮箱 zhang.san+gov@qq.com，QQ：12345678，微信号: zs_2019abc，qq 87654321"
+    assert redact(text, names=[]) == "邮箱 ***，QQ：***，微信号: ***，qq ***"
+
+
+# --- addresses -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("住人民路12号", "住人民路**号"),
+        ("A市A3区银杉路559号岳银欣苑小区", "A市A3区银杉路**号岳银欣苑小区"),
+        ("学仓街101-103号", "学仓街**号"),
+        ("洋湖街道88号", "洋湖街道**号"),
+        ("明月村石咀组217号村民", "明月村石咀组**号村民"),
+        ("我住幸福小区3栋2单元501室", "我住幸福小区3栋2单元***室"),
+        ("碧水龙庭10栋602房", "碧水龙庭10栋***房"),
+        ("恒大雅苑35栋2407号。", "恒大雅苑35栋***号。"),
+        ("映江苑5栋2404是个传销窝点", "映江苑5栋***是个传销窝点"),
+        ("B座1203室", "B座***室"),
+        ("幸福小区5-2-1201，", "幸福小区***，"),
+    ],
+)
+def test_house_numbers_go_and_places_stay(text: str, expected: str) -> None:
+    assert redact(text, names=[]) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "地铁轨道8号线北段",
+        "5月12号开始施工",
+        "2019年4月25日 9:32:09，2019-04-25",
+        "共有9栋，其中1栋、2栋、3栋已经交房",
+        "3栋和5栋之间的绿地",
+        "我们楼栋24户居民，300户业主",
+        "修建2座公厕，18层小高层",
+        "面积89.5平方米，价格12000元，20万保证金",
+        "3栋105m2户型",
+        "5号楼",
+    ],
+)
+def test_ordinary_numbers_are_kept(text: str) -> None:
+    assert redact(text, names=[]) == text
+
+
+# --- real letters -------------------------------------------------------------------
+
+
+def test_real_letters_stay_readable(letters: list[str]) -> None:
+    assert len(letters) > 2000
+    unchanged = sum(redact(text, names=[]) == text for text in letters)
+    # The organisers anonymised the data; only house numbers and the odd
+    # phone number in a letter should change.
+    assert unchanged / len(letters) > 0.95
+    for text in letters:
+        redacted = redact(text, names=[])
+        assert len(redacted) > 0.9 * len(text)
+        # Dates are never mistaken for phone or ID numbers.
+        assert re.findall(r"\d{4}年\d{1,2}月\d{1,2}日", redacted) == re.findall(
+            r"\d{4}年\d{1,2}月\d{1,2}日", text
+        )
+
+
+def test_injected_personal_data_is_removed_from_real_letters(letters: list[str]) -> None:
+    for text in letters[:300]:
+        injected = (
+            f"{text}\n我叫王建国，王先生是我本人，手机 139-8765-4321，"
+            f"身份证{ID_NUMBER}，邮箱 wangjg@163.com，住芙蓉中路288号3栋1单元602室。"
+        )
+        redacted = redact(injected, names=["王建国"])
+        for secret in ("王建国", "王先生", "139-8765-4321", ID_NUMBER, "wangjg@163.com",
+                       "288", "602"):  # fmt: skip
+            assert secret not in redacted.rsplit("\n", 1)[1]
+        assert redacted.rsplit("\n", 1)[1] == (
+            "我叫某某，某先生是我本人，手机 ***，身份证***，邮箱 ***，住芙蓉中路**号3栋1单元***室。"
+        )
+        assert redacted.startswith(redact(text, names=["王建国"]))
+
+
+# --- masking ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        ("13812345678", "138****5678"),
+        ("+86 138-1234-5678", "138****5678"),
+        ("0731-84561234", "********1234"),
+        ("123", "***"),
+        ("", ""),
+    ],
+)
+def test_mask_phone(phone: str, masked: str) -> None:
+    assert mask_phone(phone) == masked
+
+
+def test_mask_id_number() -> None:
+    assert mask_id_number("43010519900101123X") == "430***********123X"
+    assert mask_id_number("43010519900101123x") == "430***********123X"
+    assert len(mask_id_number(ID_NUMBER)) == 18
+    assert mask_id_number("1234567") == "*******"
+
+
+@pytest.mark.parametrize(
+    ("email", "masked"),
+    [
+        ("zhangsan@example.com", "z***@example.com"),
+        ("ab@qq.com", "a***@qq.com"),
+        ("a@qq.com", "***@qq.com"),
+        ("not an address", "***"),
+    ],
+)
+def test_mask_email(email: str, masked: str) -> None:
+    assert mask_email(email) == masked
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张三丰", "张**"),
+        ("张三", "张*"),
+        ("欧阳娜娜", "欧阳**"),
+        ("欧阳", "欧*"),  # a two-character name is surname + given name
+        ("张", "*"),
+        ("Tom Li", "T****"),
+        ("", ""),
+    ],
+)
+def test_mask_name(name: str, masked: str) -> None:
+    assert mask_name(name) == masked

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leadermail.platform.search import MAX_WORD_CHARS, index_terms, query_terms
+
+# --- indexing ------------------------------------------------------------------------
+
+
+def test_cjk_unigrams_and_bigrams() -> None:
+    assert index_terms("夜间施工噪音") == "夜 间 施 工 噪 音 夜间 间施 施工 工噪 噪音"
+
+
+def test_latin_and_digits_are_lower_cased_words() -> None:
+    assert index_terms("iPhone12 WiFi 2019年") == "iphone12 wifi 2019 年"
+
+
+def test_punctuation_separates_runs() -> None:
+    # No bigram across "，": 噪音，扰民 does not contain 音扰.
+    assert index_terms("噪音，扰民") == "噪 音 噪音 扰 民 扰民"
+
+
+def test_full_width_is_folded() -> None:
+    assert index_terms("ＡＢＣ１２３") == "abc123"
+
+
+def test_several_texts_and_none() -> None:
+    assert index_terms("标题", None, "", "正文") == "标 题 标题 正 文 正文"
+    assert index_terms() == ""
+
+
+def test_long_words_are_cut() -> None:
+    assert index_terms("x" * 500) == "x" * MAX_WORD_CHARS
+
+
+# --- queries ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("噪音", "'噪音'"),
+        ("噪", "'噪'"),
+        ("施工噪音", "'施工' & '工噪' & '噪音'"),
+        ("噪音 扰民", "'噪音' & '扰民'"),
+        ("iPhone", "'iphone':*"),
+        ("路灯 wifi", "'路灯' & 'wifi':*"),
+        ("噪音噪音", "'噪音' & '音噪'"),  # repeated bigrams once
+        ("", None),
+        ("   ", None),
+        ("!!! & | ( ) :*", None),
+        (None, None),
+    ],
+)
+def test_query_terms(q: str | None, expected: str | None) -> None:
+    assert query_terms(q) == expected
+
+
+def test_query_syntax_characters_are_dropped() -> None:
+    assert query_terms("a'b\\c & d|e !f (g) h:* <-> 噪'音") == (
+        "'a':* & 'b':* & 'c':* & 'd':* & 'e':* & 'f':* & 'g':* & 'h':* & '噪' & '音'"
+    )
+
+
+def test_a_query_is_a_subset_of_the_index_of_matching_text() -> None:
+    indexed = set(index_terms("关于夜间施工噪音扰民的投诉").split())
+    lexemes = re.findall(r"'([^']*)'", query_terms("噪音") or "")
+    assert set(lexemes) <= indexed
+
+
+# The shape every query must have: quoted lexemes of letters and digits, each
+# optionally a prefix, joined by " & ". Nothing else.
+_LEXEME = r"'[^\W_]+'(?::\*)?"
+_QUERY = re.compile(rf"{_LEXEME}(?: & {_LEXEME})*")
+
+
+@given(st.text(max_size=200))
+def test_query_terms_never_produce_invalid_syntax(q: str) -> None:
+    result = query_terms(q)
+    if result is not None:
+        assert _QUERY.fullmatch(result), result
+        assert "\\" not in result and "''" not in result
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_index_terms_are_plain_words(text: str) -> None:
+    for term in index_terms(text).split(" "):
+        assert term == "" or re.fullmatch(r"[^\W_]+", term)
+
+
+# --- in PostgreSQL -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pg(services: dict[str, str]) -> Iterator[psycopg.Connection]:
+    conninfo = services["database_url"].replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        yield connection
+
+
+def _matches(pg: psycopg.Connection, text: str, q: str) -> bool:
+    row = pg.execute(
+        "SELECT to_tsvector('simple', %s) @@ to_tsquery('simple', %s)",
+        (index_terms(text), query_terms(q)),
+    ).fetchone()
+    assert row is not None
+    return bool(row[0])
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("噪音", True),
+        ("施工噪音", True),
+        ("噪", True),
+        ("夜间 扰民", True),
+        ("IPHONE", True),
+        ("wif", True),
+        ("噪声", False),
+        ("音扰民x", False),
+    ],
+)
+def test_search_in_postgres(pg: psycopg.Connection, q: str, found: bool) -> None:
+    assert _matches(pg, "夜间施工噪音扰民 iPhone12 WiFi", q) is found
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.text(max_size=100))
+def test_postgres_accepts_every_query(pg: psycopg.Connection, q: str) -> None:
+    result = query_terms(q)
+    if result is not None:
+        pg.execute("SELECT to_tsquery('simple', %s)", (result,)).fetchone()
