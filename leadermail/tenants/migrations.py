@@ -11,13 +11,20 @@ interpreter per tenant::
 Each tenant upgrades in its own transaction, which also stamps
 ``core.tenants.schema_version``; an interrupted run therefore leaves every
 tenant either fully upgraded or untouched, and re-running finishes the job.
+
+Concurrency uses *processes*, not threads: Alembic's ``op`` and ``context``
+are module-level proxies, so two threads migrating at once would send one
+tenant's DDL down the other tenant's connection. Inside one process a lock
+serialises migrations for the same reason.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -26,13 +33,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 
 from leadermail.platform.config import PROJECT_ROOT
 from leadermail.tenants.session import check_schema_name
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+#: Alembic's global proxies allow one migration at a time per process.
+_ALEMBIC_LOCK = threading.Lock()
 
 
 def alembic_config(environment: str, script_location: Path | None = None) -> Config:
@@ -81,6 +91,17 @@ def migrate_tenant_schema(
     search_path and a lock timeout for this transaction only, and records the
     new version in ``core.tenants``. Returns the version reached.
     """
+    with _ALEMBIC_LOCK:
+        return _migrate_locked(connection, schema_name, tenant_id, lock_timeout_ms, script_location)
+
+
+def _migrate_locked(
+    connection: Connection,
+    schema_name: str,
+    tenant_id: int,
+    lock_timeout_ms: int,
+    script_location: Path | None,
+) -> str:
     schema = check_schema_name(schema_name)
     script = tenant_script(script_location)
     head = tenant_head(script_location)
@@ -160,7 +181,48 @@ def upgrade_tenants(
     behind = [t for t in census if t.schema_version != head]
     report = UpgradeReport(head=head, total=len(census), up_to_date=len(census) - len(behind))
 
-    def upgrade_one(tenant: TenantVersion) -> None:
+    def record(tenant: TenantVersion, error: str | None) -> None:
+        if error is None:
+            report.upgraded.append(tenant.slug)
+        else:
+            report.failed.append((tenant.slug, error))
+        if on_progress is not None:
+            on_progress(tenant, error)
+
+    url = engine.url.render_as_string(hide_password=False)
+    if len(behind) == 1 or workers <= 1:
+        for tenant in behind:
+            record(tenant, _upgrade_one(engine, tenant, lock_timeout_ms, script_location))
+    elif behind:
+        # spawn, not fork: a forked child would share the parent's pooled sockets.
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(behind)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(url,),
+        ) as pool:
+            futures = {
+                pool.submit(_upgrade_in_worker, t, lock_timeout_ms, script_location): t
+                for t in behind
+            }
+            for future in as_completed(futures):
+                tenant = futures[future]
+                try:
+                    error = future.result()
+                except Exception as exc:  # the worker process itself died
+                    error = _one_line(exc)
+                record(tenant, error)
+    report.upgraded.sort()
+    report.failed.sort()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _upgrade_one(
+    engine: Engine, tenant: TenantVersion, lock_timeout_ms: int, script_location: Path | None
+) -> str | None:
+    """Upgrade one tenant in its own transaction; the error text, or None."""
+    try:
         with engine.begin() as connection:
             migrate_tenant_schema(
                 connection,
@@ -169,23 +231,30 @@ def upgrade_tenants(
                 lock_timeout_ms=lock_timeout_ms,
                 script_location=script_location,
             )
+    except Exception as exc:  # reported per tenant; the run carries on
+        return _one_line(exc)
+    return None
 
-    if behind:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = {pool.submit(upgrade_one, t): t for t in behind}
-            for future in as_completed(futures):
-                tenant = futures[future]
-                error = future.exception()
-                if error is None:
-                    report.upgraded.append(tenant.slug)
-                else:
-                    report.failed.append((tenant.slug, _one_line(error)))
-                if on_progress is not None:
-                    on_progress(tenant, None if error is None else _one_line(error))
-    report.upgraded.sort()
-    report.failed.sort()
-    report.seconds = time.perf_counter() - started
-    return report
+
+_worker_engine: Engine | None = None
+
+
+def _init_worker(url: str) -> None:
+    global _worker_engine
+    from leadermail.platform.db import NEUTRAL_SEARCH_PATH
+
+    _worker_engine = create_engine(
+        url,
+        pool_size=1,
+        connect_args={"prepare_threshold": None, "options": f"-c search_path={NEUTRAL_SEARCH_PATH}"},
+    )
+
+
+def _upgrade_in_worker(
+    tenant: TenantVersion, lock_timeout_ms: int, script_location: Path | None
+) -> str | None:
+    assert _worker_engine is not None
+    return _upgrade_one(_worker_engine, tenant, lock_timeout_ms, script_location)
 
 
 def _one_line(error: BaseException) -> str:
