@@ -9,6 +9,7 @@ from leadermail.platform.jobs import models as _jobs  # noqa: F401
 from leadermail.platform.letters import models as _letters  # noqa: F401
 from leadermail.platform.letters import staff_models as _staff_models  # noqa: F401
 from leadermail.platform.replies import models as _replies  # noqa: F401
+from leadermail.platform.supervision import models as _supervision  # noqa: F401
 from leadermail.tenants import models as _tenants  # noqa: F401
 
 __all__ = ["CoreBase", "TenantBase"]
