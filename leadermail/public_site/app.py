@@ -17,7 +17,9 @@ from leadermail.platform.context import AppContext
 from leadermail.platform.web.requests import app_context
 from leadermail.public_site.rendering import renderer_for
 
-ROUTE_MODULES: tuple[str, ...] = ()
+ROUTE_MODULES: tuple[str, ...] = (
+    "leadermail.public_site.routes.health",
+)
 
 
 async def home(request: Request) -> Response:
