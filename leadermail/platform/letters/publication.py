@@ -1,0 +1,277 @@
+"""Published letters (信件公开): the list, search, filters, and one letter's page.
+
+    filters = PublishedFilters.from_query(request.query_params)
+    page = await published_page(session, tenant, filters)      # items, total, pages
+    letter = await published_letter(session, tenant, letter_id)  # or None
+
+Only letters with ``is_published`` *and* ``publish_consent`` are ever read
+here: a letter whose writer chose "do not publish" cannot appear, whatever a
+staff member did. What leaves this module is already redacted
+(:func:`leadermail.platform.privacy.redact` with the writer's name): the
+writer's name, phone, e-mail and ID number are never part of the result, so a
+template cannot show them by mistake. The search index holds redacted text
+too (see ``submission.search_text_terms``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import nh3
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadermail.platform.letters.figures import cached
+from leadermail.platform.letters.models import (
+    LETTER_TYPE_LABELS,
+    Category,
+    Letter,
+    Reply,
+    Unit,
+)
+from leadermail.platform.privacy import redact
+from leadermail.platform.search import query_terms
+from leadermail.platform.web.templating import SHANGHAI
+from leadermail.tenants.registry import TenantRef
+
+PAGE_SIZE = 20
+SNIPPET_CHARS = 90
+MAX_PAGE = 10_000
+
+
+def _int(value: str | None, low: int = 1, high: int = 10**12) -> int | None:
+    if value is None or not value.strip().isdigit():
+        return None
+    number = int(value.strip())
+    return number if low <= number <= high else None
+
+
+@dataclass(frozen=True)
+class PublishedFilters:
+    q: str = ""
+    letter_type: str = ""
+    category_id: int | None = None
+    unit_id: int | None = None
+    year: int | None = None
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> PublishedFilters:
+        letter_type = (params.get("type") or "").strip()
+        return cls(
+            q=(params.get("q") or "").strip()[:100],
+            letter_type=letter_type if letter_type in LETTER_TYPE_LABELS else "",
+            category_id=_int(params.get("category")),
+            unit_id=_int(params.get("unit")),
+            year=_int(params.get("year"), 2000, 2100),
+            page=_int(params.get("page"), 1, MAX_PAGE) or 1,
+        )
+
+    def query_string(self, **overrides: object) -> str:
+        """Query string for links (pagination keeps the filters)."""
+        from urllib.parse import urlencode
+
+        values = replace(self, **overrides)  # type: ignore[arg-type]
+        pairs = {
+            "q": values.q,
+            "type": values.letter_type,
+            "category": values.category_id or "",
+            "unit": values.unit_id or "",
+            "year": values.year or "",
+            "page": values.page if values.page != 1 else "",
+        }
+        return urlencode({k: v for k, v in pairs.items() if v})
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.q or self.letter_type or self.category_id or self.unit_id or self.year)
+
+
+@dataclass(frozen=True)
+class PublishedItem:
+    id: int
+    title: str
+    snippet: str
+    type_label: str
+    category: str | None
+    unit: str | None
+    submitted_at: datetime
+    replied_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PublishedPage:
+    items: list[PublishedItem]
+    total: int
+    page: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class PublishedLetter:
+    item: PublishedItem
+    body: str
+    region: str | None
+    channel: str
+    replies: list[tuple[str | None, str, datetime | None]]  # (unit, safe html, sent_at)
+
+
+def _published() -> Select:
+    # Both conditions, always: consent is the citizen's, publication is staff's.
+    return select(Letter).where(Letter.is_published.is_(True), Letter.publish_consent.is_(True))
+
+
+def _filtered(statement: Select, filters: PublishedFilters) -> Select:
+    terms = query_terms(filters.q)
+    if terms is not None:
+        statement = statement.where(Letter.search_vector.op("@@")(func.to_tsquery("simple", terms)))
+    if filters.letter_type:
+        statement = statement.where(Letter.letter_type == filters.letter_type)
+    if filters.category_id:
+        statement = statement.where(Letter.category_id == filters.category_id)
+    if filters.unit_id:
+        statement = statement.where(Letter.unit_id == filters.unit_id)
+    if filters.year:
+        start = datetime(filters.year, 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
+        end = datetime(filters.year + 1, 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
+        statement = statement.where(Letter.submitted_at >= start, Letter.submitted_at < end)
+    return statement
+
+
+def _names(name: str | None) -> list[str]:
+    return [name] if name else []
+
+
+def _item(row: object) -> PublishedItem:
+    names = _names(row.writer_name)  # type: ignore[attr-defined]
+    body = redact(row.body[: SNIPPET_CHARS * 3], names=names)  # type: ignore[attr-defined]
+    snippet = " ".join(body.split())[:SNIPPET_CHARS]
+    return PublishedItem(
+        id=row.id,  # type: ignore[attr-defined]
+        title=redact(row.title, names=names),  # type: ignore[attr-defined]
+        snippet=snippet + ("…" if len(body) > SNIPPET_CHARS else ""),
+        type_label=LETTER_TYPE_LABELS.get(row.letter_type, row.letter_type),  # type: ignore[attr-defined]
+        category=row.category,  # type: ignore[attr-defined]
+        unit=row.unit,  # type: ignore[attr-defined]
+        submitted_at=row.submitted_at,  # type: ignore[attr-defined]
+        replied_at=row.replied_at,  # type: ignore[attr-defined]
+    )
+
+
+_COLUMNS = (
+    Letter.id,
+    Letter.title,
+    Letter.body,
+    Letter.writer_name,
+    Letter.letter_type,
+    Letter.submitted_at,
+    Letter.replied_at,
+    Letter.region,
+    Letter.channel,
+    Category.name.label("category"),
+    Unit.name.label("unit"),
+)
+
+
+def _with_columns(statement: Select) -> Select:
+    return (
+        statement.with_only_columns(*_COLUMNS)
+        .outerjoin(Category, Category.id == Letter.category_id)
+        .outerjoin(Unit, Unit.id == Letter.unit_id)
+    )
+
+
+async def published_count(
+    session: AsyncSession, tenant: TenantRef, filters: PublishedFilters
+) -> int:
+    async def load() -> int:
+        statement = _filtered(_published(), filters).with_only_columns(func.count())
+        return int(await session.scalar(statement) or 0)
+
+    key = ("published-count", tenant.id, replace(filters, page=1))
+    return await cached(key, load, ttl=30.0)
+
+
+async def published_page(
+    session: AsyncSession, tenant: TenantRef, filters: PublishedFilters
+) -> PublishedPage:
+    total = await published_count(session, tenant, filters)
+    statement = (
+        _with_columns(_filtered(_published(), filters))
+        .order_by(Letter.published_at.desc(), Letter.id.desc())
+        .offset((filters.page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    rows = (await session.execute(statement)).all()
+    return PublishedPage([_item(row) for row in rows], total, filters.page)
+
+
+async def recent_published(
+    session: AsyncSession, tenant: TenantRef, limit: int = 6
+) -> list[PublishedItem]:
+    statement = (
+        _with_columns(_published().where(Letter.replied_at.is_not(None)))
+        .order_by(Letter.published_at.desc(), Letter.id.desc())
+        .limit(limit)
+    )
+    return [_item(row) for row in (await session.execute(statement)).all()]
+
+
+def safe_reply_html(html: str, names: list[str]) -> str:
+    """The reply as published: personal data removed, then sanitised again."""
+    return nh3.clean(redact(html, names=names))
+
+
+async def published_letter(
+    session: AsyncSession, tenant: TenantRef, letter_id: int
+) -> PublishedLetter | None:
+    row = (
+        await session.execute(_with_columns(_published().where(Letter.id == letter_id)))
+    ).one_or_none()
+    if row is None:
+        return None
+    names = _names(row.writer_name)
+    replies = (
+        await session.execute(
+            select(Unit.name, Reply.body_html, Reply.sent_at)
+            .outerjoin(Unit, Unit.id == Reply.unit_id)
+            .where(Reply.letter_id == letter_id, Reply.status == "sent")
+            .order_by(Reply.sent_at, Reply.id)
+        )
+    ).all()
+    return PublishedLetter(
+        item=_item(row),
+        body=redact(row.body, names=names),
+        region=row.region,
+        channel=row.channel,
+        replies=[(unit, safe_reply_html(html, names), sent) for unit, html, sent in replies],
+    )
+
+
+async def filter_choices(
+    session: AsyncSession, tenant: TenantRef
+) -> dict[str, list[tuple[int, str]]]:
+    """Categories and units for the filter form (cached with the figures)."""
+
+    async def load() -> dict[str, list[tuple[int, str]]]:
+        categories = (
+            await session.execute(
+                select(Category.id, Category.name)
+                .where(Category.is_active.is_(True))
+                .order_by(Category.position, Category.id)
+            )
+        ).all()
+        units = (
+            await session.execute(
+                select(Unit.id, Unit.name).where(Unit.is_active.is_(True)).order_by(Unit.id)
+            )
+        ).all()
+        return {"categories": [tuple(c) for c in categories], "units": [tuple(u) for u in units]}
+
+    return await cached(("filter-choices", tenant.id), load)
