@@ -3,8 +3,11 @@
 
 from leadermail.platform.accounts import models as _accounts  # noqa: F401
 from leadermail.platform.audit import models as _audit  # noqa: F401
+from leadermail.platform.certificates import models as _certificates  # noqa: F401
+from leadermail.platform.channels import models as _channels  # noqa: F401
 from leadermail.platform.db import CoreBase, TenantBase
 from leadermail.platform.deadlines import models as _deadlines  # noqa: F401
+from leadermail.platform.duty import models as _duty  # noqa: F401
 from leadermail.platform.jobs import models as _jobs  # noqa: F401
 from leadermail.platform.letters import models as _letters  # noqa: F401
 from leadermail.platform.letters import staff_models as _staff_models  # noqa: F401

@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 
 #: Modules that define jobs. Each exposes ``JOBS`` (a list of async
 #: functions) and may expose ``CRON_JOBS`` (a list of ``arq.cron`` objects).
-JOB_MODULES: tuple[str, ...] = ("leadermail.platform.jobs.builtin",)
+JOB_MODULES: tuple[str, ...] = (
+    "leadermail.platform.jobs.builtin",
+    "leadermail.platform.duty.alerts",
+)
 
 RELAY_INTERVAL_SECONDS = 0.5
 
