@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 JOB_MODULES: tuple[str, ...] = (
     "leadermail.platform.jobs.builtin",
     "leadermail.platform.duty.alerts",
+    "leadermail.platform.supervision.jobs",
 )
 
 RELAY_INTERVAL_SECONDS = 0.5

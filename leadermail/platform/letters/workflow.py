@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.db import utcnow
 from leadermail.platform.letters.models import Letter, LetterEvent
+from leadermail.platform.supervision.events import enqueue_fact_refresh
 
 STATE_LABELS: dict[str, str] = {
     "submitted": "待登记",
@@ -226,4 +227,5 @@ async def apply_transition(
         object_id=letter.id,
         data={"from": previous, "to": target, "message": message, **(data or {})},
     )
+    enqueue_fact_refresh(session, letter.tenant_id, letter.id)
     return event
