@@ -257,8 +257,10 @@ async def _ensure_staff(context: AppContext, tenants: dict[str, TenantRef]) -> N
 async def _seed_letters(
     context: AppContext, tenant: TenantRef, sources: list[SourceLetter], rng: random.Random
 ) -> int:
+    from leadermail.platform.deadlines.schedule import load_calendar
     from leadermail.platform.letters.submission import submit_letter
 
+    calendar = await load_calendar(context.database)
     system = Actor(user_id=None, label="演示数据")
     now = datetime.now(UTC)
     async with tenant_session(context.database, tenant) as session:
@@ -291,6 +293,7 @@ async def _seed_letters(
                 secret_key=context.settings.secret_key,
                 channel="web",
                 submitted_at=submitted_at,
+                calendar=calendar,
             )
             letter = submitted.letter
             target = _pick_state(rng)
