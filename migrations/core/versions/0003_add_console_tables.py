@@ -17,8 +17,24 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    # Progress of "recompute provisional deadlines" after a holiday schedule load.
+    op.create_table(
+        "deadline_recompute_runs",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("tenants_total", sa.Integer(), nullable=False),
+        sa.Column("tenants_done", sa.Integer(), nullable=False),
+        sa.Column("letters_checked", sa.Integer(), nullable=False),
+        sa.Column("letters_changed", sa.Integer(), nullable=False),
+        sa.Column("requested_by_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deadline_recompute_runs")),
+        schema="core",
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("deadline_recompute_runs", schema="core")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa  # noqa: F401
 from alembic import op  # noqa: F401
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -20,10 +21,12 @@ def upgrade() -> None:
     # --- 4a: console workflow (instructions, notes, replies, signing, inbox) ---
     _upgrade_console_workflow()
     # --- 4b: routing, deadlines, notices, exports ---
+    _upgrade_routing_deadlines_notices()
 
 
 def downgrade() -> None:
     # --- 4b: routing, deadlines, notices, exports (drop first: may reference 4a's) ---
+    _downgrade_routing_deadlines_notices()
     # --- 4a: console workflow ---
     _downgrade_console_workflow()
 
@@ -192,3 +195,182 @@ def _downgrade_console_workflow() -> None:
     op.drop_table("canned_replies")
     op.drop_table("internal_notes")
     op.drop_table("leader_instructions")
+
+
+# --- 4b helpers ------------------------------------------------------------------
+
+
+def _fk(table: str, column: str, target: str, ondelete: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete
+    )
+
+
+def _upgrade_routing_deadlines_notices() -> None:
+    op.create_table(
+        "routing_rules",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("conditions", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("assign_unit_id", sa.BigInteger(), nullable=True),
+        sa.Column("set_priority", sa.String(length=10), nullable=True),
+        sa.Column("deadline_rule", sa.String(length=10), nullable=True),
+        sa.Column("forward_tenant_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_by_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("updated_by_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        _fk("routing_rules", "assign_unit_id", "units", "SET NULL"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_rules")),
+    )
+    op.create_index(op.f("ix_routing_rules_position"), "routing_rules", ["position"])
+    op.create_table(
+        "deadline_alerts",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("letter_id", sa.BigInteger(), nullable=False),
+        sa.Column("deadline", sa.String(length=20), nullable=False),
+        sa.Column("level", sa.String(length=20), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("unit_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        _fk("deadline_alerts", "letter_id", "letters", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deadline_alerts")),
+        sa.UniqueConstraint(
+            "letter_id", "deadline", "due_at", "level",
+            name=op.f("uq_deadline_alerts_letter_id_deadline_due_at_level"),
+        ),
+    )
+    # The deadline scan: letters waiting for acceptance, by due time.
+    op.create_index("ix_letters_state_acceptance_due", "letters", ["state", "acceptance_due_at"])
+    op.create_index(
+        "ix_letters_provisional", "letters", ["id"],
+        postgresql_where=sa.text("deadline_provisional"),
+    )
+    op.create_index("ix_letters_writer_id_number", "letters", ["writer_id_number"])
+    op.create_table(
+        "letter_notices",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("letter_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("on_time", sa.Boolean(), nullable=True),
+        sa.Column("event_id", sa.BigInteger(), nullable=True),
+        sa.Column("issued_by_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("data", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        _fk("letter_notices", "letter_id", "letters", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_letter_notices")),
+    )
+    op.create_index(op.f("ix_letter_notices_letter_id"), "letter_notices", ["letter_id"])
+    op.create_table(
+        "letter_extensions",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("letter_id", sa.BigInteger(), nullable=False),
+        sa.Column("rule", sa.String(length=10), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("requested_by_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_by_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("previous_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("new_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        _fk("letter_extensions", "letter_id", "letters", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_letter_extensions")),
+    )
+    op.create_index(op.f("ix_letter_extensions_letter_id"), "letter_extensions", ["letter_id"])
+    op.create_table(
+        "duplicate_candidates",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("letter_id", sa.BigInteger(), nullable=False),
+        sa.Column("duplicate_of_id", sa.BigInteger(), nullable=False),
+        sa.Column("similarity", sa.Float(), nullable=False),
+        sa.Column("matched_on", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("decided_by_user_id", sa.BigInteger(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        _fk("duplicate_candidates", "duplicate_of_id", "letters", "CASCADE"),
+        _fk("duplicate_candidates", "letter_id", "letters", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_duplicate_candidates")),
+        sa.UniqueConstraint(
+            "letter_id", "duplicate_of_id",
+            name=op.f("uq_duplicate_candidates_letter_id_duplicate_of_id"),
+        ),
+    )
+    op.create_index(
+        op.f("ix_duplicate_candidates_duplicate_of_id"), "duplicate_candidates", ["duplicate_of_id"]
+    )
+    op.create_index(op.f("ix_duplicate_candidates_status"), "duplicate_candidates", ["status"])
+    op.create_table(
+        "staff_notifications",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("letter_id", sa.BigInteger(), nullable=True),
+        sa.Column("link", sa.String(length=300), nullable=True),
+        sa.Column("dedupe_key", sa.String(length=200), nullable=True),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        _fk("staff_notifications", "letter_id", "letters", "CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_notifications")),
+    )
+    op.create_index(
+        "ix_staff_notifications_unread", "staff_notifications", ["user_id"],
+        postgresql_where=sa.text("read_at IS NULL"),
+    )
+    op.create_index(
+        "ix_staff_notifications_user_id_created_at", "staff_notifications",
+        ["user_id", "created_at"],
+    )
+    op.create_index(
+        "uq_staff_notifications_user_id_dedupe_key", "staff_notifications",
+        ["user_id", "dedupe_key"], unique=True,
+    )
+    op.create_table(
+        "letter_exports",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("requested_by_user_id", sa.BigInteger(), nullable=False),
+        sa.Column("format", sa.String(length=10), nullable=False),
+        sa.Column("filters", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("masked", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("rows_total", sa.Integer(), nullable=False),
+        sa.Column("rows_done", sa.Integer(), nullable=False),
+        sa.Column("file_name", sa.String(length=200), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_letter_exports")),
+    )
+    op.create_index(
+        op.f("ix_letter_exports_requested_by_user_id"), "letter_exports", ["requested_by_user_id"]
+    )
+
+
+def _downgrade_routing_deadlines_notices() -> None:
+    op.drop_table("letter_exports")
+    op.drop_table("staff_notifications")
+    op.drop_table("duplicate_candidates")
+    op.drop_table("letter_extensions")
+    op.drop_table("letter_notices")
+    for name in (
+        "ix_letters_writer_id_number", "ix_letters_provisional", "ix_letters_state_acceptance_due",
+    ):
+        op.drop_index(name, table_name="letters")
+    op.drop_table("deadline_alerts")
+    op.drop_table("routing_rules")

@@ -1,0 +1,1 @@
+"""Routing rules (派单目录): per tenant, ordered, applied to letters on arrival."""
