@@ -72,7 +72,8 @@ def main() -> None:
 
     print(
         f"{args.count} assignment slips, one PDF each: {one_each:.1f} s "
-        f"({one_each / args.count * 1000:.0f} ms per slip, {sum(sizes) / len(sizes) / 1024:.0f} KB each)"
+        f"({one_each / args.count * 1000:.0f} ms per slip, "
+        f"{sum(sizes) / len(sizes) / 1024:.0f} KB each)"
     )
     print(
         f"{args.count} assignment slips in one PDF:   {together:.1f} s "
