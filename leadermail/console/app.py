@@ -20,7 +20,7 @@ from leadermail.console.auth import SignInRequired
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.context import AppContext
 
-ROUTE_MODULES: tuple[str, ...] = ()
+ROUTE_MODULES: tuple[str, ...] = ("leadermail.console.routes.supervision",)
 
 
 def collect_routes() -> list[BaseRoute]:
