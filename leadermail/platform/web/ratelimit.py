@@ -23,7 +23,8 @@ def _storage_uri(redis_url: str) -> str:
 
 class RateLimiter:
     def __init__(self, redis_url: str) -> None:
-        self.storage = RedisStorage(_storage_uri(redis_url))
+        # redis-py (already a dependency), not the default coredis client.
+        self.storage = RedisStorage(_storage_uri(redis_url), implementation="redispy")
         self.strategy = MovingWindowRateLimiter(self.storage)
 
     async def hit(self, scope: str, key: str, limit: str) -> bool:
