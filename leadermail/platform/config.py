@@ -68,6 +68,12 @@ class Settings:
     oidc_client_secret: str | None = None
     cookie_secure: bool = False
     trusted_proxy_ips: tuple[str, ...] = ("127.0.0.1",)
+    #: Proof-of-work difficulty of the citizen forms' challenge (ALTCHA
+    #: ``maxnumber``). Benchmarks lower it to keep measuring the server.
+    challenge_max_number: int = 100_000
+    #: Multiplies every citizen-site rate limit; a load test raises it so the
+    #: limiter is still consulted but does not refuse the load generator.
+    rate_limit_multiplier: int = 1
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -100,6 +106,8 @@ class Settings:
                 for ip in (env.get("TRUSTED_PROXY_IPS") or "127.0.0.1").split(",")
                 if ip.strip()
             ),
+            challenge_max_number=_int(env, "CHALLENGE_MAX_NUMBER", 100_000),
+            rate_limit_multiplier=_int(env, "RATE_LIMIT_MULTIPLIER", 1),
         )
         settings.check_production()
         return settings
