@@ -1,0 +1,81 @@
+"""Home page, statistics, the accessibility/privacy statement and the 适老化 switch."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from leadermail.platform.deadlines.policies import policy_for
+from leadermail.platform.letters.figures import cached, headline_figures, statistics
+from leadermail.platform.letters.models import LETTER_TYPE_LABELS
+from leadermail.platform.letters.publication import recent_published
+from leadermail.platform.web.requests import app_context
+from leadermail.public_site.rendering import renderer_for
+from leadermail.public_site.views import local_path, render, site
+from leadermail.tenants.registry import TenantRef
+from leadermail.tenants.session import tenant_session
+
+LARGE_TEXT_COOKIE = "lm_large_text"
+
+
+def time_limits(tenant: TenantRef) -> dict[str, object]:
+    """The tenant's deadlines, as shown to citizens."""
+    policies = [policy_for(tenant.settings, key) for key in LETTER_TYPE_LABELS]
+    return {
+        "acceptance": policies[0].acceptance.label,
+        "reply": [(LETTER_TYPE_LABELS[p.letter_type], p.reply.label) for p in policies],
+    }
+
+
+async def home(request: Request) -> Response:
+    context = app_context(request)
+    if request.state.tenant is None:
+        tenants = [t for t in await context.tenants.all() if t.is_active]
+        return renderer_for(context).render(request, "platform/home.html", {"tenants": tenants})
+    context, tenant = site(request)
+
+    async def load_recent() -> list:
+        async with tenant_session(context.database, tenant) as session:
+            return await recent_published(session, tenant)
+
+    recent = await cached(("recent-published", tenant.id), load_recent)
+    figures = await headline_figures(context.database, tenant)
+    limits = time_limits(tenant)
+    return render(request, "home.html", {"figures": figures, "recent": recent, "limits": limits})
+
+
+async def statistics_page(request: Request) -> Response:
+    context, tenant = site(request)
+    stats = await statistics(context.database, tenant)
+    top = max([count for _, count in stats.by_category] + [1])
+    return render(request, "statistics.html", {"stats": stats, "top": top})
+
+
+async def statement_page(request: Request) -> Response:
+    site(request)
+    return render(request, "statement.html")
+
+
+async def display_switch(request: Request) -> Response:
+    """Large text + high contrast on or off, with or without JavaScript (a cookie)."""
+    site(request)
+    form = await request.form()
+    large = form.get("large_text") == "1"
+    target = local_path(str(form.get("next") or ""), request.scope.get("root_path", "") + "/")
+    response = RedirectResponse(target, status_code=303)
+    if large:
+        response.set_cookie(
+            LARGE_TEXT_COOKIE, "1", max_age=365 * 24 * 3600, samesite="lax", httponly=False
+        )
+    else:
+        response.delete_cookie(LARGE_TEXT_COOKIE)
+    return response
+
+
+routes = [
+    Route("/", home, name="home"),
+    Route("/statistics", statistics_page, name="statistics"),
+    Route("/statement", statement_page, name="statement"),
+    Route("/display", display_switch, methods=["POST"], name="display"),
+]

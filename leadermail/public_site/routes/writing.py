@@ -1,0 +1,252 @@
+"""写信: the letter form, inline field checks, and the receipt.
+
+The form posts as a normal multipart form (works without JavaScript); htmx
+only adds inline checks of single fields (``/write/check/<field>``). On an
+error the whole form comes back with every value kept, a message next to each
+bad field and a summary at the top; files that passed the checks are kept in
+the staging area under the form's submission key and listed as kept.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from leadermail.platform.audit.writer import Actor
+from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter
+from leadermail.platform.letters.publication import filter_choices
+from leadermail.platform.letters.staging import Staging, valid_submission_key
+from leadermail.platform.letters.submission import submit_letter
+from leadermail.platform.letters.tracking import format_tracking_code
+from leadermail.platform.letters.validation import FIELD_NAMES, validate_field, validate_letter
+from leadermail.platform.uploads import MAX_ATTACHMENTS, UploadRejected, check_upload
+from leadermail.platform.web.requests import client_ip
+from leadermail.public_site.challenge import Challenges
+from leadermail.public_site.views import (
+    body_too_large,
+    limit,
+    now,
+    redirect,
+    render,
+    site,
+)
+from leadermail.tenants.session import tenant_session
+
+TEXT_FIELDS = ("letter_type", "category", "title", "body", "region", "name", "phone", "email",
+               "id_number")  # fmt: skip
+RECEIPT_SESSION_KEY = "letter_receipt"
+RECEIPT_SECONDS = 30 * 60
+#: Form attempts per IP (typos included) and letters per IP, per tenant.
+ATTEMPTS_PER_IP = (30, "10 minutes")
+LETTERS_PER_IP = (10, "hour")
+HONEYPOT = "website"
+
+
+def _challenges(request: Request) -> Challenges:
+    context, _ = site(request)
+    return Challenges(context.settings, context.redis)
+
+
+async def _form_context(
+    request: Request,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    submission_key: str | None = None,
+    staged: list[Any] | None = None,
+    challenge_passed: bool = False,
+) -> dict[str, Any]:
+    context, tenant = site(request)
+    async with tenant_session(context.database, tenant) as session:
+        choices = await filter_choices(session, tenant)
+    challenges = _challenges(request)
+    return {
+        "values": values or {},
+        "errors": errors or {},
+        "letter_types": list(LETTER_TYPE_LABELS.items()),
+        "categories": choices["categories"],
+        "submission_key": submission_key or secrets.token_urlsafe(24),
+        "staged": staged or [],
+        "max_attachments": MAX_ATTACHMENTS,
+        "challenge_passed": challenge_passed,
+        "pow_challenge": None if challenge_passed else challenges.new_pow(),
+        "question": None if challenge_passed else challenges.new_question(),
+    }
+
+
+async def write_form(request: Request) -> Response:
+    site(request)
+    return render(request, "letters/write.html", await _form_context(request), no_store=True)
+
+
+async def check_field(request: Request) -> Response:
+    """htmx: the message for one field as the citizen leaves it."""
+    site(request)
+    name = request.path_params["field"]
+    if name not in FIELD_NAMES:
+        return Response(status_code=404)
+    form = await request.form()
+    value = form.get(name)
+    message = validate_field(name, value if isinstance(value, str) else None)
+    return render(request, "_partials/field_error.html", {"name": name, "message": message})
+
+
+async def _read_uploads(form: FormData, staging: Staging, errors: dict[str, str]) -> None:
+    kept = {str(v) for v in form.getlist("keep_file")}
+    if form.get("staged_listed"):
+        staging.keep_only(kept)
+    problems: list[str] = []
+    for item in form.getlist("attachments"):
+        if not isinstance(item, UploadFile) or not item.filename:
+            continue
+        data = await item.read()
+        try:
+            check = check_upload(item.filename, data)
+        except UploadRejected as rejected:
+            problems.append(rejected.message)
+            continue
+        if not staging.add(check, data):
+            problems.append(
+                f"每封信最多上传 {MAX_ATTACHMENTS} 个附件，「{check.safe_filename}」未能保留"
+            )
+    if problems:
+        errors["attachments"] = "；".join(problems)
+
+
+async def write_letter(request: Request) -> Response:
+    context, tenant = site(request)
+    if body_too_large(request):
+        return render(
+            request,
+            "letters/write.html",
+            await _form_context(request, errors={"form": "提交的内容过大：附件总计不能超过 50 MB"}),
+            status_code=413,
+        )
+    ip = client_ip(request)
+    limiter = context.rate_limiter
+    allowed = await limiter.hit("write-ip", f"{tenant.id}:{ip}", limit(context, *ATTEMPTS_PER_IP))
+    async with request.form(max_files=MAX_ATTACHMENTS + 5, max_fields=60) as form:
+        values = {name: str(form.get(name) or "") for name in TEXT_FIELDS}
+        values["do_not_publish"] = "1" if form.get("do_not_publish") else ""
+        values["agree_terms"] = "1" if form.get("agree_terms") else ""
+        key = str(form.get("submission_key") or "")
+        if not valid_submission_key(key):
+            key = secrets.token_urlsafe(24)
+        staging = Staging(context.settings.upload_dir, tenant.id, key)
+        if form.get(HONEYPOT):
+            # A field people cannot see was filled in: a robot. Say little.
+            return render(
+                request,
+                "letters/write.html",
+                await _form_context(request, errors={"form": "提交失败，请稍后重试。"}),
+                status_code=400,
+            )
+        if not allowed:
+            errors = {"form": "提交过于频繁，请稍后再试。您填写的内容已保留。"}
+            return render(
+                request,
+                "letters/write.html",
+                await _form_context(
+                    request,
+                    values=values,
+                    errors=errors,
+                    submission_key=key,
+                    staged=staging.files(),
+                ),
+                status_code=429,
+            )
+        async with tenant_session(context.database, tenant) as session:
+            choices = await filter_choices(session, tenant)
+        category_ids = {cid for cid, _ in choices["categories"]}
+        clean, errors = validate_letter(values, categories=category_ids)
+        await _read_uploads(form, staging, errors)
+        challenge_ok = await _challenges(request).verify(form, submission_key=key)
+    if not challenge_ok:
+        errors["challenge"] = "请完成人机验证：等待“我不是机器人”显示已验证，或回答算术题"
+    if errors or clean is None:
+        ctx = await _form_context(
+            request,
+            values=values,
+            errors=errors,
+            submission_key=key,
+            staged=staging.files(),
+            challenge_passed=challenge_ok,
+        )
+        return render(request, "letters/write.html", ctx, status_code=422, no_store=True)
+    if not await limiter.hit("write-letters", f"{tenant.id}:{ip}", limit(context, *LETTERS_PER_IP)):
+        errors = {"form": "您本小时内提交的来信过多，请稍后再试。您填写的内容已保留。"}
+        ctx = await _form_context(
+            request,
+            values=values,
+            errors=errors,
+            submission_key=key,
+            staged=staging.files(),
+            challenge_passed=True,
+        )
+        return render(request, "letters/write.html", ctx, status_code=429, no_store=True)
+
+    stored = staging.commit()
+    async with tenant_session(context.database, tenant) as session:
+        result = await submit_letter(
+            session,
+            tenant,
+            clean,
+            secret_key=context.settings.secret_key,
+            submission_key=key,
+            attachments=stored,
+            actor=Actor(user_id=None, label="来信人", ip_address=ip),
+        )
+        await session.commit()
+    staging.clear()
+    await _challenges(request).forget(key)
+    if result.password is not None:
+        request.session[RECEIPT_SESSION_KEY] = {
+            "key": key,
+            "code": result.tracking_code,
+            "password": result.password,
+            "at": now(),
+            "phone": bool(clean.phone),
+            "email": bool(clean.email),
+        }
+    return redirect(request, f"/write/receipt/{key}")
+
+
+async def receipt(request: Request) -> Response:
+    """The tracking code and, the first time only, the query password."""
+    context, tenant = site(request)
+    key = request.path_params["key"]
+    shown: dict[str, Any] | None = request.session.get(RECEIPT_SESSION_KEY)
+    if shown and shown.get("key") == key and now() - float(shown.get("at", 0)) < RECEIPT_SECONDS:
+        request.session.pop(RECEIPT_SESSION_KEY, None)
+        ctx = {
+            "code": format_tracking_code(shown["code"]),
+            "password": shown["password"],
+            "sent_by": [
+                n for n, on in (("短信", shown["phone"]), ("电子邮件", shown["email"])) if on
+            ],
+        }
+        return render(request, "letters/receipt.html", ctx, no_store=True)
+    if not valid_submission_key(key):
+        return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
+    async with tenant_session(context.database, tenant) as session:
+        code = await session.scalar(
+            select(Letter.tracking_code).where(Letter.submission_key == key)
+        )
+    if code is None:
+        return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
+    ctx = {"code": format_tracking_code(code), "password": None, "sent_by": []}
+    return render(request, "letters/receipt.html", ctx, no_store=True)
+
+
+routes = [
+    Route("/write", write_form, methods=["GET"], name="write"),
+    Route("/write", write_letter, methods=["POST"]),
+    Route("/write/check/{field}", check_field, methods=["POST"]),
+    Route("/write/receipt/{key}", receipt, methods=["GET"]),
+]

@@ -1,0 +1,45 @@
+// Progressive enhancements only: every page works without this file.
+(function () {
+  "use strict";
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+  ready(function () {
+    // Move focus to the error summary so screen readers announce it.
+    var summary = document.getElementById("error-summary");
+    if (summary) summary.focus();
+    document.documentElement.classList.add("js");
+
+    // One letter per click: disable the submit button once the form is sent.
+    document.querySelectorAll("form[data-disable-on-submit]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        var buttons = form.querySelectorAll("button[type=submit]");
+        setTimeout(function () {
+          buttons.forEach(function (b) { b.disabled = true; b.setAttribute("aria-busy", "true"); });
+        }, 0);
+        // Re-enable if the page stays (validation by the browser, network error).
+        setTimeout(function () {
+          buttons.forEach(function (b) { b.disabled = false; b.removeAttribute("aria-busy"); });
+        }, 15000);
+      });
+    });
+
+    // Character counter for the letter body.
+    document.querySelectorAll("textarea[data-counter]").forEach(function (area) {
+      var out = document.getElementById(area.getAttribute("data-counter"));
+      if (!out) return;
+      var update = function () { out.textContent = "已输入 " + area.value.trim().length + " 字"; };
+      area.addEventListener("input", update);
+    });
+
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  });
+  // htmx swaps: move focus to a swapped-in error summary in the evaluation.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var errors = event.target && event.target.querySelector && event.target.querySelector("[role=alert]");
+    if (errors) { errors.focus(); }
+  });
+})();
