@@ -33,4 +33,6 @@ class DeadlineAlert(TenantScoped, TenantBase):
     level: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime]
     unit_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: Set by the e-mail job once the unit/supervisor digest went out.
+    emailed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 JOB_MODULES: tuple[str, ...] = (
     "leadermail.platform.jobs.builtin",
     "leadermail.platform.routing.jobs",
+    "leadermail.platform.deadlines.jobs",
+    "leadermail.platform.notifications.staff_jobs",
     "leadermail.platform.duty.alerts",
     "leadermail.platform.supervision.jobs",
 )

@@ -235,6 +235,7 @@ def _upgrade_routing_deadlines_notices() -> None:
         sa.Column("level", sa.String(length=20), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("unit_id", sa.BigInteger(), nullable=True),
+        sa.Column("emailed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         _fk("deadline_alerts", "letter_id", "letters", "CASCADE"),

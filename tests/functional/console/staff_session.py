@@ -13,6 +13,7 @@ session and the ``X-CSRF-Token`` header htmx sends::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ from tests.functional.staff_ops.helpers import (
 )
 
 __all__ = [
-    "SmtpSink", "Staff", "console_url", "make_letter", "make_staff", "run_job",
+    "SmtpSink", "Staff", "console_url", "mail_context", "make_letter", "make_staff", "run_job",
     "session_cookie", "sign_in_client", "smtp_sink",
 ]
 
@@ -49,3 +50,10 @@ def smtp_sink() -> Iterator[SmtpSink]:
     sink, controller = start_smtp_sink()
     yield sink
     controller.stop()
+
+
+@pytest.fixture
+def mail_context(context: AppContext, smtp_sink: SmtpSink) -> AppContext:
+    """The test context with its SMTP settings pointing at the sink."""
+    settings = replace(context.settings, smtp_host="127.0.0.1", smtp_port=smtp_sink.port)
+    return replace(context, settings=settings)
