@@ -11,7 +11,7 @@ and no orphan schema behind::
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,8 +177,15 @@ def create_tenant(
     *,
     lock_timeout_ms: int = 5000,
     script_location: Path | None = None,
+    on_step: Callable[[str, int], None] | None = None,
 ) -> int:
-    """Create the tenant at head in one transaction and return its id."""
+    """Create the tenant at head in one transaction and return its id.
+
+    ``on_step(step, tenant_id)`` is called after "schema_created", "migrated"
+    and "seeded" (still inside the transaction: report progress on another
+    connection; a later failure rolls all of it back).
+    """
+    report = on_step or (lambda step, tenant_id: None)
     validate_spec(spec)
     try:
         with engine.begin() as connection:
@@ -205,6 +212,8 @@ def create_tenant(
             connection.execute(
                 update(Tenant).where(Tenant.id == tenant_id).values(schema_name=schema)
             )
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+            report("schema_created", tenant_id)
             migrate_tenant_schema(
                 connection,
                 schema,
@@ -212,7 +221,9 @@ def create_tenant(
                 lock_timeout_ms=lock_timeout_ms,
                 script_location=script_location,
             )
+            report("migrated", tenant_id)
             seed_defaults(connection, schema, tenant_id, spec)
+            report("seeded", tenant_id)
             for i, host in enumerate(spec.domains):
                 connection.execute(
                     insert(TenantDomain).values(

@@ -1,5 +1,8 @@
 """add_forwarding_tables
 
+Nothing per tenant: the forwarding ledger and the appeals live in the shared
+schema (core 0004), and a receiver finds its copy by the id the ledger holds.
+
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23

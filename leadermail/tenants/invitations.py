@@ -1,0 +1,156 @@
+"""One-time invitations that let a new tenant's first admin set a password.
+
+    invitation, token = await invite_staff(session, tenant_id=7, email="a@x.cn",
+                                           display_name="张三", role=Role.TENANT_ADMIN)
+    link = invitation_link(settings, tenant, token)   # …/t/<slug>/console/invitation/<token>
+    await send_invitation_email(settings, to="a@x.cn", tenant_name=..., link=link)
+    user_id = await accept_invitation(session, token, "a long password")
+
+Only the SHA-256 of the token is stored, so a copy of the table cannot be
+used to sign in; a token works once and for a limited time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import BigInteger, ForeignKey, Identity, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadermail.platform.accounts.models import Role, User
+from leadermail.platform.accounts.passwords import hash_password
+from leadermail.platform.accounts.services import create_user, grant_role
+from leadermail.platform.config import Settings
+from leadermail.platform.db import CoreBase, utcnow
+from leadermail.tenants.registry import TenantRef
+
+INVITATION_LIFETIME = timedelta(days=7)
+MIN_PASSWORD_LENGTH = 12
+
+
+class StaffInvitation(CoreBase):
+    __tablename__ = "staff_invitations"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(30))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InvitationError(ValueError):
+    """The token is unknown, used or expired, or the password is too weak (Chinese message)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def invite_staff(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    email: str,
+    display_name: str,
+    role: Role | str = Role.TENANT_ADMIN,
+    phone: str | None = None,
+) -> tuple[StaffInvitation, str]:
+    """Create (or reuse) the user, grant ``role`` in the tenant, return a fresh token.
+
+    Runs in the caller's core transaction. An existing user keeps their
+    password; the invitation then only tells them about the new mailbox.
+    """
+    email = email.strip().lower()
+    user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+    if user is None:
+        user = await create_user(session, email=email, display_name=display_name, phone=phone)
+    await grant_role(session, user_id=user.id, tenant_id=tenant_id, role=role)
+    token = secrets.token_urlsafe(32)
+    invitation = StaffInvitation(
+        token_hash=_digest(token),
+        user_id=user.id,
+        tenant_id=tenant_id,
+        email=email,
+        role=str(role),
+        expires_at=utcnow() + INVITATION_LIFETIME,
+    )
+    session.add(invitation)
+    await session.flush()
+    return invitation, token
+
+
+async def find_invitation(session: AsyncSession, token: str) -> StaffInvitation:
+    invitation = (
+        await session.execute(
+            select(StaffInvitation).where(StaffInvitation.token_hash == _digest(token or ""))
+        )
+    ).scalar_one_or_none()
+    # One message for unknown, used and expired: the link simply no longer works.
+    if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
+        raise InvitationError("邀请链接无效或已过期，请联系省级管理员重新发送")
+    return invitation
+
+
+async def accept_invitation(session: AsyncSession, token: str, password: str) -> int:
+    """Set the password and burn the token; returns the user id (caller commits)."""
+    invitation = await find_invitation(session, token)
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvitationError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    user = await session.get(User, invitation.user_id, with_for_update=True)
+    assert user is not None
+    user.password_hash = hash_password(password)
+    user.is_active = True
+    invitation.used_at = utcnow()
+    return user.id
+
+
+def invitation_link(settings: Settings, tenant: TenantRef, token: str) -> str:
+    return f"{settings.base_url}/t/{tenant.slug}/console/invitation/{token}"
+
+
+async def send_email(settings: Settings, *, to: str, subject: str, body: str) -> None:
+    """Plain-text mail through the configured SMTP server.
+
+    Uses the notifications sender when it exists (issue 3's module), so all
+    mail leaves the same way; falls back to aiosmtplib directly.
+    """
+    try:
+        from leadermail.platform.notifications import email as notifications_email
+    except ImportError:
+        notifications_email = None  # type: ignore[assignment]
+    sender = getattr(notifications_email, "send_plain_email", None)
+    if sender is not None:
+        await sender(settings, to=to, subject=subject, body=body)
+        return
+    import aiosmtplib
+
+    message = EmailMessage()
+    message["From"] = settings.smtp_sender
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    await aiosmtplib.send(message, hostname=settings.smtp_host, port=settings.smtp_port, timeout=30)
+
+
+async def send_invitation_email(
+    settings: Settings, *, to: str, tenant_name: str, link: str
+) -> None:
+    body = (
+        f"您好：\n\n“{tenant_name}”已开通。请在 7 天内打开下面的链接设置管理员密码：\n\n"
+        f"{link}\n\n该链接只能使用一次。如非本人申请，请忽略本邮件。\n\n领导信箱平台"
+    )
+    await send_email(
+        settings, to=to, subject=f"【领导信箱平台】{tenant_name} 管理员邀请", body=body
+    )

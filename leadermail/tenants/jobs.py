@@ -1,0 +1,305 @@
+"""Provisioning a tenant as a background job, with visible progress.
+
+A request (province console form, or an approved application) writes one
+``core.provisioning_runs`` row keyed by its request id and an outbox job in
+the same transaction; posting the same form twice finds the same run::
+
+    run = await request_provisioning(session, request_key=form_id, spec=spec,
+                                     admin_email="a@x.cn", admin_name="张三", actor=actor)
+    await session.commit()       # the worker runs provision_tenant(run_id=run.id)
+
+The job moves the row through queued → running (steps schema_created →
+migrated → seeded → admin_invited) → succeeded | failed. Tenant creation is
+one transaction (``create_tenant``), so a failure leaves no half tenant and
+the row says why. The job is safe to run twice: a run that already made its
+tenant only re-does the (idempotent) invitation step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadermail.platform.audit.writer import Actor, record_platform_audit
+from leadermail.platform.context import AppContext
+from leadermail.platform.db import CoreBase, utcnow
+from leadermail.platform.jobs.outbox import enqueue
+from leadermail.platform.letters.models import Category, Unit
+from leadermail.tenants.invitations import invitation_link, invite_staff, send_invitation_email
+from leadermail.tenants.provisioning import TenantError, TenantSpec, create_tenant
+from leadermail.tenants.session import tenant_session
+
+log = logging.getLogger(__name__)
+
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+#: The steps in order, with what the progress page says about each.
+STEPS: tuple[tuple[str, str], ...] = (
+    ("queued", "已排队"),
+    ("schema_created", "已创建数据库模式"),
+    ("migrated", "已升级到最新结构"),
+    ("seeded", "已写入默认分类和承办单位"),
+    ("admin_invited", "已向管理员发送邀请邮件"),
+)
+STEP_LABELS = dict(STEPS)
+RUN_STATUS_LABELS = {
+    RunStatus.QUEUED: "排队中",
+    RunStatus.RUNNING: "开通中",
+    RunStatus.SUCCEEDED: "已完成",
+    RunStatus.FAILED: "失败",
+}
+
+
+class ProvisioningRun(CoreBase):
+    __tablename__ = "provisioning_runs"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    request_key: Mapped[str] = mapped_column(String(80), unique=True)
+    #: The TenantSpec as JSON (dataclass fields).
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    template_tenant_id: Mapped[int | None] = mapped_column(BigInteger)
+    admin_email: Mapped[str | None] = mapped_column(String(254))
+    admin_name: Mapped[str | None] = mapped_column(String(50))
+    application_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.QUEUED)
+    step: Mapped[str] = mapped_column(String(30), default="queued")
+    error: Mapped[str | None] = mapped_column(Text)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))
+    requested_by_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    requested_by_label: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    @property
+    def status_label(self) -> str:
+        return RUN_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+    def steps_done(self) -> list[tuple[str, str, bool]]:
+        """(step, label, done) for the progress list."""
+        reached = [name for name, _ in STEPS].index(self.step) if self.step in STEP_LABELS else 0
+        return [(name, label, i <= reached) for i, (name, label) in enumerate(STEPS)]
+
+
+def spec_to_json(spec: TenantSpec) -> dict[str, Any]:
+    data = asdict(spec)
+    data["domains"] = list(spec.domains)
+    for key in ("categories", "units"):
+        if data[key] is not None:
+            data[key] = list(data[key])
+    return data
+
+
+def spec_from_json(data: dict[str, Any]) -> TenantSpec:
+    return TenantSpec(**data)
+
+
+async def request_provisioning(
+    session: AsyncSession,
+    *,
+    request_key: str,
+    spec: TenantSpec,
+    actor: Actor,
+    admin_email: str | None = None,
+    admin_name: str | None = None,
+    template_tenant_id: int | None = None,
+    application_id: int | None = None,
+) -> ProvisioningRun:
+    """The run for ``request_key``: created with its job, or the existing one.
+
+    Caller commits. ``INSERT … ON CONFLICT DO NOTHING`` makes a double submit
+    (or two admins approving at once) produce one run and one job.
+    """
+    inserted = (
+        await session.execute(
+            insert(ProvisioningRun)
+            .values(
+                request_key=request_key,
+                spec=spec_to_json(spec),
+                template_tenant_id=template_tenant_id,
+                admin_email=(admin_email or "").strip().lower() or None,
+                admin_name=admin_name,
+                application_id=application_id,
+                status=RunStatus.QUEUED,
+                step="queued",
+                requested_by_user_id=actor.user_id,
+                requested_by_label=actor.label,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["request_key"])
+            .returning(ProvisioningRun.id)
+        )
+    ).scalar_one_or_none()
+    if inserted is not None:
+        enqueue(session, "provision_tenant", run_id=inserted)
+        await record_platform_audit(
+            session,
+            actor=actor,
+            action="tenant.provision_requested",
+            object_type="provisioning_run",
+            object_id=inserted,
+            data={"slug": spec.slug, "name": spec.name},
+        )
+    run = (
+        await session.execute(
+            select(ProvisioningRun).where(ProvisioningRun.request_key == request_key)
+        )
+    ).scalar_one()
+    return run
+
+
+async def _template_names(context: AppContext, tenant_id: int) -> tuple[list[str], list[str]]:
+    template = await context.tenants.by_id(tenant_id)
+    if template is None:
+        raise TenantError("template", "作为模板的信箱不存在")
+    async with tenant_session(context.database, template) as session:
+        categories = (
+            (
+                await session.execute(
+                    select(Category.name)
+                    .where(Category.is_active, Category.parent_id.is_(None))
+                    .order_by(Category.position, Category.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        units = (
+            (
+                await session.execute(
+                    select(Unit.name)
+                    .where(Unit.is_active, Unit.parent_id.is_(None))
+                    .order_by(Unit.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return list(categories), list(units)
+
+
+def _set_step(context: AppContext, run_id: int, step: str) -> None:
+    """Progress on its own short transaction, so the page sees it at once."""
+    with context.database.sync_engine.begin() as connection:
+        connection.execute(
+            update(ProvisioningRun).where(ProvisioningRun.id == run_id).values(step=step)
+        )
+
+
+async def _finish(context: AppContext, run_id: int, **values: Any) -> None:
+    async with context.database.core_session() as session, session.begin():
+        await session.execute(
+            update(ProvisioningRun).where(ProvisioningRun.id == run_id).values(**values)
+        )
+
+
+async def provision_tenant(ctx: dict[str, Any], *, run_id: int) -> str:
+    """Create the tenant of run ``run_id`` and invite its admin. Safe to run twice."""
+    context: AppContext = ctx["app"]
+    async with context.database.core_session() as session, session.begin():
+        run = await session.get(ProvisioningRun, run_id, with_for_update=True)
+        if run is None or run.status == RunStatus.SUCCEEDED:
+            return "nothing to do"
+        run.status = RunStatus.RUNNING
+        run.started_at = run.started_at or utcnow()
+        run.error = None
+        spec = spec_from_json(run.spec)
+        tenant_id = run.tenant_id
+        template_id = run.template_tenant_id
+        admin_email, admin_name = run.admin_email, run.admin_name
+        application_id = run.application_id
+    try:
+        if tenant_id is None:
+            if template_id is not None:
+                spec.categories, spec.units = await _template_names(context, template_id)
+            tenant_id = await asyncio.to_thread(
+                create_tenant,
+                context.database.sync_engine,
+                spec,
+                lock_timeout_ms=context.settings.lock_timeout_ms,
+                on_step=lambda step, _id: _set_step(context, run_id, step),
+            )
+            await _finish(context, run_id, tenant_id=tenant_id, step="seeded")
+            context.tenants.invalidate()
+        if admin_email:
+            await _invite_admin(context, tenant_id, admin_email, admin_name or admin_email)
+        await _finish(
+            context,
+            run_id,
+            step="admin_invited" if admin_email else "seeded",
+            status=RunStatus.SUCCEEDED,
+            finished_at=utcnow(),
+        )
+    except TenantError as exc:
+        await _fail(context, run_id, application_id, exc.message)
+        return "failed"
+    except Exception as exc:  # the run must say why, whatever broke
+        log.exception("provisioning run %s failed", run_id)
+        await _fail(context, run_id, application_id, f"开通失败：{type(exc).__name__}: {exc}"[:500])
+        return "failed"
+    if application_id is not None:
+        from leadermail.tenants.applications import mark_provisioned
+
+        await mark_provisioned(context, application_id, tenant_id)
+    async with context.database.core_session() as session, session.begin():
+        await record_platform_audit(
+            session,
+            actor=Actor.system(),
+            action="tenant.provisioned",
+            tenant_id=tenant_id,
+            object_type="provisioning_run",
+            object_id=run_id,
+            data={"slug": spec.slug},
+        )
+    return "succeeded"
+
+
+async def _fail(context: AppContext, run_id: int, application_id: int | None, message: str) -> None:
+    await _finish(context, run_id, status=RunStatus.FAILED, error=message, finished_at=utcnow())
+    if application_id is not None:
+        from leadermail.tenants.applications import mark_failed
+
+        await mark_failed(context, application_id, message)
+
+
+async def _invite_admin(context: AppContext, tenant_id: int, email: str, name: str) -> None:
+    context.tenants.invalidate()
+    tenant = await context.tenants.by_id(tenant_id)
+    assert tenant is not None
+    async with context.database.core_session() as session, session.begin():
+        _, token = await invite_staff(session, tenant_id=tenant_id, email=email, display_name=name)
+    # Sent after the commit: a crash in between leaves an unused invitation
+    # and a re-run sends a fresh one, never a mail pointing at nothing.
+    await send_invitation_email(
+        context.settings,
+        to=email,
+        tenant_name=tenant.name,
+        link=invitation_link(context.settings, tenant, token),
+    )
+
+
+async def load_run(session: AsyncSession, run_id: int) -> ProvisioningRun | None:
+    return await session.get(ProvisioningRun, run_id)
+
+
+JOBS = [provision_tenant]
+CRON_JOBS: list[Any] = []
