@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 #: functions) and may expose ``CRON_JOBS`` (a list of ``arq.cron`` objects).
 JOB_MODULES: tuple[str, ...] = (
     "leadermail.platform.jobs.builtin",
+    "leadermail.platform.forwarding.jobs",
     "leadermail.platform.routing.jobs",
     "leadermail.platform.deadlines.jobs",
     "leadermail.platform.notifications.staff_jobs",

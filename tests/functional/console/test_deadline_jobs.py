@@ -21,13 +21,7 @@ from leadermail.platform.letters.models import Letter, LetterEvent, Unit
 from leadermail.platform.notifications.console import StaffNotification
 from leadermail.platform.notifications.staff_jobs import send_deadline_emails
 from leadermail.tenants.session import tenant_session
-from tests.functional.console.staff_session import (  # noqa: F401 (fixtures)
-    mail_context,
-    make_letter,
-    make_staff,
-    run_job,
-    smtp_sink,
-)
+from tests.functional.console.staff_session import make_letter, make_staff, run_job
 
 
 async def first_unit(context, tenant, email: str | None = None) -> int:
@@ -38,7 +32,9 @@ async def first_unit(context, tenant, email: str | None = None) -> int:
         return unit.id
 
 
-async def test_scan_urges_once_per_level_and_escalates_overdue(mail_context, smtp_sink, make_tenant):
+async def test_scan_urges_once_per_level_and_escalates_overdue(
+    mail_context, smtp_sink, make_tenant
+):
     context = mail_context
     tenant = await make_tenant()
     unit_id = await first_unit(context, tenant, email="unit@example.cn")
@@ -94,7 +90,8 @@ async def test_scan_urges_once_per_level_and_escalates_overdue(mail_context, smt
     sent = await run_job(context, send_deadline_emails, **job.kwargs)
     recipients = sorted(m["X-Rcpt-To"] for m in smtp_sink.messages)
     assert sent == len(recipients)
-    assert recipients == sorted([handler.email, "unit@example.cn", supervisor.email, registrar.email])
+    expected = [handler.email, "unit@example.cn", supervisor.email, registrar.email]
+    assert recipients == sorted(expected)
     assert await run_job(context, send_deadline_emails, **job.kwargs) == 0
 
     # A second scan at the same moment urges nobody again.
@@ -110,7 +107,9 @@ async def test_scan_urges_once_per_level_and_escalates_overdue(mail_context, smt
 async def test_an_extended_deadline_is_watched_afresh(context, make_tenant):
     tenant = await make_tenant()
     now = utcnow()
-    letter = await make_letter(context, tenant, state="accepted", reply_due_at=now - timedelta(hours=1))
+    letter = await make_letter(
+        context, tenant, state="accepted", reply_due_at=now - timedelta(hours=1)
+    )
     assert (await scan_all_tenants(context.database, [tenant], now=now)).overdue == 1
     async with tenant_session(context.database, tenant) as session:
         row = await session.get(Letter, letter.id)
