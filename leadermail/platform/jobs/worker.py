@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 JOB_MODULES: tuple[str, ...] = (
     "leadermail.platform.jobs.builtin",
     "leadermail.platform.forwarding.jobs",
+    "leadermail.tenants.jobs",
     "leadermail.platform.routing.jobs",
     "leadermail.platform.deadlines.jobs",
     "leadermail.platform.notifications.staff_jobs",
