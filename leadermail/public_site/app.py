@@ -19,6 +19,7 @@ from leadermail.public_site.rendering import renderer_for
 
 ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.public_site.routes.health",
+    "leadermail.public_site.routes.exposure",
     "leadermail.public_site.routes.home",
     "leadermail.public_site.routes.writing",
     "leadermail.public_site.routes.tracking",
