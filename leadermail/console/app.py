@@ -20,7 +20,15 @@ from leadermail.console.auth import SignInRequired
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.context import AppContext
 
-ROUTE_MODULES: tuple[str, ...] = ("leadermail.console.routes.supervision",)
+ROUTE_MODULES: tuple[str, ...] = (
+    "leadermail.console.routes.signin",
+    "leadermail.console.routes.inbox",
+    "leadermail.console.routes.letters",
+    "leadermail.console.routes.replies",
+    "leadermail.console.routes.audit",
+    "leadermail.console.routes.signatures",
+    "leadermail.console.routes.supervision",
+)
 
 
 def collect_routes() -> list[BaseRoute]:
@@ -31,9 +39,10 @@ def collect_routes() -> list[BaseRoute]:
 
 
 async def _sign_in_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
     prefix = getattr(request.state, "tenant_prefix", "")
-    target = request.url.path
-    if request.url.query:
+    target = exc.next_url or request.url.path
+    if exc.next_url is None and request.url.query:
         target += "?" + request.url.query
     location = f"{prefix}/console/login?next={quote(target)}"
     if request.headers.get("hx-request") == "true":

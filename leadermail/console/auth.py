@@ -32,16 +32,29 @@ class SignInRequired(HTTPException):
     """Raised for anonymous visitors; the console turns it into a redirect to
     the sign-in page that comes back to the page asked for."""
 
-    def __init__(self) -> None:
+    def __init__(self, next_url: str | None = None) -> None:
         super().__init__(status_code=401, detail="请先登录")
+        #: Where to come back to after sign-in (default: the page asked for;
+        #: a POST comes back to the page its form was on).
+        self.next_url = next_url
+
+
+#: Text typed into a reply editor when the session had expired, kept through
+#: the sign-in so the work is not lost: {"letter_id": ..., "body": ...}.
+SESSION_PENDING_DRAFT = "pending_reply_draft"
 
 
 def sign_in(request: Request, user_id: int) -> None:
     # A fresh session on sign-in: nothing from before (CSRF secret, half-done
-    # sign-in steps) survives, which defeats session fixation.
+    # sign-in steps) survives, which defeats session fixation. Only a reply
+    # draft rescued from an expired session is carried over (it is data the
+    # user typed, not a credential).
+    pending_draft = request.session.get(SESSION_PENDING_DRAFT)
     request.session.clear()
     request.session[SESSION_USER] = user_id
     request.session[SESSION_SIGNED_IN_AT] = int(time.time())
+    if isinstance(pending_draft, dict):
+        request.session[SESSION_PENDING_DRAFT] = pending_draft
 
 
 def sign_out(request: Request) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from leadermail.platform.accounts.policy import can
+from leadermail.console.flash import pop_flashes
+from leadermail.platform.accounts.policy import Action, can
 from leadermail.platform.context import AppContext
 from leadermail.platform.web.csrf import csrf_token
 from leadermail.platform.web.templating import Renderer, Themes
@@ -25,6 +26,8 @@ def _context(request: Request) -> dict[str, Any]:
         "staff": staff,
         "can": (lambda action, letter=None: staff is not None and can(staff, action, letter)),
         "console": getattr(request.state, "tenant_prefix", "") + "/console",
+        "Action": Action,
+        "flashes": pop_flashes(request),
     }
 
 

@@ -47,6 +47,7 @@ class Action(enum.StrEnum):
     VIEW_SUPERVISION = "view_supervision"
     VIEW_PERSONAL_DATA = "view_personal_data"  # unmasked phone / ID number
     PROVINCE_ADMIN = "province_admin"  # provisioning, applications, cross-tenant figures
+    MANAGE_CANNED_REPLIES = "manage_canned_replies"  # 常用语
 
 
 _ALL = frozenset(Action)
@@ -60,6 +61,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.ASSIGN, Action.URGE, Action.REQUEST_MATERIAL, Action.ADD_NOTE,
             Action.MERGE, Action.SEND_REPLY, Action.PUBLISH, Action.CLOSE, Action.ARCHIVE,
             Action.FORWARD, Action.EXPORT, Action.VIEW_PERSONAL_DATA, Action.MANAGE_DUTY,
+            Action.MANAGE_CANNED_REPLIES,
         }
     ),
     Role.HANDLER: frozenset(

@@ -1,0 +1,237 @@
+"""Reply verbs: draft (and autosave), approve, send, publish.
+
+    reply = await save_draft(session, staff, letter, actor, form["body"])
+    await approve_reply(session, staff, letter, actor, reply)          # leader
+    await send_reply(session, staff, letter, actor, reply, secret)     # signs, 已答复
+    await set_publication(session, staff, letter, actor, True, secret) # only with consent
+
+A reply goes draft → approved → sent. Editing an approved draft sends it back
+to draft: a leader approves exactly the text that goes out. The text sent is
+signed with the tenant key (kind "sent"); publishing signs the redacted public
+text (kind "public") so the published page carries a verifiable signature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadermail.platform.accounts.models import User
+from leadermail.platform.accounts.policy import Action, StaffUser
+from leadermail.platform.audit.writer import Actor, record_audit
+from leadermail.platform.db import utcnow
+from leadermail.platform.letters.models import Letter, Reply
+from leadermail.platform.letters.staff_actions import ActionRefused, require
+from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
+from leadermail.platform.privacy import redact
+from leadermail.platform.replies.models import CannedReply, ReplySignature
+from leadermail.platform.replies.sanitize import (
+    MAX_REPLY_CHARS,
+    html_to_text,
+    reply_html_from_form,
+    sanitize_reply_html,
+)
+from leadermail.platform.replies.signing import ensure_signing_key, sign_reply
+
+DRAFTABLE_STATES = frozenset({"accepted", "assigned", "awaiting_material"})
+
+
+async def current_reply(session: AsyncSession, letter: Letter) -> Reply | None:
+    """The newest reply of the letter (a draft being worked on, or the last sent)."""
+    return (
+        await session.execute(
+            select(Reply)
+            .where(Reply.letter_id == letter.id, Reply.tenant_id == letter.tenant_id)
+            .order_by(Reply.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def save_draft(
+    session: AsyncSession,
+    staff: StaffUser,
+    letter: Letter,
+    actor: Actor,
+    raw_body: str,
+    *,
+    autosave: bool = False,
+) -> Reply:
+    require(staff, Action.DRAFT_REPLY, letter)
+    if letter.state not in DRAFTABLE_STATES:
+        raise ActionRefused("来信当前状态不能起草答复")
+    body_html = reply_html_from_form(raw_body)
+    if len(body_html) > MAX_REPLY_CHARS:
+        raise ActionRefused(f"答复不能超过 {MAX_REPLY_CHARS} 个字符")
+    if not body_html and not autosave:
+        raise ActionRefused("请填写答复内容")
+    reply = await current_reply(session, letter)
+    if reply is not None and reply.status == "sent":
+        reply = None  # handled again after 不满意: a new reply
+    created = reply is None
+    if reply is None:
+        reply = Reply(tenant_id=letter.tenant_id, letter_id=letter.id, unit_id=letter.unit_id,
+                      body_html=body_html, status="draft", drafted_by_user_id=actor.user_id)
+        session.add(reply)
+        await session.flush()
+    elif reply.body_html == body_html:
+        return reply
+    else:
+        reply.body_html = body_html
+        reply.drafted_by_user_id = actor.user_id
+        if reply.status == "approved":
+            # The leader approved another text: approve again.
+            reply.status = "draft"
+            reply.approved_by_user_id = None
+            reply.approved_at = None
+        reply.updated_at = utcnow()
+    await record_audit(
+        session, tenant_id=letter.tenant_id, actor=actor,
+        action="reply.autosave" if autosave else ("reply.draft" if created else "reply.edit"),
+        object_type="reply", object_id=reply.id, data={"letter_id": letter.id},
+    )
+    return reply
+
+
+async def approve_reply(
+    session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor, reply: Reply
+) -> None:
+    require(staff, Action.APPROVE_REPLY, letter)
+    if reply.status != "draft" or not reply.body_html:
+        raise ActionRefused("只能审核尚未审核的答复草稿")
+    reply.status = "approved"
+    reply.approved_by_user_id = actor.user_id
+    reply.approved_at = utcnow()
+    await add_timeline_event(session, letter, "reply_approved", actor, message="答复已经领导审核")
+    await record_audit(
+        session, tenant_id=letter.tenant_id, actor=actor, action="reply.approve",
+        object_type="reply", object_id=reply.id, data={"letter_id": letter.id},
+    )
+
+
+async def send_reply(
+    session: AsyncSession,
+    staff: StaffUser,
+    letter: Letter,
+    actor: Actor,
+    reply: Reply,
+    secret: str,
+) -> ReplySignature:
+    require(staff, Action.SEND_REPLY, letter)
+    if reply.status != "approved":
+        raise ActionRefused("答复须经领导审核后才能发送")
+    await apply_transition(session, letter, "send_reply", actor, data={"reply_id": reply.id})
+    signer = await _signer_name(session, staff, reply)
+    key = await ensure_signing_key(session, letter.tenant_id, secret)
+    signature = await sign_reply(
+        session, key, secret, reply, kind="sent", text=html_to_text(reply.body_html),
+        signer_name=signer, tracking_code=letter.tracking_code,
+    )
+    reply.status = "sent"
+    reply.sent_at = utcnow()
+    reply.signer_name = signer
+    reply.signature = signature.signature
+    await record_audit(
+        session, tenant_id=letter.tenant_id, actor=actor, action="reply.send",
+        object_type="reply", object_id=reply.id,
+        data={"letter_id": letter.id, "key": key.fingerprint, "signature_id": signature.id},
+    )
+    return signature
+
+
+async def _signer_name(session: AsyncSession, staff: StaffUser, reply: Reply) -> str:
+    # The leader who approved the text is the one who answers for it.
+    name = staff.display_name
+    if reply.approved_by_user_id is not None:
+        approver = (
+            await session.execute(select(User.display_name).where(User.id == reply.approved_by_user_id))
+        ).scalar_one_or_none()
+        name = approver or name
+    return f"{staff.tenant.name} {name}"
+
+
+@dataclass(frozen=True)
+class PublicPreview:
+    title: str
+    body: str
+    reply_text: str
+
+
+def public_preview(letter: Letter, reply: Reply | None) -> PublicPreview:
+    """What the public will see: letter and reply with the writer's personal
+    data (name, phones, ID numbers, e-mails, house numbers) redacted."""
+    names = [letter.writer_name]
+    reply_text = html_to_text(reply.body_html) if reply is not None else ""
+    return PublicPreview(
+        title=redact(letter.title, names=names),
+        body=redact(letter.body, names=names),
+        reply_text=redact(reply_text, names=names),
+    )
+
+
+async def set_publication(
+    session: AsyncSession,
+    staff: StaffUser,
+    letter: Letter,
+    actor: Actor,
+    publish: bool,
+    secret: str,
+) -> ReplySignature | None:
+    """公示 on or off. Only a replied letter whose writer consented goes public."""
+    require(staff, Action.PUBLISH, letter)
+    if not publish:
+        if letter.is_published:
+            letter.is_published = False
+            await add_timeline_event(session, letter, "unpublished", actor, message="已撤下公示")
+            await record_audit(session, tenant_id=letter.tenant_id, actor=actor,
+                               action="letter.unpublish", object_type="letter", object_id=letter.id)
+        return None
+    if not letter.publish_consent:
+        raise ActionRefused("来信人不同意公开，不能公示")
+    reply = await current_reply(session, letter)
+    if reply is None or reply.status != "sent":
+        raise ActionRefused("答复发送后才能公示")
+    preview = public_preview(letter, reply)
+    key = await ensure_signing_key(session, letter.tenant_id, secret)
+    signature = await sign_reply(
+        session, key, secret, reply, kind="public", text=preview.reply_text,
+        signer_name=reply.signer_name or staff.tenant.name, tracking_code=letter.tracking_code,
+    )
+    letter.is_published = True
+    letter.published_at = utcnow()
+    await add_timeline_event(session, letter, "published", actor, message="来信及答复已公示", public=True)
+    await record_audit(
+        session, tenant_id=letter.tenant_id, actor=actor, action="letter.publish",
+        object_type="letter", object_id=letter.id, data={"signature_id": signature.id},
+    )
+    return signature
+
+
+async def canned_replies(session: AsyncSession, tenant_id: int) -> list[CannedReply]:
+    return list(
+        (
+            await session.execute(
+                select(CannedReply)
+                .where(CannedReply.tenant_id == tenant_id, CannedReply.is_active.is_(True))
+                .order_by(CannedReply.position, CannedReply.id)
+            )
+        ).scalars()
+    )
+
+
+async def add_canned_reply(
+    session: AsyncSession, staff: StaffUser, actor: Actor, title: str, body: str
+) -> CannedReply:
+    require(staff, Action.MANAGE_CANNED_REPLIES)
+    title = (title or "").strip()
+    body_html = sanitize_reply_html(reply_html_from_form(body))
+    if not title or len(title) > 100 or not body_html:
+        raise ActionRefused("请填写常用语标题（不超过 100 字）和内容")
+    canned = CannedReply(tenant_id=staff.tenant.id, title=title, body_html=body_html)
+    session.add(canned)
+    await session.flush()
+    await record_audit(session, tenant_id=staff.tenant.id, actor=actor, action="canned_reply.add",
+                       object_type="canned_reply", object_id=canned.id)
+    return canned
