@@ -19,11 +19,11 @@ from leadermail.public_site.rendering import renderer_for
 
 ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.public_site.routes.health",
-    "leadermail.public_site.routes.exposure",
     "leadermail.public_site.routes.home",
     "leadermail.public_site.routes.writing",
     "leadermail.public_site.routes.tracking",
     "leadermail.public_site.routes.published",
+    "leadermail.public_site.routes.exposure",
 )
 
 

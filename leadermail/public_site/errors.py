@@ -26,5 +26,7 @@ async def render_error_page(
     state["error_tenant"] = tenant
     scope["state"] = state
     request = Request(scope, receive)
-    response = renderer_for(context).render(request, template, {"status": status}, status_code=status)
+    response = renderer_for(context).render(
+        request, template, {"status": status}, status_code=status
+    )
     await response(scope, receive, send)

@@ -162,7 +162,13 @@ async def write_letter(request: Request) -> Response:
                 status_code=429,
             )
         async with tenant_session(context.database, tenant) as session:
+            earlier = await session.scalar(
+                select(Letter.id).where(Letter.submission_key == key)
+            )
             choices = await filter_choices(session, tenant)
+        if earlier is not None:
+            # The same form again (double click, back + resubmit): one letter.
+            return redirect(request, f"/write/receipt/{key}")
         category_ids = {cid for cid, _ in choices["categories"]}
         clean, errors = validate_letter(values, categories=category_ids)
         await _read_uploads(form, staging, errors)

@@ -37,8 +37,11 @@ def solve_pow(page: str) -> str:
     solution = solve_challenge_v1(challenge)
     assert solution is not None
     payload = {
-        "algorithm": data["algorithm"], "challenge": data["challenge"],
-        "number": solution.number, "salt": data["salt"], "signature": data["signature"],
+        "algorithm": data["algorithm"],
+        "challenge": data["challenge"],
+        "number": solution.number,
+        "salt": data["salt"],
+        "signature": data["signature"],
     }
     return base64.b64encode(json.dumps(payload).encode()).decode()
 
@@ -48,7 +51,10 @@ def letter_values(**overrides: Any) -> dict[str, str]:
         "letter_type": "complaint",
         "category": "",
         "title": "夜间施工噪音扰民",
-        "body": "我家附近的工地每天夜里十二点以后还在施工，噪音很大，老人孩子都睡不好，请有关部门管一管。",
+        "body": (
+            "我家附近的工地每天夜里十二点以后还在施工，噪音很大，"
+            "老人孩子都睡不好，请有关部门管一管。"
+        ),
         "region": "岳麓区",
         "name": "张三",
         "phone": "13812345678",

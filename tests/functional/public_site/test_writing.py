@@ -1,0 +1,255 @@
+"""写信 over HTTP: every rule of the form, the receipt, and what is stored."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from leadermail.platform.jobs.models import OutboxJob
+from leadermail.platform.letters.models import Attachment, Letter, LetterEvent, LetterLocator
+from leadermail.platform.letters.tracking import normalize_tracking_code, verify_query_password
+from leadermail.tenants.session import tenant_session
+from tests.conftest import TEST_SECRET
+from tests.functional.public_site.conftest import VALID_ID, hidden, png_bytes
+from tests.functional.public_site.domain import load_letter
+
+
+async def count_letters(context, tenant) -> int:
+    async with tenant_session(context.database, tenant) as session:
+        return int(await session.scalar(select(func.count()).select_from(Letter)))
+
+
+async def test_home_shows_leader_actions_time_limits_and_figures(citizen):
+    response = await citizen.get("/")
+    assert response.status_code == 200
+    page = response.text
+    assert "市长 李明" in page
+    assert f'href="/t/{citizen.tenant.slug}/write"' in page
+    assert f'href="/t/{citizen.tenant.slug}/track"' in page
+    assert "今年收到来信" in page and "按时答复率" in page and "群众满意率" in page
+    assert "24小时" in page and "5个工作日" in page
+
+
+async def test_a_valid_letter_gets_a_receipt_shown_once(citizen, context):
+    response = await citizen.submit()
+    assert response.status_code == 303
+    receipt = await citizen.client.get(response.headers["location"])
+    assert "查询码" in receipt.text and 'id="query-password"' in receipt.text
+    assert receipt.headers["cache-control"] == "no-store"
+    again = await citizen.client.get(response.headers["location"])
+    assert 'id="tracking-code"' in again.text
+    assert 'id="query-password"' not in again.text
+
+
+async def test_stored_letter_has_hash_deadlines_locator_event_and_receipt_job(citizen, context):
+    code, password = await citizen.write_letter(email="zhang@example.com", id_number=VALID_ID)
+    letter = await load_letter(context, citizen.tenant, code)
+    assert password not in letter.query_password_hash
+    assert verify_query_password(password, letter.query_password_hash, TEST_SECRET)
+    assert letter.acceptance_due_at is not None and letter.reply_due_at is not None
+    assert letter.reply_due_at > letter.acceptance_due_at
+    assert letter.writer_email == "zhang@example.com" and letter.writer_id_number == VALID_ID
+    async with tenant_session(context.database, citizen.tenant) as session:
+        locator = await session.get(LetterLocator, letter.tracking_code)
+        assert locator is not None and locator.origin_tenant_id == citizen.tenant.id
+        events = (
+            await session.scalars(select(LetterEvent).where(LetterEvent.letter_id == letter.id))
+        ).all()
+        assert [(e.kind, e.is_public) for e in events] == [("submitted", True)]
+        job = await session.scalar(
+            select(OutboxJob).where(
+                OutboxJob.job_name == "send_letter_receipt",
+                OutboxJob.tenant_id == citizen.tenant.id,
+            )
+        )
+        assert job is not None and job.kwargs["letter_id"] == letter.id
+        assert password not in str(job.kwargs)  # sealed, never in clear
+
+
+async def test_every_invalid_field_gets_its_own_message_and_input_is_kept(citizen, context):
+    response = await citizen.submit(
+        title="噪音",
+        body="太吵了",
+        phone="1234",
+        email="not-an-email",
+        id_number="110105194912310021",
+        letter_type="",
+        agree_terms="",
+    )
+    assert response.status_code == 422
+    page = response.text
+    for field, text in {
+        "letter_type": "请选择信件类型",
+        "title": "标题需为 5–50 个字",
+        "body": "信件内容需为 10–5000 个字",
+        "phone": "请填写有效的手机号码",
+        "email": "请填写有效的电子邮箱地址",
+        "id_number": "身份证号码校验不正确",
+        "agree_terms": "请阅读并同意",
+    }.items():
+        block = re.search(rf'<p class="field-error" id="{field}-error"[^>]*>(.*?)</p>', page, re.S)
+        assert block and text in block.group(1), field
+        assert 'aria-describedby="' in page
+    assert 'value="噪音"' in page and ">太吵了</textarea>" in page
+    assert 'value="张三"' in page and 'value="岳麓区"' in page
+    assert 'id="error-summary"' in page
+    assert await count_letters(context, citizen.tenant) == 0
+
+
+async def test_wrong_type_upload_is_refused_and_good_files_are_kept(citizen, context):
+    page = await citizen.open_write_form()
+    files = [
+        ("attachments", ("现场照片.png", png_bytes(), "image/png")),
+        ("attachments", ("证据.jpg", b"MZ\x90\x00 this is a program", "image/jpeg")),
+    ]
+    response = await citizen.submit(page, files=files)
+    assert response.status_code == 422
+    assert "是程序文件，不能上传" in response.text
+    assert "现场照片.png" in response.text and "已保留" in response.text
+    assert 'value="夜间施工噪音扰民"' in response.text
+    # Submit again without choosing files: the kept one goes with the letter.
+    again = await citizen.submit(response.text)
+    assert again.status_code == 303
+    async with tenant_session(context.database, citizen.tenant) as session:
+        names = (await session.scalars(select(Attachment.filename))).all()
+    assert names == ["现场照片.png"]
+
+
+async def test_an_oversized_upload_is_refused_with_the_rest_kept(citizen):
+    big = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024) + b"\n%%EOF"
+    response = await citizen.submit(files=[("attachments", ("扫描件.pdf", big, "application/pdf"))])
+    assert response.status_code == 422
+    assert "超过 10 MB" in response.text
+    assert 'value="夜间施工噪音扰民"' in response.text
+
+
+async def test_unticking_a_kept_file_drops_it(citizen, context):
+    first = await citizen.submit(
+        files=[("attachments", ("a.png", png_bytes(), "image/png"))], title="短"
+    )
+    assert "a.png" in first.text
+    data = {
+        "csrf_token": hidden(first.text, "csrf_token"),
+        "submission_key": hidden(first.text, "submission_key"),
+        "staged_listed": "1",
+        "letter_type": "complaint",
+        "category": citizen.first_category(first.text),
+        "title": "夜间施工噪音扰民",
+        "body": "工地每天夜里施工，噪音很大，请管一管。",
+        "name": "张三",
+        "phone": "13812345678",
+        "agree_terms": "1",
+    }
+    response = await citizen.post("/write", data=data)
+    assert response.status_code == 303
+    async with tenant_session(context.database, citizen.tenant) as session:
+        assert (await session.scalars(select(Attachment))).all() == []
+
+
+async def test_double_submit_creates_one_letter(citizen, context):
+    page = await citizen.open_write_form()
+    first = await citizen.submit(page)
+    second = await citizen.submit(page)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert await count_letters(context, citizen.tenant) == 1
+
+
+async def test_without_the_challenge_nothing_is_created_and_input_is_kept(citizen, context):
+    response = await citizen.submit(solve=False)
+    assert response.status_code == 422
+    assert "请完成人机验证" in response.text
+    assert 'value="夜间施工噪音扰民"' in response.text
+    assert await count_letters(context, citizen.tenant) == 0
+
+
+async def test_a_solved_challenge_cannot_be_replayed_on_another_form(citizen, context):
+    from tests.functional.public_site.conftest import solve_pow
+
+    page = await citizen.open_write_form()
+    payload = solve_pow(page)
+    other = await citizen.open_write_form()
+    for form_page in (page, other):
+        data = {
+            "csrf_token": hidden(form_page, "csrf_token"),
+            "submission_key": hidden(form_page, "submission_key"),
+            "altcha": payload,
+            "letter_type": "complaint",
+            "category": citizen.first_category(form_page),
+            "title": "夜间施工噪音扰民",
+            "body": "工地每天夜里施工，噪音很大，请管一管。",
+            "name": "张三",
+            "phone": "13812345678",
+            "agree_terms": "1",
+        }
+        response = await citizen.post("/write", data=data)
+    assert response.status_code == 422 and "请完成人机验证" in response.text
+    assert await count_letters(context, citizen.tenant) == 1
+
+
+async def test_the_no_javascript_question_works(citizen, context):
+    page = await citizen.open_write_form()
+    question = re.search(r'<label for="challenge_answer">(.+?)等于几', page).group(1)
+    digits = "零一二三四五六七八九十"
+    a, b = question.split("加")
+
+    def number(text: str) -> int:
+        if text == "十":
+            return 10
+        return digits.index(text)
+
+    data = {
+        "csrf_token": hidden(page, "csrf_token"),
+        "submission_key": hidden(page, "submission_key"),
+        "challenge_token": hidden(page, "challenge_token"),
+        "challenge_answer": str(number(a) + number(b)),
+        "letter_type": "help",
+        "category": citizen.first_category(page),
+        "title": "请帮助解决取暖问题",
+        "body": "家中老人独居，冬天取暖困难，请帮忙。",
+        "name": "王五",
+        "phone": "13912345678",
+        "agree_terms": "1",
+    }
+    response = await citizen.post("/write", data=data)
+    assert response.status_code == 303, response.text
+    assert await count_letters(context, citizen.tenant) == 1
+
+
+async def test_the_honeypot_creates_nothing(citizen, context):
+    response = await citizen.submit(website="http://spam.example")
+    assert response.status_code == 400
+    assert await count_letters(context, citizen.tenant) == 0
+
+
+async def test_a_post_without_csrf_token_is_refused(citizen, context):
+    response = await citizen.post("/write", data={"title": "夜间施工噪音扰民"})
+    assert response.status_code == 403
+    assert await count_letters(context, citizen.tenant) == 0
+
+
+async def test_inline_check_of_one_field(citizen):
+    csrf = await citizen.csrf()
+    bad = await citizen.post(
+        "/write/check/phone",
+        data={"phone": "138 1234 567"},
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+    )
+    assert bad.status_code == 200
+    assert 'id="phone-error"' in bad.text and "请填写有效的手机号码" in bad.text
+    good = await citizen.post(
+        "/write/check/phone",
+        data={"phone": "+86 138-1234-5678"},
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+    )
+    assert "请填写" not in good.text
+    unknown = await citizen.post("/write/check/nope", data={}, headers={"X-CSRF-Token": csrf})
+    assert unknown.status_code == 404
+
+
+async def test_do_not_publish_is_stored(citizen, context):
+    code, _ = await citizen.write_letter(do_not_publish="1")
+    letter = await load_letter(context, citizen.tenant, code)
+    assert letter.publish_consent is False
+    assert normalize_tracking_code(code) == letter.tracking_code
