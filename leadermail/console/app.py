@@ -22,6 +22,7 @@ from leadermail.platform.context import AppContext
 
 ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.console.routes.signin",
+    "leadermail.console.routes.province_tenants",
     "leadermail.console.routes.inbox",
     "leadermail.console.routes.letters",
     "leadermail.console.routes.replies",

@@ -1,0 +1,343 @@
+"""Province console: the tenant tree, provisioning with progress, edit, disable.
+
+    GET  /console/province/tenants                 the tree
+    GET  /console/province/tenants/new             form (carries a request id)
+    POST /console/province/tenants                 queue provisioning → progress page
+    GET  /console/province/runs/{id}               progress (htmx polls block run_progress)
+    GET  /console/province/tenants/{id}/edit       edit form
+    POST /console/province/tenants/{id}            save
+    POST /console/province/tenants/{id}/disable    停用 (reason)
+    POST /console/province/tenants/{id}/enable     启用
+    GET|POST /console/invitation/{token}           a new admin sets a password
+
+Only ``province_admin`` (Action.PROVINCE_ADMIN) reaches the province pages.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from leadermail.console.auth import require_staff
+from leadermail.console.flash import flash
+from leadermail.console.rendering import renderer_for
+from leadermail.platform.accounts.policy import Action
+from leadermail.platform.audit.writer import Actor, record_platform_audit
+from leadermail.platform.web.requests import app_context, client_ip, tenant_url
+from leadermail.platform.web.templating import Themes
+from leadermail.tenants.invitations import InvitationError, accept_invitation, find_invitation
+from leadermail.tenants.jobs import ProvisioningRun, request_provisioning
+from leadermail.tenants.models import Tenant, TenantDomain
+from leadermail.tenants.provisioning import (
+    SLUG_PATTERN,
+    TenantError,
+    TenantSpec,
+    check_available,
+    normalise_host,
+    set_tenant_status,
+    validate_spec,
+)
+from leadermail.tenants.registry import KIND_LABELS, TenantRef
+
+
+def _actor(request: Request, staff) -> Actor:  # noqa: ANN001
+    return Actor(user_id=staff.user_id, label=staff.display_name, ip_address=client_ip(request))
+
+
+def tree_order(tenants: list[TenantRef]) -> list[tuple[TenantRef, int]]:
+    """(tenant, depth) in depth-first order, roots first."""
+    children: dict[int | None, list[TenantRef]] = {}
+    for tenant in sorted(tenants, key=lambda t: t.id):
+        children.setdefault(tenant.parent_id, []).append(tenant)
+    known = {t.id for t in tenants}
+    out: list[tuple[TenantRef, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for child in children.get(parent, []):
+            out.append((child, depth))
+            walk(child.id, depth + 1)
+
+    walk(None, 0)
+    for tenant in tenants:  # orphans (parent missing) still show
+        if tenant.parent_id is not None and tenant.parent_id not in known:
+            out.append((tenant, 0))
+    return out
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in (value or "").replace("，", "\n").splitlines() if line.strip()]
+
+
+async def _form_context(request: Request, **extra: object) -> dict[str, object]:
+    context = app_context(request)
+    tenants = await context.tenants.all()
+    return {
+        "tree": tree_order(tenants),
+        "kinds": KIND_LABELS,
+        "themes": Themes(context.settings.themes_dir).available,
+        "errors": {},
+        "values": {},
+        **extra,
+    }
+
+
+async def tenant_list(request: Request) -> Response:
+    await require_staff(request, Action.PROVINCE_ADMIN)
+    context = app_context(request)
+    context.tenants.invalidate()
+    tenants = await context.tenants.all()
+    async with context.database.core_session() as session:
+        runs = (
+            await session.execute(
+                select(ProvisioningRun).order_by(ProvisioningRun.id.desc()).limit(20)
+            )
+        ).scalars().all()
+    ctx = {"tree": tree_order(tenants), "runs": runs, "kinds": KIND_LABELS}
+    return renderer_for(context).render(request, "province/tenants.html", ctx)
+
+
+async def tenant_new(request: Request) -> Response:
+    await require_staff(request, Action.PROVINCE_ADMIN)
+    ctx = await _form_context(request, request_key=uuid.uuid4().hex, tenant_row=None)
+    return renderer_for(app_context(request)).render(request, "province/tenant_form.html", ctx)
+
+
+def _spec_from_form(form: dict[str, str]) -> TenantSpec:
+    parent = form.get("parent_id", "")
+    return TenantSpec(
+        slug=form.get("slug", "").strip().lower(),
+        name=form.get("name", "").strip(),
+        kind=form.get("kind", ""),
+        parent_id=int(parent) if parent.isdigit() else None,
+        theme=form.get("theme", "base") or "base",
+        domains=tuple(normalise_host(h) for h in _lines(form.get("domains", ""))),
+        leader_name=form.get("leader_name", "").strip() or None,
+        leader_title=form.get("leader_title", "").strip() or None,
+        profile={"intro": form.get("intro", "").strip()} if form.get("intro", "").strip() else {},
+    )
+
+
+async def tenant_create(request: Request) -> Response:
+    staff = await require_staff(request, Action.PROVINCE_ADMIN)
+    context = app_context(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    spec = _spec_from_form(form)
+    template = form.get("template_tenant_id", "")
+    admin_email = form.get("admin_email", "").strip()
+    errors: dict[str, str] = {}
+    try:
+        validate_spec(spec)
+        # The same checks the job makes, now, so the usual mistakes come back
+        # on the form instead of as a failed run.
+        with context.database.sync_engine.connect() as connection:
+            check_available(connection, spec)
+    except TenantError as exc:
+        errors[exc.field] = exc.message
+    if admin_email and "@" not in admin_email:
+        errors["admin_email"] = "管理员邮箱格式不正确"
+    request_key = form.get("request_key") or uuid.uuid4().hex
+    if errors:
+        ctx = await _form_context(
+            request, errors=errors, values=form, request_key=request_key, tenant_row=None
+        )
+        return renderer_for(context).render(
+            request, "province/tenant_form.html", ctx, status_code=422
+        )
+    async with context.database.core_session() as session:
+        run = await request_provisioning(
+            session,
+            request_key=f"console:{request_key}",
+            spec=spec,
+            actor=_actor(request, staff),
+            admin_email=admin_email or None,
+            admin_name=form.get("admin_name", "").strip() or None,
+            template_tenant_id=int(template) if template.isdigit() else None,
+        )
+        await session.commit()
+    return RedirectResponse(
+        tenant_url(request, f"/console/province/runs/{run.id}"), status_code=303
+    )
+
+
+async def run_progress(request: Request) -> Response:
+    await require_staff(request, Action.PROVINCE_ADMIN)
+    context = app_context(request)
+    async with context.database.core_session() as session:
+        run = await session.get(ProvisioningRun, int(request.path_params["run_id"]))
+    if run is None:
+        raise HTTPException(404)
+    tenant = await context.tenants.by_id(run.tenant_id) if run.tenant_id else None
+    return renderer_for(context).render(
+        request, "province/run.html", {"run": run, "new_tenant": tenant}, fragment="run_progress"
+    )
+
+
+async def _tenant_row(request: Request) -> Tenant:
+    context = app_context(request)
+    async with context.database.core_session() as session:
+        row = await session.get(Tenant, int(request.path_params["tenant_id"]))
+    if row is None:
+        raise HTTPException(404)
+    return row
+
+
+async def tenant_edit(request: Request) -> Response:
+    await require_staff(request, Action.PROVINCE_ADMIN)
+    row = await _tenant_row(request)
+    context = app_context(request)
+    ref = await context.tenants.by_id(row.id)
+    values = {
+        "slug": row.slug, "name": row.name, "kind": row.kind,
+        "parent_id": str(row.parent_id or ""), "theme": row.theme,
+        "domains": "\n".join(ref.domains if ref else ()),
+        "leader_name": row.leader_name or "", "leader_title": row.leader_title or "",
+        "intro": (row.profile or {}).get("intro", ""),
+    }
+    ctx = await _form_context(request, values=values, tenant_row=row, request_key="")
+    return renderer_for(context).render(request, "province/tenant_form.html", ctx)
+
+
+def _descendants(tenants: list[TenantRef], root: int) -> set[int]:
+    found, frontier = {root}, [root]
+    while frontier:
+        current = frontier.pop()
+        for tenant in tenants:
+            if tenant.parent_id == current and tenant.id not in found:
+                found.add(tenant.id)
+                frontier.append(tenant.id)
+    return found
+
+
+async def tenant_update(request: Request) -> Response:
+    staff = await require_staff(request, Action.PROVINCE_ADMIN)
+    row = await _tenant_row(request)
+    context = app_context(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    spec = _spec_from_form(form)
+    errors: dict[str, str] = {}
+    try:
+        validate_spec(spec)
+    except TenantError as exc:
+        errors[exc.field] = exc.message
+    if spec.parent_id is not None and spec.parent_id in _descendants(
+        await context.tenants.all(), row.id
+    ):
+        errors["parent_id"] = "上级信箱不能是本信箱或其下级"
+    async with context.database.core_session() as session:
+        if not errors and spec.slug != row.slug and await session.scalar(
+            select(Tenant.id).where(Tenant.slug == spec.slug)
+        ):
+            errors["slug"] = f"标识“{spec.slug}”已被使用"
+        if not errors and spec.domains:
+            used = await session.scalar(
+                select(TenantDomain.host).where(
+                    TenantDomain.host.in_(spec.domains), TenantDomain.tenant_id != row.id
+                )
+            )
+            if used:
+                errors["domains"] = f"域名“{used}”已被其他信箱使用"
+        if errors:
+            ctx = await _form_context(
+                request, errors=errors, values=form, tenant_row=row, request_key=""
+            )
+            return renderer_for(context).render(
+                request, "province/tenant_form.html", ctx, status_code=422
+            )
+        tenant = await session.get(Tenant, row.id, with_for_update=True)
+        assert tenant is not None
+        tenant.slug, tenant.name, tenant.kind = spec.slug, spec.name, spec.kind
+        tenant.parent_id, tenant.theme = spec.parent_id, spec.theme
+        tenant.leader_name, tenant.leader_title = spec.leader_name, spec.leader_title
+        tenant.profile = {**(tenant.profile or {}), "intro": form.get("intro", "").strip()}
+        await session.execute(delete(TenantDomain).where(TenantDomain.tenant_id == row.id))
+        for i, host in enumerate(spec.domains):
+            session.add(TenantDomain(host=host, tenant_id=row.id, is_primary=i == 0))
+        await record_platform_audit(
+            session, actor=_actor(request, staff), action="tenant.update", tenant_id=row.id,
+            object_type="tenant", object_id=row.id, data={"slug": spec.slug, "name": spec.name},
+        )
+        await session.commit()
+    context.tenants.invalidate()
+    flash(request, f"已保存“{spec.name}”")
+    return RedirectResponse(tenant_url(request, "/console/province/tenants"), status_code=303)
+
+
+async def _set_status(request: Request, status: str) -> Response:
+    staff = await require_staff(request, Action.PROVINCE_ADMIN)
+    row = await _tenant_row(request)
+    context = app_context(request)
+    reason = str((await request.form()).get("reason", "")).strip()
+    if status == "disabled" and not reason:
+        flash(request, "停用信箱需要填写原因", error=True)
+    elif row.id == staff.tenant.id:
+        flash(request, "不能停用省级管理员所在的信箱", error=True)
+    else:
+        set_tenant_status(context.database.sync_engine, row.slug, status, reason or None)
+        async with context.database.core_session() as session:
+            await record_platform_audit(
+                session, actor=_actor(request, staff), action=f"tenant.{status}",
+                tenant_id=row.id, object_type="tenant", object_id=row.id, data={"reason": reason},
+            )
+            await session.commit()
+        context.tenants.invalidate()
+        flash(request, f"已{'停用' if status == 'disabled' else '启用'}“{row.name}”")
+    return RedirectResponse(tenant_url(request, "/console/province/tenants"), status_code=303)
+
+
+async def tenant_disable(request: Request) -> Response:
+    return await _set_status(request, "disabled")
+
+
+async def tenant_enable(request: Request) -> Response:
+    return await _set_status(request, "active")
+
+
+async def invitation(request: Request) -> Response:
+    """No sign-in: the token is the credential. GET never burns it."""
+    context = app_context(request)
+    token = request.path_params["token"]
+    error = None
+    async with context.database.core_session() as session:
+        try:
+            await find_invitation(session, token)
+        except InvitationError as exc:
+            return renderer_for(context).render(
+                request, "province/invitation.html", {"invalid": exc.message}, status_code=404
+            )
+        if request.method == "POST":
+            form = await request.form()
+            password = str(form.get("password", ""))
+            if password != str(form.get("password_again", "")):
+                error = "两次输入的密码不一致"
+            else:
+                try:
+                    await accept_invitation(session, token, password)
+                    await session.commit()
+                    flash(request, "密码已设置，请登录")
+                    return RedirectResponse(tenant_url(request, "/console/login"), status_code=303)
+                except InvitationError as exc:
+                    error = exc.message
+    return renderer_for(context).render(
+        request, "province/invitation.html", {"invalid": None, "error": error},
+        status_code=422 if error else 200,
+    )
+
+
+routes = [
+    Route("/province/tenants", tenant_list, methods=["GET"]),
+    Route("/province/tenants", tenant_create, methods=["POST"]),
+    Route("/province/tenants/new", tenant_new, methods=["GET"]),
+    Route("/province/runs/{run_id:int}", run_progress, methods=["GET"]),
+    Route("/province/tenants/{tenant_id:int}/edit", tenant_edit, methods=["GET"]),
+    Route("/province/tenants/{tenant_id:int}", tenant_update, methods=["POST"]),
+    Route("/province/tenants/{tenant_id:int}/disable", tenant_disable, methods=["POST"]),
+    Route("/province/tenants/{tenant_id:int}/enable", tenant_enable, methods=["POST"]),
+    Route("/invitation/{token}", invitation, methods=["GET", "POST"]),
+]
+
+__all__ = ["routes", "SLUG_PATTERN"]

@@ -1,0 +1,200 @@
+"""Provisioning from the province console: form → run → job → tenant + invitation."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select, text
+
+from leadermail.platform.accounts.models import Role, User
+from leadermail.platform.letters.models import Category
+from leadermail.tenants.jobs import ProvisioningRun, provision_tenant
+from leadermail.tenants.models import Tenant
+from leadermail.tenants.session import tenant_session
+from tests.conftest import unique_slug
+from tests.functional.staff_ops.helpers import make_staff, sign_in_client
+
+
+async def province_admin(context, make_tenant, client):  # noqa: ANN001, ANN201
+    province = await make_tenant(slug=unique_slug("prov"), name="测试省", kind="province")
+    staff = await make_staff(context, province, "省管理员", Role.PROVINCE_ADMIN)
+    sign_in_client(client, staff)
+    return province
+
+
+def url(province, path: str) -> str:  # noqa: ANN001
+    return f"/t/{province.slug}/console{path}"
+
+
+async def post_new(client, province, slug, **extra):  # noqa: ANN001, ANN201
+    data = {
+        "name": "新开通县县长信箱",
+        "kind": "county",
+        "parent_id": str(province.id),
+        "slug": slug,
+        "domains": "",
+        "theme": "base",
+        "leader_name": "赵县长",
+        "admin_name": "钱管理",
+        "admin_email": "admin@county.example.cn",
+        "request_key": extra.pop("request_key", slug),
+        **extra,
+    }
+    return await client.post(url(province, "/province/tenants"), data=data)
+
+
+async def test_provisioning_end_to_end_with_invitation(
+    context, mail_context, make_tenant, client, smtp_sink
+):
+    province = await province_admin(context, make_tenant, client)
+    slug = unique_slug("cty")
+    response = await post_new(client, province, slug)
+    assert response.status_code == 303
+    run_path = response.headers["location"]
+    run_id = int(run_path.rsplit("/", 1)[1])
+
+    page = await client.get(run_path)
+    assert "排队中" in page.text and 'hx-trigger="every 1s"' in page.text
+
+    assert await provision_tenant({"app": mail_context}, run_id=run_id) == "succeeded"
+    page = await client.get(run_path, headers={"HX-Request": "true"})
+    assert "已完成" in page.text and "hx-trigger" not in page.text
+    assert "已向管理员发送邀请邮件" in page.text
+
+    context.tenants.invalidate()
+    tenant = await context.tenants.by_slug(slug)
+    assert tenant is not None and tenant.is_active and tenant.parent_id == province.id
+    async with tenant_session(context.database, tenant) as session:
+        assert await session.scalar(select(func.count()).select_from(Category)) > 0
+    assert (await client.get(f"/t/{slug}/")).status_code == 200
+
+    # The invitation: one mail, a one-time link that sets the password.
+    assert len(smtp_sink.messages) == 1
+    body = smtp_sink.messages[0].get_payload(decode=True).decode()
+    link = re.search(r"http://testserver(/t/\S+/console/invitation/\S+)", body).group(1)
+    assert (await client.get(link)).status_code == 200
+    done = await client.post(
+        link, data={"password": "a-long-secret-1", "password_again": "a-long-secret-1"}
+    )
+    assert done.status_code == 303
+    assert (await client.get(link)).status_code == 404  # used once
+    async with context.database.core_session() as session:
+        user = await session.scalar(select(User).where(User.email == "admin@county.example.cn"))
+    assert user.password_hash
+
+    # Running the job again changes nothing.
+    assert await provision_tenant({"app": mail_context}, run_id=run_id) == "nothing to do"
+    assert len(smtp_sink.messages) == 1
+
+
+async def test_the_same_form_posted_twice_is_one_run(context, make_tenant, client):
+    province = await province_admin(context, make_tenant, client)
+    slug = unique_slug("dup")
+    first = await post_new(client, province, slug, admin_email="")
+    second = await post_new(client, province, slug, admin_email="")
+    assert first.headers["location"] == second.headers["location"]
+
+
+async def test_a_failure_leaves_no_half_tenant_and_says_why(context, make_tenant, client):
+    province = await province_admin(context, make_tenant, client)
+    slug = unique_slug("race")
+    response = await post_new(client, province, slug, admin_email="")
+    run_id = int(response.headers["location"].rsplit("/", 1)[1])
+    await make_tenant(slug=slug)  # someone takes the slug before the job runs
+    schemas_before = await _schema_count(context)
+
+    assert await provision_tenant({"app": context}, run_id=run_id) == "failed"
+    async with context.database.core_session() as session:
+        run = await session.get(ProvisioningRun, run_id)
+        tenants = await session.scalar(select(func.count()).where(Tenant.slug == slug))
+    assert run.status == "failed" and "已被使用" in run.error
+    assert tenants == 1
+    assert await _schema_count(context) == schemas_before
+    page = await client.get(response.headers["location"])
+    assert "开通失败" in page.text
+
+
+async def _schema_count(context) -> int:  # noqa: ANN001
+    async with context.database.core_session() as session:
+        return await session.scalar(
+            text("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 't\\_%'")
+        )
+
+
+async def test_form_errors_come_back_on_the_form(context, make_tenant, client):
+    province = await province_admin(context, make_tenant, client)
+    response = await post_new(client, province, "Bad Slug!")
+    assert response.status_code == 422 and "标识只能使用" in response.text
+
+
+async def test_only_province_admins_reach_the_province_pages(context, make_tenant, client):
+    province = await make_tenant(slug=unique_slug("prov"), kind="province")
+    staff = await make_staff(context, province, "登记员", Role.REGISTRAR)
+    sign_in_client(client, staff)
+    assert (await client.get(url(province, "/province/tenants"))).status_code == 403
+    assert (await post_new(client, province, unique_slug("x"))).status_code == 403
+
+
+async def test_template_tenant_categories_are_copied(context, make_tenant, client):
+    province = await province_admin(context, make_tenant, client)
+    template = await make_tenant(categories=["模板分类甲", "模板分类乙"], units=["模板单位"])
+    slug = unique_slug("tpl")
+    response = await post_new(
+        client, province, slug, admin_email="", template_tenant_id=str(template.id)
+    )
+    run_id = int(response.headers["location"].rsplit("/", 1)[1])
+    assert await provision_tenant({"app": context}, run_id=run_id) == "succeeded"
+    context.tenants.invalidate()
+    tenant = await context.tenants.by_slug(slug)
+    async with tenant_session(context.database, tenant) as session:
+        names = (await session.execute(select(Category.name).order_by(Category.id))).scalars().all()
+    assert names == ["模板分类甲", "模板分类乙"]
+
+
+async def test_disable_and_enable_a_tenant(context, make_tenant, client):
+    province = await province_admin(context, make_tenant, client)
+    city = await make_tenant(kind="city", parent_id=province.id)
+    page = await client.get(url(province, "/province/tenants"))
+    assert city.name in page.text
+    response = await client.post(
+        url(province, f"/province/tenants/{city.id}/disable"), data={"reason": "机构调整"}
+    )
+    assert response.status_code == 303
+    context.tenants.invalidate()
+    assert (await client.get(f"/t/{city.slug}/")).status_code == 503
+    await client.post(url(province, f"/province/tenants/{city.id}/enable"), data={})
+    context.tenants.invalidate()
+    assert (await client.get(f"/t/{city.slug}/")).status_code == 200
+
+
+async def test_edit_renames_and_moves_a_tenant(context, make_tenant, client):
+    province = await province_admin(context, make_tenant, client)
+    city = await make_tenant(kind="city", parent_id=province.id)
+    new_slug = unique_slug("ren")
+    response = await client.post(
+        url(province, f"/province/tenants/{city.id}"),
+        data={
+            "name": "改名后的市长信箱",
+            "kind": "city",
+            "parent_id": str(province.id),
+            "slug": new_slug,
+            "domains": f"{new_slug}.example.cn",
+            "theme": "base",
+        },
+    )
+    assert response.status_code == 303
+    context.tenants.invalidate()
+    renamed = await context.tenants.by_id(city.id)
+    assert renamed.slug == new_slug and renamed.name == "改名后的市长信箱"
+    assert renamed.domains == (f"{new_slug}.example.cn",)
+    loop = await client.post(
+        url(province, f"/province/tenants/{province.id}"),
+        data={
+            "name": province.name,
+            "kind": "province",
+            "parent_id": str(city.id),
+            "slug": province.slug,
+            "theme": "base",
+        },
+    )
+    assert loop.status_code == 422 and "下级" in loop.text
