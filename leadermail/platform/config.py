@@ -15,7 +15,7 @@ from pathlib import Path
 
 #: The secret used when SECRET_KEY is not set. Good enough on a laptop,
 #: refused in production (see ``Settings.check_production``).
-DEVELOPMENT_SECRET = "leadermail-development-secret-do-not-use-in-production"
+DEVELOPMENT_SECRET = "leadermail-development-secret-do-not-use-in-production"  # noqa: S105
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
