@@ -97,18 +97,36 @@ def extra_revision(folder: Path) -> Path:
 BARE_APP = "bench.bare_app:app"
 
 
+class _Results(list):
+    """Prints each figure as soon as it is measured (long runs show progress)."""
+
+    def append(self, item: tuple[str, str]) -> None:
+        print(f"  {item[0]}: {item[1]}", flush=True)
+        super().append(item)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--workers", type=int, default=2, help="migration worker processes")
+    parser.add_argument(
+        "--only-requests", action="store_true", help="only the request-overhead figure"
+    )
     args = parser.parse_args()
+    if args.only_requests:
+        settings = fresh_settings("bench_requests")
+        database = Database(settings)
+        create_tenant(database.sync_engine, TenantSpec(slug="one00", name="请求基准", kind="city"))
+        database.sync_engine.dispose()
+        request_overhead(settings, _Results())
+        return
     upgrade_count, nothing_count = (100, 300) if args.quick else (1000, 5000)
 
     settings = fresh_settings("bench_platform")
     database = Database(settings)
     engine = database.sync_engine
     url = engine.url.render_as_string(hide_password=False)
-    results: list[tuple[str, str]] = []
+    results: _Results = _Results()
 
     # 1. one tenant, 20 times
     timings = []
@@ -116,11 +134,15 @@ def main() -> None:
         began = time.perf_counter()
         create_tenant(engine, TenantSpec(slug=f"one{i:02d}", name=f"单个开通{i}", kind="city"))
         timings.append(time.perf_counter() - began)
-    results.append(("provision one tenant, median of 20", f"{median(timings):.3f} s (target < 0.5 s)"))
+    results.append(
+        ("provision one tenant, median of 20", f"{median(timings):.3f} s (target < 0.5 s)")
+    )
 
     # 2. one new revision across N tenants
     seconds = provision_many(url, 0, upgrade_count - 20)
-    results.append((f"provision {upgrade_count - 20} more tenants (2 processes)", f"{seconds:.1f} s"))
+    results.append(
+        (f"provision {upgrade_count - 20} more tenants (2 processes)", f"{seconds:.1f} s")
+    )
     with tempfile.TemporaryDirectory() as tmp:
         location = extra_revision(Path(tmp))
         began = time.perf_counter()
@@ -129,13 +151,17 @@ def main() -> None:
         seconds = time.perf_counter() - began
         assert report.ok and len(report.upgraded) == upgrade_count, report.failed
         results.append(
-            (f"db upgrade: 1 new revision x {upgrade_count} tenants ({args.workers} workers)",
-             f"{seconds:.2f} s (target < 30 s for 1,000)")
+            (
+                f"db upgrade: 1 new revision x {upgrade_count} tenants ({args.workers} workers)",
+                f"{seconds:.2f} s (target < 30 s for 1,000)",
+            )
         )
 
         # 3. nothing to do across M tenants (new tenants created at the new head)
         seconds = provision_many(url, upgrade_count - 20, nothing_count - 20)
-        results.append((f"provision up to {nothing_count} tenants (2 processes)", f"{seconds:.1f} s"))
+        results.append(
+            (f"provision up to {nothing_count} tenants (2 processes)", f"{seconds:.1f} s")
+        )
         # tenants created after the revision came from the normal head: bring
         # them to 9001 first so the timed run has nothing to do.
         upgrade_tenants(engine, workers=args.workers, script_location=location)
@@ -145,11 +171,22 @@ def main() -> None:
         seconds = time.perf_counter() - began
         assert report.ok and report.upgraded == [] and report.total == len(tenant_census(engine))
         results.append(
-            (f"db upgrade with nothing to do x {report.total} tenants", f"{seconds:.3f} s (target < 5 s)")
+            (
+                f"db upgrade with nothing to do x {report.total} tenants",
+                f"{seconds:.3f} s (target < 5 s)",
+            )
         )
     engine.dispose()
+    request_overhead(settings, results)
 
-    # 4. request overhead, same run, same worker count
+    width = max(len(name) for name, _ in results)
+    print("\nleadermail platform benchmarks")
+    for name, value in results:
+        print(f"  {name:<{width}}  {value}")
+
+
+def request_overhead(settings, results: list) -> None:  # noqa: ANN001
+    """4. request overhead, same run, same worker count."""
     env = {
         "DATABASE_URL": settings.database_url or "",
         "REDIS_URL": settings.redis_url or "",
@@ -163,16 +200,19 @@ def main() -> None:
         wrk(base + "/t/one00/healthz", seconds=3)
         tenant = wrk(base + "/t/one00/healthz")
     assert tenant["non_2xx"] == 0
-    results.append(("bare Starlette hello (1 uvicorn worker, 32 conns)",
-                    f"{bare['rps']:.0f} req/s, p99 {bare['p99_ms']:.1f} ms"))
-    results.append(("tenant page: resolution + tenant session + 1 query",
-                    f"{tenant['rps']:.0f} req/s, p99 {tenant['p99_ms']:.1f} ms"))
+    results.append(
+        (
+            "bare Starlette hello (1 uvicorn worker, 32 conns)",
+            f"{bare['rps']:.0f} req/s, p99 {bare['p99_ms']:.1f} ms",
+        )
+    )
+    results.append(
+        (
+            "tenant page: resolution + tenant session + 1 query",
+            f"{tenant['rps']:.0f} req/s, p99 {tenant['p99_ms']:.1f} ms",
+        )
+    )
     results.append(("  ratio to bare", f"{tenant['rps'] / bare['rps']:.2f} (target >= 0.5)"))
-
-    width = max(len(name) for name, _ in results)
-    print("\nleadermail platform benchmarks")
-    for name, value in results:
-        print(f"  {name:<{width}}  {value}")
 
 
 if __name__ == "__main__":
