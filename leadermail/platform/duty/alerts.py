@@ -102,19 +102,21 @@ async def _supervisors(app: AppContext, tenant: TenantRef) -> list[int]:
 
 async def _deliver_pending(app: AppContext, tenant: TenantRef, session: Any) -> None:
     pending = (
-        await session.execute(select(DutyAlert).where(DutyAlert.delivered_at.is_(None)))
-    ).scalars().all()
+        (await session.execute(select(DutyAlert).where(DutyAlert.delivered_at.is_(None))))
+        .scalars()
+        .all()
+    )
     if not pending:
         return
     ids = {int(i) for alert in pending for i in alert.recipient_user_ids.split(",") if i}
     async with app.database.core_session() as core:
         users = {
-            u.id: u
-            for u in (await core.execute(select(User).where(User.id.in_(ids)))).scalars()
+            u.id: u for u in (await core.execute(select(User).where(User.id.in_(ids)))).scalars()
         }
     for alert in pending:
         addresses = [
-            users[int(i)].email for i in alert.recipient_user_ids.split(",")
+            users[int(i)].email
+            for i in alert.recipient_user_ids.split(",")
             if i and int(i) in users and users[int(i)].is_active
         ]
         try:

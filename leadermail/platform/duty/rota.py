@@ -108,7 +108,10 @@ def plan_rota(
     holiday = list(teams.holiday) or weekend
     turns = {"workday": 0, "night": 0, "weekend": 0, "holiday": 0}
     pools: dict[str, Sequence[StaffRef]] = {
-        "workday": teams.workday, "night": teams.night, "weekend": weekend, "holiday": holiday,
+        "workday": teams.workday,
+        "night": teams.night,
+        "weekend": weekend,
+        "holiday": holiday,
     }
 
     def take(pool: str) -> StaffRef:
@@ -177,9 +180,7 @@ def format_rota(entries: Sequence[RotaEntry]) -> str:
     )
 
 
-def parse_rota(
-    text: str, staff: Sequence[StaffRef], calendar: WorkCalendar
-) -> list[RotaEntry]:
+def parse_rota(text: str, staff: Sequence[StaffRef], calendar: WorkCalendar) -> list[RotaEntry]:
     """Read :func:`format_rota`'s lines back; names must be on the staff list.
 
     Raises :class:`RotaError` naming each line that cannot be read.

@@ -50,10 +50,16 @@ async def save_rota(
     span_start = min(e.starts_at for e in entries)
     span_end = max(e.ends_at for e in entries)
     existing = (
-        await session.execute(
-            select(DutyShift).where(DutyShift.starts_at < span_end, DutyShift.ends_at > span_start)
+        (
+            await session.execute(
+                select(DutyShift).where(
+                    DutyShift.starts_at < span_end, DutyShift.ends_at > span_start
+                )
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for shift in existing:
         if shift.starts_at < span_start or shift.ends_at > span_end:
             problems.append(
@@ -173,8 +179,8 @@ async def duty_inbox_filter(
 ) -> DutyInboxFilter:
     """What the inbox (another module) applies so the duty person sees new letters first::
 
-        duty = await duty_inbox_filter(session, staff)
-        letters = (await session.execute(duty.apply(select(Letter)).limit(50))).scalars()
+    duty = await duty_inbox_filter(session, staff)
+    letters = (await session.execute(duty.apply(select(Letter)).limit(50))).scalars()
     """
     shift = await shift_at(session, now or utcnow())
     new = Letter.state.in_(NEW_LETTER_STATES)
@@ -242,10 +248,14 @@ async def duty_log(
         return []
     first, last = shifts[0].starts_at, max(s.ends_at for s in shifts)
     letters = (
-        await session.execute(
-            select(Letter).where(arrival() >= first, arrival() < last).order_by(arrival())
+        (
+            await session.execute(
+                select(Letter).where(arrival() >= first, arrival() < last).order_by(arrival())
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     visits = (
         await session.execute(
             select(InboxVisit.user_id, InboxVisit.opened_at).where(
@@ -257,11 +267,13 @@ async def duty_log(
     needle = (query or "").strip()
     for shift in shifts:
         received = [
-            letter for letter in letters
+            letter
+            for letter in letters
             if shift.starts_at <= (letter.received_at or letter.submitted_at) < shift.ends_at
         ]
         seen = sum(
-            1 for user_id, opened_at in visits
+            1
+            for user_id, opened_at in visits
             if user_id == shift.user_id and shift.starts_at <= opened_at < shift.ends_at
         )
         if needle and not (
@@ -272,6 +284,20 @@ async def duty_log(
             continue
         entries.append(LogEntry(shift, received, seen))
     return entries
+
+
+async def new_letters(session: AsyncSession, *, limit: int = 100) -> list[Letter]:
+    """Letters nobody has registered yet, the one waiting longest first."""
+    return list(
+        (
+            await session.execute(
+                select(Letter)
+                .where(Letter.state.in_(NEW_LETTER_STATES))
+                .order_by(arrival())
+                .limit(limit)
+            )
+        ).scalars()
+    )
 
 
 async def unseen_new_letters(

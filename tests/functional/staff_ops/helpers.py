@@ -100,6 +100,7 @@ def session_cookie(user_id: int, csrf: str, secret: str = TEST_SECRET) -> str:
 def sign_in_client(client: httpx.AsyncClient, staff: Staff) -> httpx.AsyncClient:
     """Make ``client`` act as ``staff``: cookie plus the CSRF header htmx sends."""
     csrf = secrets.token_urlsafe(16)
+    client.cookies.clear()  # the server may have set a session cookie of someone else
     client.cookies.set("leadermail_session", session_cookie(staff.user_id, csrf))
     client.headers["X-CSRF-Token"] = csrf
     return client
