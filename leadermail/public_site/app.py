@@ -25,6 +25,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.public_site.routes.appeals",
     "leadermail.public_site.routes.published",
     "leadermail.public_site.routes.exposure",
+    "leadermail.public_site.routes.help",
 )
 
 

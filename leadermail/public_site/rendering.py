@@ -16,9 +16,19 @@ TEMPLATES = Path(__file__).parent / "templates"
 _renderers: dict[int, Renderer] = {}
 
 
+def site_path(request: Request) -> str:
+    """The path inside the tenant's site ("/write"), on either kind of address."""
+    path: str = request.scope.get("path", "/")
+    root: str = request.scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path or "/"
+
+
 def _context(request: Request) -> dict[str, Any]:
     has_session = "session" in request.scope
     return {
+        "here": site_path(request),
         "csrf_token": csrf_token(request) if has_session else "",
         "large_text": request.cookies.get("lm_large_text") == "1",
     }

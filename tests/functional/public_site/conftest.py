@@ -143,6 +143,14 @@ def _fresh_figures() -> None:
     clear_cache()
 
 
+@pytest.fixture(scope="session", autouse=True)
+async def _fresh_rate_limits(context) -> None:  # noqa: ANN001
+    """Tenant ids restart with each fresh test database, but the test Redis
+    lives on: forget earlier runs' counters so limits start from zero."""
+    async for key in context.redis.scan_iter(match="LIMITS:*"):
+        await context.redis.delete(key)
+
+
 @pytest.fixture
 async def citizen(client: httpx.AsyncClient, make_tenant) -> Citizen:  # noqa: ANN001
     tenant = await make_tenant(leader_name="李明", leader_title="市长")

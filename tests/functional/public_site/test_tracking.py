@@ -1,0 +1,150 @@
+"""查询, evaluation and material over HTTP."""
+
+from __future__ import annotations
+
+from leadermail.platform.letters.citizen_access import (
+    LOCKED_MESSAGE,
+    MAX_WRONG_PASSWORDS,
+    NEUTRAL_MESSAGE,
+)
+from tests.functional.public_site.conftest import hidden, png_bytes
+from tests.functional.public_site.domain import load_letter, reply_to_letter, request_material
+
+
+async def test_wrong_code_and_wrong_password_get_the_same_neutral_message(citizen):
+    code, password = await citizen.write_letter()
+    wrong_password = await citizen.track(code, password[::-1] + "x")
+    wrong_code = await citizen.track("ABCDE-FGHJK", password)
+    malformed = await citizen.track("hello", password)
+    for response in (wrong_password, wrong_code, malformed):
+        assert response.status_code == 403
+        assert NEUTRAL_MESSAGE in response.text
+    assert 'value="ABCDE-FGHJK"' in wrong_code.text  # the code typed is kept
+
+
+async def test_lockout_after_repeated_wrong_passwords(citizen):
+    code, password = await citizen.write_letter()
+    for _ in range(MAX_WRONG_PASSWORDS):
+        assert (await citizen.track(code, "wrongpass")).status_code == 403
+    locked = await citizen.track(code, password)
+    assert locked.status_code == 403 and LOCKED_MESSAGE in locked.text
+    # An unknown code locks the same way, so the lock tells nothing.
+    for _ in range(MAX_WRONG_PASSWORDS):
+        await citizen.track("23456-78923", "wrongpass")
+    assert LOCKED_MESSAGE in (await citizen.track("23456-78923", "x")).text
+
+
+async def test_code_is_forgiving_password_is_not(citizen):
+    code, password = await citizen.write_letter()
+    ok = await citizen.track(" " + code.lower().replace("-", " ") + " ", password)
+    assert ok.status_code == 303
+    assert (await citizen.track(code, password.swapcase())).status_code == 403
+
+
+async def test_tracked_letter_shows_timeline_and_needs_the_password_first(citizen, client):
+    code, password = await citizen.write_letter()
+    raw = code.replace("-", "")
+    before = await citizen.get(f"/track/{raw}")
+    assert before.status_code == 303 and before.headers["location"].endswith("/track")
+    response = await citizen.track(code, password)
+    page = await citizen.client.get(response.headers["location"])
+    assert page.status_code == 200
+    assert "来信已提交" in page.text and "夜间施工噪音扰民" in page.text
+    assert "收到答复后，您可以在这里对答复作出评价" in page.text
+    # 退出查询 forgets the grant.
+    await citizen.post("/track/forget", data={"csrf_token": hidden(page.text, "csrf_token")})
+    assert (await citizen.get(f"/track/{raw}")).status_code == 303
+
+
+async def test_reply_then_evaluate_unsatisfied_and_ask_for_handling_again_once(citizen, context):
+    code, password = await citizen.write_letter()
+    await reply_to_letter(context, citizen.tenant, code)
+    location = (await citizen.track(code, password)).headers["location"]
+    page = (await citizen.client.get(location)).text
+    assert "已责成施工单位夜间停工" in page and "来信已交办理单位办理" in page
+    csrf = hidden(page, "csrf_token")
+    raw = code.replace("-", "")
+    missing = await citizen.post(f"/track/{raw}/evaluate", data={"csrf_token": csrf})
+    assert missing.status_code == 422
+    assert "请选择满意、基本满意或不满意" in missing.text and "请选择问题是否已解决" in missing.text
+    response = await citizen.post(
+        f"/track/{raw}/evaluate",
+        data={
+            "csrf_token": csrf,
+            "satisfaction": "unsatisfied",
+            "problem_solved": "no",
+            "comment": "夜里还在施工",
+            "wants_rehandling": "1",
+        },
+    )
+    assert response.status_code == 303
+    letter = await load_letter(context, citizen.tenant, code)
+    assert letter.state == "assigned" and letter.rehandle_count == 1
+    # Handled again and replied again: a second rehandling is refused.
+    await reply_to_letter(context, citizen.tenant, code, "<p>第二次答复</p>")
+    page = (await citizen.get(f"/track/{raw}")).text
+    assert "申请重新办理" not in page.split('id="evaluation"')[1].split("</section>")[0].replace(
+        "已申请重新办理", ""
+    )
+    forced = await citizen.post(
+        f"/track/{raw}/evaluate",
+        data={
+            "csrf_token": csrf,
+            "satisfaction": "unsatisfied",
+            "problem_solved": "no",
+            "comment": "还是不行",
+            "wants_rehandling": "1",
+        },
+    )
+    assert forced.status_code == 422 and "不能再次申请重新办理" in forced.text
+
+
+async def test_evaluation_by_htmx_returns_only_its_block(citizen, context):
+    code, password = await citizen.write_letter()
+    await reply_to_letter(context, citizen.tenant, code)
+    location = (await citizen.track(code, password)).headers["location"]
+    csrf = hidden((await citizen.client.get(location)).text, "csrf_token")
+    response = await citizen.post(
+        f"/track/{code.replace('-', '')}/evaluate",
+        data={"satisfaction": "satisfied", "problem_solved": "yes"},
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith(
+        '<section class="card" aria-labelledby="evaluation-title"'
+    )
+    assert "您的评价：<strong>满意</strong>" in response.text
+    assert (await load_letter(context, citizen.tenant, code)).state == "evaluated"
+
+
+async def test_add_material_when_asked(citizen, context):
+    code, password = await citizen.write_letter()
+    await request_material(context, citizen.tenant, code, "请提供施工现场照片")
+    location = (await citizen.track(code, password)).headers["location"]
+    page = (await citizen.client.get(location)).text
+    assert "请提供施工现场照片" in page and 'name="material_text"' in page
+    raw = code.replace("-", "")
+    bad = await citizen.post(
+        f"/track/{raw}/material",
+        data={
+            "csrf_token": hidden(page, "csrf_token"),
+            "submission_key": hidden(page, "submission_key"),
+            "material_text": "照片见附件",
+        },
+        files=[("material_files", ("a.gif", b"GIF89a....", "image/gif"))],
+    )
+    assert bad.status_code == 422 and "不能上传" in bad.text and "照片见附件" in bad.text
+    response = await citizen.post(
+        f"/track/{raw}/material",
+        data={
+            "csrf_token": hidden(page, "csrf_token"),
+            "submission_key": hidden(page, "submission_key"),
+            "material_text": "照片见附件",
+        },
+        files=[("material_files", ("现场.png", png_bytes(), "image/png"))],
+    )
+    assert response.status_code == 303
+    letter = await load_letter(context, citizen.tenant, code)
+    assert letter.state == "accepted"
+    page = (await citizen.get(f"/track/{raw}")).text
+    assert "已收到补充材料：照片见附件" in page and "现场.png" in page
