@@ -21,6 +21,7 @@ from leadermail.console.rendering import renderer_for
 from leadermail.platform.context import AppContext
 
 ROUTE_MODULES: tuple[str, ...] = (
+    "leadermail.console.routes.rules",
     "leadermail.console.routes.signin",
     "leadermail.console.routes.province_tenants",
     "leadermail.console.routes.inbox",
