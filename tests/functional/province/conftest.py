@@ -3,6 +3,7 @@ with tracking codes, signed-in staff, an SMTP sink."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -46,11 +47,12 @@ async def write_letter(
         "我住在人民路幸福小区，每次下雨小区门口的道路积水严重，"
         "居民出行非常困难，请尽快修缮排水设施。"
     ),
-    phone: str = "13812345678",
+    phone: str | None = None,
     state: str = "submitted",
 ) -> Letter:
     """A citizen's letter with a real tracking code, password and locator."""
     code = new_tracking_code()
+    phone = phone or f"139{secrets.randbelow(10**8):08d}"
     async with tenant_session(context.database, tenant) as session:
         letter = Letter(
             tenant_id=tenant.id,
