@@ -2,8 +2,8 @@
 
 1. An exact Host match (a custom domain such as ``szxx.hunan.gov.cn``) wins.
 2. Otherwise, on the shared platform host, ``/t/<slug>/...`` selects the
-   tenant; the prefix is moved from ``path`` to ``root_path`` so the apps
-   below route ``/write`` the same way on both kinds of address.
+   tenant; the prefix is declared as ``root_path`` (ASGI: ``path`` keeps it)
+   so the apps below route ``/write`` the same way on both kinds of address.
 3. Otherwise, on the platform host, the request is for the platform itself
    (no tenant); any other host is an unknown tenant.
 
@@ -76,11 +76,10 @@ class TenantResolutionMiddleware:
                 return
             prefix = PATH_PREFIX + slug
             scope = dict(scope)
-            scope["path"] = "/" + rest
+            # ASGI: ``path`` keeps the prefix and ``root_path`` names it, so
+            # every router below (including nested Mounts such as /console)
+            # strips it the same way and request.url stays the real address.
             scope["root_path"] = scope.get("root_path", "") + prefix
-            raw_path = scope.get("raw_path")
-            if raw_path is not None:
-                scope["raw_path"] = raw_path[len(prefix.encode()) :] or b"/"
             if not rest and not path.endswith("/"):
                 # /t/changsha → /t/changsha/ so relative links behave.
                 await _redirect(send, prefix + "/")
