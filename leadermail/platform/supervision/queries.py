@@ -187,20 +187,53 @@ _SUMS = ", ".join(f"sum({name})::bigint AS {name}" for name in SUMMED)
 
 _ROLLUP = f"""
     SELECT GROUPING(month) AS g_month, GROUPING(tenant_id) AS g_tenant,
-        GROUPING(unit_id) AS g_unit, month, tenant_id, unit_id,
-        max(unit_name) AS unit_name, {_SUMS}
+        {{unit_columns}}, month, tenant_id, max(unit_name) AS unit_name, {_SUMS}
     FROM core.unit_monthly_stats
     WHERE month BETWEEN :first AND :last {{tenant_filter}}
-    GROUP BY GROUPING SETS ((), (month), (tenant_id), (tenant_id, unit_id))
+    GROUP BY GROUPING SETS ({{sets}})
 """
 
 _OVERDUE = """
     SELECT GROUPING(month) AS g_month, GROUPING(tenant_id) AS g_tenant,
-        GROUPING(unit_id) AS g_unit, month, tenant_id, unit_id, count(*) AS overdue
+        {unit_columns}, month, tenant_id, count(*) AS overdue
     FROM core.letter_facts
     WHERE is_open AND effective_due_at < :now AND month BETWEEN :first AND :last
         {tenant_filter}
-    GROUP BY GROUPING SETS ((), (month), (tenant_id), (tenant_id, unit_id))
+    GROUP BY GROUPING SETS ({sets})
+"""
+_ALL_SETS = "(), (month), (tenant_id), (tenant_id, unit_id)"
+#: The province page ranks units in SQL (ranked_units) instead of loading
+#: every unit of every tenant.
+_NO_UNIT_SETS = "(), (month), (tenant_id)"
+
+_RANKING = f"""
+    WITH units AS (
+        SELECT tenant_id, unit_id, max(unit_name) AS unit_name, {_SUMS}
+        FROM core.unit_monthly_stats
+        WHERE month BETWEEN :first AND :last AND unit_id <> 0 {{tenant_filter}}
+        GROUP BY tenant_id, unit_id
+        HAVING sum(received) >= :minimum
+    ), late AS (
+        SELECT tenant_id, unit_id, count(*) AS overdue
+        FROM core.letter_facts
+        WHERE is_open AND effective_due_at < :now AND month BETWEEN :first AND :last
+            AND unit_id <> 0 {{tenant_filter}}
+        GROUP BY tenant_id, unit_id
+    ), rated AS (
+        SELECT units.*, coalesce(late.overdue, 0) AS overdue,
+            units.replied_on_time::float
+                / nullif(units.replied + coalesce(late.overdue, 0), 0) AS on_time_rate,
+            units.satisfied::float / nullif(units.evaluated, 0) AS satisfaction_rate
+        FROM units LEFT JOIN late USING (tenant_id, unit_id)
+    ), ranked AS (
+        SELECT rated.*, row_number() OVER (
+                ORDER BY coalesce(on_time_rate, 0) DESC, coalesce(satisfaction_rate, 0) DESC,
+                    unit_name, tenant_id, unit_id) AS position,
+            count(*) OVER () AS ranked_count
+        FROM rated
+    )
+    SELECT * FROM ranked WHERE position <= :shown OR position > ranked_count - :shown
+    ORDER BY position
 """
 
 
@@ -214,8 +247,18 @@ async def dashboard(
     *,
     tenant_id: int | None = None,
     now: datetime | None = None,
+    with_units: bool = True,
 ) -> Dashboard:
-    """Figures of one tenant (``tenant_id``) or of every tenant (None)."""
+    """Figures of one tenant (``tenant_id``) or of every tenant (None).
+
+    ``with_units=False`` leaves ``by_unit`` empty (the province page, which
+    ranks units with :func:`ranked_units` instead).
+    """
+    sets = _ALL_SETS if with_units else _NO_UNIT_SETS
+    unit_columns = (
+        "GROUPING(unit_id) AS g_unit, unit_id" if with_units
+        else "1 AS g_unit, NULL::bigint AS unit_id"
+    )
     params: dict[str, object] = {"first": period.first, "last": period.last, "now": now or utcnow()}
     tenant_filter = ""
     if tenant_id is not None:
@@ -226,7 +269,10 @@ async def dashboard(
     tenants: dict[int, Figures] = {}
     units: dict[tuple[int, int], UnitFigures] = {}
     async with database.core_session() as session:
-        rows = await session.execute(text(_ROLLUP.format(tenant_filter=tenant_filter)), params)
+        rollup = _ROLLUP.format(
+            tenant_filter=tenant_filter, sets=sets, unit_columns=unit_columns
+        )
+        rows = await session.execute(text(rollup), params)
         for row in rows:
             figures = _figures(row)
             if row.g_month and row.g_tenant:
@@ -239,7 +285,10 @@ async def dashboard(
                 units[(row.tenant_id, row.unit_id)] = UnitFigures(
                     row.tenant_id, row.unit_id, row.unit_name or "未分办", figures
                 )
-        overdue = await session.execute(text(_OVERDUE.format(tenant_filter=tenant_filter)), params)
+        late = _OVERDUE.format(
+            tenant_filter=tenant_filter, sets=sets, unit_columns=unit_columns
+        )
+        overdue = await session.execute(text(late), params)
         for row in overdue:
             if row.g_month and row.g_tenant:
                 target = totals
@@ -256,6 +305,46 @@ async def dashboard(
     by_month = [(month, months.get(month, Figures())) for month in period.months()]
     by_unit = sorted(units.values(), key=lambda u: (u.tenant_id, -u.figures.received, u.unit_id))
     return Dashboard(period, totals, by_month, tenants, by_unit)
+
+
+@dataclass
+class RankedUnit(UnitFigures):
+    position: int = 0
+    ranked_count: int = 0
+
+
+async def ranked_units(
+    database: Database,
+    period: Period,
+    *,
+    minimum_letters: int,
+    shown: int,
+    tenant_id: int | None = None,
+    now: datetime | None = None,
+) -> list[RankedUnit]:
+    """The ``shown`` best and ``shown`` worst units with ≥ ``minimum_letters``
+    letters (same order as :meth:`Dashboard.ranking`), ranked in SQL."""
+    params: dict[str, object] = {
+        "first": period.first, "last": period.last, "now": now or utcnow(),
+        "minimum": minimum_letters, "shown": shown,
+    }
+    tenant_filter = ""
+    if tenant_id is not None:
+        tenant_filter = "AND tenant_id = :tenant_id"
+        params["tenant_id"] = tenant_id
+    async with database.core_session() as session:
+        rows = await session.execute(text(_RANKING.format(tenant_filter=tenant_filter)), params)
+        result = []
+        for row in rows:
+            figures = _figures(row)
+            figures.overdue = int(row.overdue)
+            result.append(
+                RankedUnit(
+                    row.tenant_id, row.unit_id, row.unit_name or "", figures,
+                    position=int(row.position), ranked_count=int(row.ranked_count),
+                )
+            )
+    return result
 
 
 def add(figures: Iterable[Figures]) -> Figures:
