@@ -24,6 +24,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.console.routes.rules",
     "leadermail.console.routes.signin",
     "leadermail.console.routes.province_tenants",
+    "leadermail.console.routes.forwarding",
     "leadermail.console.routes.inbox",
     "leadermail.console.routes.letters",
     "leadermail.console.routes.replies",

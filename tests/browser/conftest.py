@@ -109,8 +109,17 @@ def live_server(migrated: Settings) -> Iterator[str]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn", "--factory", "leadermail.app:create_app",
-                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "leadermail.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
             ],
             cwd=PROJECT_ROOT,
             env=env,
@@ -129,6 +138,14 @@ def live_server(migrated: Settings) -> Iterator[str]:
                 process.wait()
 
 
+@pytest.fixture(scope="session", autouse=True)
+async def _fresh_rate_limits(context) -> None:  # noqa: ANN001
+    """Tenant ids restart with each fresh test database but the test Redis
+    lives on: forget earlier runs' rate-limit counters."""
+    async for key in context.redis.scan_iter(match="LIMITS:*"):
+        await context.redis.delete(key)
+
+
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     """Headless Debian chromium (never a downloaded one)."""
@@ -145,7 +162,9 @@ async def new_context(
 ) -> BrowserContext:
     viewport = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
     return await browser.new_context(
-        java_script_enabled=javascript, locale="zh-CN", viewport=viewport  # type: ignore[arg-type]
+        java_script_enabled=javascript,
+        locale="zh-CN",
+        viewport=viewport,  # type: ignore[arg-type]
     )
 
 
@@ -207,8 +226,12 @@ async def check_axe(
     bad = [v for v in violations if v.get("impact") in impacts]
     assert not bad, json.dumps(
         [
-            {"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]}
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:5],
+            }
             for v in bad
         ],
         ensure_ascii=False,
