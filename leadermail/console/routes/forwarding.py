@@ -1,0 +1,267 @@
+"""转办 between tenants, and 复查/复核 received, in the console.
+
+    GET  /console/forwarding                        sent and received legs, appeals to answer
+    GET  /console/forwarding/new?letter=ID          choose the tenant, note, deadline
+    POST /console/forwarding                        forward
+    GET  /console/forwarding/{id}                   one leg (either side)
+    POST /console/forwarding/{id}/{verb}            accept | object | decide | urge | report
+    GET  /console/appeals/{id}                      an appeal received
+    POST /console/appeals/{id}/answer               the written opinion
+
+Legs are fetched only through ``access_forwarding`` (this tenant sent or
+received it; anything else is the same 404 as a missing one), letters only
+through ``access_letter_by_id``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from leadermail.console.auth import require_staff
+from leadermail.console.flash import flash
+from leadermail.console.rendering import renderer_for
+from leadermail.platform.accounts.policy import Action
+from leadermail.platform.appeals.models import Appeal
+from leadermail.platform.appeals.services import AppealError, AppealNotFound, answer_appeal
+from leadermail.platform.audit.writer import Actor
+from leadermail.platform.forwarding import services
+from leadermail.platform.forwarding.models import Forwarding
+from leadermail.platform.forwarding.services import ForwardingError, ForwardingNotFound
+from leadermail.platform.letters.access import LetterNotFound, access_letter_by_id
+from leadermail.platform.web.requests import app_context, client_ip, tenant_url
+from leadermail.tenants.session import tenant_session
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _actor(request: Request, staff) -> Actor:  # noqa: ANN001
+    return Actor(user_id=staff.user_id, label=staff.display_name, ip_address=client_ip(request))
+
+
+def _back(request: Request, path: str) -> RedirectResponse:
+    return RedirectResponse(tenant_url(request, f"/console{path}"), status_code=303)
+
+
+async def _names(request: Request) -> dict[int, str]:
+    return {t.id: t.name for t in await app_context(request).tenants.all()}
+
+
+async def overview(request: Request) -> Response:
+    staff = await require_staff(request, Action.VIEW_INBOX)
+    context = app_context(request)
+    async with context.database.core_session() as session:
+        legs = (
+            (
+                await session.execute(
+                    select(Forwarding)
+                    .where(
+                        or_(
+                            Forwarding.from_tenant_id == staff.tenant.id,
+                            Forwarding.to_tenant_id == staff.tenant.id,
+                        )
+                    )
+                    .order_by(Forwarding.id.desc())
+                    .limit(200)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        appeals = (
+            (
+                await session.execute(
+                    select(Appeal)
+                    .where(Appeal.to_tenant_id == staff.tenant.id)
+                    .order_by(Appeal.id.desc())
+                    .limit(100)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    ctx = {
+        "sent": [leg for leg in legs if leg.from_tenant_id == staff.tenant.id],
+        "received": [leg for leg in legs if leg.to_tenant_id == staff.tenant.id],
+        "appeals": appeals,
+        "names": await _names(request),
+    }
+    return renderer_for(context).render(request, "forwarding/overview.html", ctx)
+
+
+async def new_form(request: Request) -> Response:
+    staff = await require_staff(request, Action.FORWARD)
+    context = app_context(request)
+    letter_id = request.query_params.get("letter", "")
+    if not letter_id.isdigit():
+        raise HTTPException(404)
+    async with tenant_session(context.database, staff.tenant) as session:
+        try:
+            letter = await access_letter_by_id(session, staff, int(letter_id))
+        except LetterNotFound:
+            raise HTTPException(404) from None
+    targets = [t for t in await context.tenants.all() if t.is_active and t.id != staff.tenant.id]
+    ctx = {"letter": letter, "targets": targets, "request_key": uuid.uuid4().hex, "error": None}
+    return renderer_for(context).render(request, "forwarding/new.html", ctx)
+
+
+def _due(value: str) -> datetime | None:
+    """A date from the form means the end of that day in Shanghai."""
+    if not value:
+        return None
+    day = datetime.strptime(value, "%Y-%m-%d").date()
+    return datetime.combine(day, time(23, 59, 59), SHANGHAI)
+
+
+async def create(request: Request) -> Response:
+    staff = await require_staff(request, Action.FORWARD)
+    context = app_context(request)
+    form = await request.form()
+    letter_id, to_tenant = str(form.get("letter_id", "")), str(form.get("to_tenant_id", ""))
+    if not (letter_id.isdigit() and to_tenant.isdigit()):
+        flash(request, "请选择接收转办的信箱", error=True)
+        return _back(request, f"/forwarding/new?letter={letter_id}")
+    try:
+        due_at = _due(str(form.get("due_date", "")))
+        async with tenant_session(context.database, staff.tenant) as session:
+            letter = await access_letter_by_id(session, staff, int(letter_id), for_update=True)
+            leg = await services.forward_letter(
+                session,
+                context,
+                tenant=staff.tenant,
+                letter=letter,
+                to_tenant_id=int(to_tenant),
+                actor=_actor(request, staff),
+                note=str(form.get("note", "")),
+                due_at=due_at,
+                request_key=f"console:{form.get('request_key') or uuid.uuid4().hex}",
+            )
+            await session.commit()
+        leg = await services.after_commit(context, leg)
+    except LetterNotFound:
+        raise HTTPException(404) from None
+    except (ForwardingError, ValueError) as exc:
+        flash(request, getattr(exc, "message", "办理期限格式不正确"), error=True)
+        return _back(request, f"/forwarding/new?letter={letter_id}")
+    flash(request, "已转办")
+    return _back(request, f"/forwarding/{leg.id}")
+
+
+async def _leg(request: Request, staff) -> Forwarding:  # noqa: ANN001
+    context = app_context(request)
+    async with context.database.core_session() as session:
+        try:
+            return await services.access_forwarding(
+                session, staff.tenant, int(request.path_params["forwarding_id"])
+            )
+        except ForwardingNotFound:
+            raise HTTPException(404) from None
+
+
+async def detail(request: Request) -> Response:
+    staff = await require_staff(request, Action.VIEW_INBOX)
+    leg = await _leg(request, staff)
+    context = app_context(request)
+    ctx = {
+        "leg": leg,
+        "names": await _names(request),
+        "side": "sender" if leg.from_tenant_id == staff.tenant.id else "receiver",
+        "targets": [
+            t
+            for t in await context.tenants.all()
+            if t.is_active and t.id not in (staff.tenant.id, leg.to_tenant_id)
+        ],
+    }
+    return renderer_for(context).render(request, "forwarding/detail.html", ctx)
+
+
+VERBS = {"accept", "object", "decide", "urge", "report"}
+
+
+async def act(request: Request) -> Response:
+    verb = request.path_params["verb"]
+    if verb not in VERBS:
+        raise HTTPException(404)
+    staff = await require_staff(request, Action.URGE if verb == "urge" else Action.FORWARD)
+    leg = await _leg(request, staff)
+    context = app_context(request)
+    form = await request.form()
+    common = {"tenant": staff.tenant, "forwarding_id": leg.id, "actor": _actor(request, staff)}
+    try:
+        if verb == "accept":
+            await services.accept_forwarding(context, **common)
+        elif verb == "object":
+            await services.object_forwarding(context, **common, reason=str(form.get("reason", "")))
+        elif verb == "urge":
+            await services.urge_forwarding(context, **common, message=str(form.get("message", "")))
+        elif verb == "report":
+            await services.report_completion(context, **common, report=str(form.get("report", "")))
+        else:
+            target = str(form.get("to_tenant_id", ""))
+            await services.decide_objection(
+                context,
+                **common,
+                decision=str(form.get("decision", "")),
+                to_tenant_id=int(target) if target.isdigit() else None,
+                note=str(form.get("note", "")),
+            )
+        flash(request, "已办理")
+    except ForwardingNotFound:
+        raise HTTPException(404) from None
+    except ForwardingError as exc:
+        flash(request, exc.message, error=True)
+    return _back(request, f"/forwarding/{leg.id}")
+
+
+async def _appeal(request: Request, staff) -> Appeal:  # noqa: ANN001
+    async with app_context(request).database.core_session() as session:
+        appeal = await session.get(Appeal, int(request.path_params["appeal_id"]))
+    if appeal is None or appeal.to_tenant_id != staff.tenant.id:
+        raise HTTPException(404)
+    return appeal
+
+
+async def appeal_detail(request: Request) -> Response:
+    staff = await require_staff(request, Action.VIEW_INBOX)
+    appeal = await _appeal(request, staff)
+    ctx = {"appeal": appeal, "names": await _names(request)}
+    return renderer_for(app_context(request)).render(request, "forwarding/appeal.html", ctx)
+
+
+async def appeal_answer(request: Request) -> Response:
+    staff = await require_staff(request, Action.SEND_REPLY)
+    appeal = await _appeal(request, staff)
+    form = await request.form()
+    try:
+        await answer_appeal(
+            app_context(request),
+            tenant=staff.tenant,
+            appeal_id=appeal.id,
+            actor=_actor(request, staff),
+            outcome=str(form.get("outcome", "")),
+            opinion=str(form.get("opinion", "")),
+        )
+        flash(request, "已出具意见")
+    except AppealNotFound:
+        raise HTTPException(404) from None
+    except AppealError as exc:
+        flash(request, exc.message, error=True)
+    return _back(request, f"/appeals/{appeal.id}")
+
+
+routes = [
+    Route("/forwarding", overview, methods=["GET"]),
+    Route("/forwarding", create, methods=["POST"]),
+    Route("/forwarding/new", new_form, methods=["GET"]),
+    Route("/forwarding/{forwarding_id:int}", detail, methods=["GET"]),
+    Route("/forwarding/{forwarding_id:int}/{verb:str}", act, methods=["POST"]),
+    Route("/appeals/{appeal_id:int}", appeal_detail, methods=["GET"]),
+    Route("/appeals/{appeal_id:int}/answer", appeal_answer, methods=["POST"]),
+]
