@@ -22,6 +22,8 @@ from leadermail.platform.context import AppContext
 
 ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.console.routes.rules",
+    "leadermail.console.routes.notices",
+    "leadermail.console.routes.notifications",
     "leadermail.console.routes.signin",
     "leadermail.console.routes.province_tenants",
     "leadermail.console.routes.forwarding",

@@ -1,0 +1,148 @@
+"""Statutory notices and extensions: generated, public, timed, delivered; the
+extension needs the unit head and is capped at 30 days in total."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from leadermail.platform.accounts.models import Role
+from leadermail.platform.db import utcnow
+from leadermail.platform.deadlines.letters import (
+    apply_deadlines,
+    letter_deadlines,
+    session_calendar,
+)
+from leadermail.platform.jobs.models import OutboxJob
+from leadermail.platform.letters.extensions import LetterExtension
+from leadermail.platform.letters.models import Letter, LetterEvent, Unit
+from leadermail.platform.letters.notices import LetterNotice
+from leadermail.platform.notifications.sms import LoggingSmsGateway, set_sms_gateway
+from leadermail.platform.notifications.staff_jobs import send_citizen_notice
+from leadermail.tenants.session import tenant_session
+from tests.functional.console.staff_session import (
+    console_url,
+    make_letter,
+    make_staff,
+    run_job,
+    sign_in_client,
+)
+
+
+async def test_acceptance_notice_is_public_timed_and_delivered(
+    mail_context, smtp_sink, make_tenant, client
+):
+    context = mail_context
+    tenant = await make_tenant()
+    letter = await make_letter(
+        context, tenant, state="accepted", writer_email="citizen@example.cn",
+        writer_phone="13812345678", received_at=utcnow() - timedelta(days=1),
+        reply_due_at=utcnow() + timedelta(days=10),
+    )
+    sign_in_client(client, await make_staff(context, tenant, "王登记", Role.REGISTRAR))
+    response = await client.post(
+        console_url(tenant, f"/letters/{letter.id}/notices"), data={"kind": "acceptance"}
+    )
+    assert response.status_code == 303
+    page = await client.get(console_url(tenant, f"/letters/{letter.id}/notices"))
+    assert "受理告知" in page.text and "按时" in page.text
+
+    async with tenant_session(context.database, tenant) as session:
+        notice = (await session.execute(select(LetterNotice))).scalar_one()
+        event = await session.get(LetterEvent, notice.event_id)
+        job = (
+            await session.execute(
+                select(OutboxJob).where(
+                    OutboxJob.tenant_id == tenant.id, OutboxJob.job_name == "send_citizen_notice"
+                )
+            )
+        ).scalar_one()
+    assert notice.on_time is True
+    assert timedelta(days=13) < notice.due_at - notice.sent_at < timedelta(days=16)
+    assert event.kind == "notice_acceptance" and event.is_public
+    assert letter.tracking_code in event.message and "已于" in event.message
+    assert "王女士" not in event.message  # no personal data in a public notice
+
+    # Issuing it twice gives the same notice.
+    await client.post(
+        console_url(tenant, f"/letters/{letter.id}/notices"), data={"kind": "acceptance"}
+    )
+    async with tenant_session(context.database, tenant) as session:
+        assert len((await session.execute(select(LetterNotice))).scalars().all()) == 1
+
+    gateway = LoggingSmsGateway()
+    set_sms_gateway(context.settings, gateway)
+    assert await run_job(context, send_citizen_notice, **job.kwargs) == "sent"
+    assert [m["X-Rcpt-To"] for m in smtp_sink.messages] == ["citizen@example.cn"]
+    assert len(gateway.sent) == 1 and letter.tracking_code in gateway.sent[0][1]
+    assert await run_job(context, send_citizen_notice, **job.kwargs) == "already sent"
+    assert len(smtp_sink.messages) == 1
+
+
+async def test_non_acceptance_needs_a_reason(context, make_tenant, client):
+    tenant = await make_tenant()
+    letter = await make_letter(context, tenant, state="not_accepted")
+    sign_in_client(client, await make_staff(context, tenant, "王登记", Role.REGISTRAR))
+    await client.post(console_url(tenant, f"/letters/{letter.id}/notices"),
+                      data={"kind": "non_acceptance"})
+    page = await client.get(console_url(tenant, f"/letters/{letter.id}/notices"))
+    assert "需要写明理由" in page.text
+    await client.post(console_url(tenant, f"/letters/{letter.id}/notices"),
+                      data={"kind": "non_acceptance", "reason": "反映事项已进入诉讼程序"})
+    async with tenant_session(context.database, tenant) as session:
+        notice = (await session.execute(select(LetterNotice))).scalar_one()
+    assert "反映事项已进入诉讼程序" in notice.text
+
+
+async def test_extension_is_approved_by_the_unit_head_and_capped(context, make_tenant, client):
+    tenant = await make_tenant()
+    async with tenant_session(context.database, tenant) as session:
+        unit_id = (await session.execute(select(Unit.id).order_by(Unit.id))).scalars().first()
+    letter = await make_letter(
+        context, tenant, state="assigned", unit_id=unit_id,
+        received_at=utcnow() - timedelta(days=2),
+    )
+    async with tenant_session(context.database, tenant) as session:
+        row = await session.get(Letter, letter.id)
+        calendar = await session_calendar(session)
+        apply_deadlines(row, letter_deadlines(row, tenant.settings, calendar))
+        original_due = row.reply_due_at
+        await session.commit()
+    handler = await make_staff(context, tenant, "李承办", Role.HANDLER, unit_id=unit_id)
+    leader = await make_staff(context, tenant, "张领导", Role.LEADER)
+
+    sign_in_client(client, handler)
+    await client.post(console_url(tenant, f"/letters/{letter.id}/extensions"),
+                      data={"rule": "20d", "reason": "需要住建、城管两部门联合调查"})
+    # A handler cannot approve.
+    async with tenant_session(context.database, tenant) as session:
+        extension = (await session.execute(select(LetterExtension))).scalar_one()
+    refused = await client.post(console_url(tenant, f"/extensions/{extension.id}/decide"),
+                                data={"approve": "1"})
+    assert refused.status_code == 403
+
+    sign_in_client(client, leader)
+    pending = await client.get(console_url(tenant, "/notices/extensions"))
+    assert "需要住建、城管两部门联合调查" in pending.text
+    await client.post(
+        console_url(tenant, f"/extensions/{extension.id}/decide"), data={"approve": "1"}
+    )
+    async with tenant_session(context.database, tenant) as session:
+        row = await session.get(Letter, letter.id)
+        notice = (
+            await session.execute(select(LetterNotice).where(LetterNotice.kind == "extension"))
+        ).scalar_one()
+        event = await session.get(LetterEvent, notice.event_id)
+    assert row.reply_due_at > original_due + timedelta(days=19)
+    assert event.is_public and event.kind == "notice_extension"
+    assert "需要住建、城管两部门联合调查" in notice.text and notice.on_time is True
+
+    # A second extension past 30 days in total is refused with the article.
+    sign_in_client(client, handler)
+    await client.post(console_url(tenant, f"/letters/{letter.id}/extensions"),
+                      data={"rule": "15d", "reason": "仍需调查"})
+    page = await client.get(console_url(tenant, f"/letters/{letter.id}/notices"))
+    assert "第三十四条" in page.text
+    async with tenant_session(context.database, tenant) as session:
+        assert len((await session.execute(select(LetterExtension))).scalars().all()) == 1
