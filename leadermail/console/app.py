@@ -27,6 +27,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.console.routes.signin",
     "leadermail.console.routes.province_tenants",
     "leadermail.console.routes.forwarding",
+    "leadermail.console.routes.applications",
     "leadermail.console.routes.inbox",
     "leadermail.console.routes.letters",
     "leadermail.console.routes.replies",

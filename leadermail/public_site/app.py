@@ -23,6 +23,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.public_site.routes.writing",
     "leadermail.public_site.routes.tracking",
     "leadermail.public_site.routes.appeals",
+    "leadermail.public_site.routes.applications",
     "leadermail.public_site.routes.published",
     "leadermail.public_site.routes.exposure",
     "leadermail.public_site.routes.help",

@@ -3,6 +3,8 @@
     GET /console/supervision?from=2026-01&to=2026-12     tenant (VIEW_SUPERVISION)
     GET /console/supervision/province?from=…&to=…         all tenants (PROVINCE_ADMIN,
                                                           in the province tenant only)
+    GET|POST /console/supervision/reports                 monthly / annual reports (a job)
+    GET /console/supervision/reports/{id}/download
 
 Figures come from the shared-schema aggregates only
 (:mod:`leadermail.platform.supervision.queries`); nothing here opens a tenant
@@ -11,21 +13,30 @@ schema. Drill-down links go to the inbox with filters.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from leadermail.console.auth import require_staff
 from leadermail.console.rendering import renderer_for
-from leadermail.platform.accounts.policy import Action
+from leadermail.platform.accounts.policy import Action, StaffUser, role_allows
+from leadermail.platform.db import utcnow
+from leadermail.platform.deadlines.calendar import local_day
+from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.supervision.cache import province_figures
 from leadermail.platform.supervision.charts import bar_chart, column_chart, days, percent
+from leadermail.platform.supervision.models import SupervisionReport
 from leadermail.platform.supervision.queries import Dashboard, Period, dashboard
-from leadermail.platform.web.requests import app_context, current_tenant
+from leadermail.platform.supervision.reports import MEDIA_TYPES, download_name, report_path
+from leadermail.platform.web.requests import app_context, current_tenant, tenant_url
+from leadermail.platform.web.templating import is_htmx
 from leadermail.tenants.models import TenantKind
+from leadermail.tenants.registry import TenantRef
 
 #: Units with fewer letters in the period are listed but not ranked.
 DEFAULT_RANKING_MINIMUM = 10
@@ -116,7 +127,96 @@ async def province_dashboard(request: Request) -> Response:
     )
 
 
+def _may_report_province(staff: StaffUser, tenant: TenantRef) -> bool:
+    return tenant.kind == TenantKind.PROVINCE and role_allows(staff.roles, Action.PROVINCE_ADMIN)
+
+
+async def report_list(request: Request) -> Response:
+    staff = await require_staff(request, Action.VIEW_SUPERVISION)
+    tenant = current_tenant(request)
+    context = app_context(request)
+    async with context.database.core_session() as session:
+        reports = (
+            await session.execute(
+                select(SupervisionReport)
+                .where(SupervisionReport.tenant_id == tenant.id)
+                .order_by(SupervisionReport.id.desc())
+                .limit(50)
+            )
+        ).scalars().all()
+    today = local_day(utcnow())
+    return renderer_for(context).render(
+        request,
+        "supervision/reports.html",
+        {
+            "reports": reports,
+            "may_province": _may_report_province(staff, tenant),
+            "this_year": today.year,
+            "last_month": (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"),
+            "error": request.query_params.get("error"),
+        },
+        fragment="report_rows" if is_htmx(request) else None,
+    )
+
+
+async def report_create(request: Request) -> Response:
+    staff = await require_staff(request, Action.VIEW_SUPERVISION)
+    tenant = current_tenant(request)
+    context = app_context(request)
+    async with request.form() as form:
+        period = str(form.get("period", ""))
+        file_format = str(form.get("file_format", ""))
+        scope = str(form.get("scope", "tenant"))
+        month_text = str(form.get("month", ""))
+        year_text = str(form.get("year", ""))
+    back = f"{tenant_url(request, '/console/supervision/reports')}"
+    try:
+        if period == "year":
+            start = date(int(year_text), 1, 1)
+        elif period == "month":
+            start = date.fromisoformat(f"{month_text}-01")
+        else:
+            raise ValueError(period)
+    except ValueError:
+        return RedirectResponse(back + "?error=period", status_code=303)
+    if file_format not in MEDIA_TYPES or scope not in {"tenant", "province"}:
+        return RedirectResponse(back + "?error=format", status_code=303)
+    if scope == "province" and not _may_report_province(staff, tenant):
+        raise HTTPException(status_code=403, detail="只有省级管理员可以生成全省报告")
+    async with context.database.core_session() as session:
+        report = SupervisionReport(
+            tenant_id=tenant.id, scope=scope, period=period, period_start=start,
+            file_format=file_format, status="pending", requested_by_user_id=staff.user_id,
+        )
+        session.add(report)
+        await session.flush()
+        enqueue(session, "generate_supervision_report", tenant_id=tenant.id, report_id=report.id)
+        await session.commit()
+    return RedirectResponse(back, status_code=303)
+
+
+async def report_download(request: Request) -> Response:
+    await require_staff(request, Action.VIEW_SUPERVISION)
+    tenant = current_tenant(request)
+    context = app_context(request)
+    async with context.database.core_session() as session:
+        report = await session.get(SupervisionReport, request.path_params["report_id"])
+    # The same answer for "missing" and "another tenant's".
+    if report is None or report.tenant_id != tenant.id or report.status != "done":
+        raise HTTPException(404)
+    path = report_path(context, report)
+    if not path.is_file():
+        raise HTTPException(404)
+    return FileResponse(
+        path, media_type=MEDIA_TYPES[report.file_format],
+        filename=report.file_name or download_name(report),
+    )
+
+
 routes = [
     Route("/supervision", tenant_dashboard, name="supervision"),
     Route("/supervision/province", province_dashboard, name="supervision_province"),
+    Route("/supervision/reports", report_list, name="supervision_reports"),
+    Route("/supervision/reports", report_create, methods=["POST"]),
+    Route("/supervision/reports/{report_id:int}/download", report_download),
 ]

@@ -21,6 +21,7 @@ from leadermail.platform.context import AppContext
 from leadermail.platform.deadlines.schedule import load_calendar
 from leadermail.platform.supervision.aggregates import reconcile_tenant, refresh_letters
 from leadermail.platform.supervision.events import enqueue_fact_refresh
+from leadermail.platform.supervision.reports import generate_supervision_report
 from leadermail.tenants.session import tenant_session
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ async def reconcile_letter_facts(ctx: dict[str, Any]) -> int:
     return written
 
 
-JOBS = [refresh_letter_facts, reconcile_letter_facts]
+JOBS = [refresh_letter_facts, reconcile_letter_facts, generate_supervision_report]
 CRON_JOBS = [
     cron(
         reconcile_letter_facts,
