@@ -34,6 +34,12 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.console.routes.audit",
     "leadermail.console.routes.signatures",
     "leadermail.console.routes.supervision",
+    "leadermail.console.routes.duty",
+    "leadermail.console.routes.documents",
+    "leadermail.console.routes.certificate",
+    "leadermail.console.routes.directory",
+    "leadermail.console.routes.channels",
+    "leadermail.console.routes.help",
 )
 
 

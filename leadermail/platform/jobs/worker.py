@@ -35,6 +35,7 @@ JOB_MODULES: tuple[str, ...] = (
     "leadermail.platform.deadlines.jobs",
     "leadermail.platform.notifications.staff_jobs",
     "leadermail.platform.duty.alerts",
+    "leadermail.platform.channels.jobs",
     "leadermail.platform.letters.alerts",
     "leadermail.platform.supervision.jobs",
 )
