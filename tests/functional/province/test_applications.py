@@ -1,0 +1,137 @@
+"""Self-service application → review → provisioning → the new mailbox at its domain."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from leadermail.platform.accounts.models import Role
+from leadermail.tenants.applications import TenantApplication
+from leadermail.tenants.jobs import provision_tenant
+from leadermail.tenants.models import Tenant
+from tests.conftest import unique_slug
+from tests.functional.staff_ops.helpers import make_staff, sign_in_client
+
+
+@pytest.fixture(autouse=True)
+async def fresh_rate_limit(context):  # noqa: ANN001, ANN201
+    """Submissions are limited per address; each test starts with a clean count."""
+    await context.rate_limiter.clear("apply", "127.0.0.1", "5/hour")
+
+
+async def csrf(client) -> str:  # noqa: ANN001
+    page = await client.get("/apply")
+    assert page.status_code == 200
+    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+async def apply(client, slug: str, **extra):  # noqa: ANN001, ANN201
+    data = {
+        "unit_name": "某某县人民政府县长信箱",
+        "kind": "county",
+        "leader_name": "孙县长",
+        "contact_name": "周联系",
+        "contact_phone": "0731-12345678",
+        "contact_email": f"{slug}@apply.example.cn",
+        "reason": "方便群众反映问题",
+        "wished_slug": slug,
+        "wished_domain": f"{slug}.example.gov.cn",
+        "csrf_token": await csrf(client),
+        **extra,
+    }
+    return await client.post("/apply", data=data)
+
+
+def code_of(html: str) -> str:
+    return re.search(r'data-testid="application-code">(\w+)<', html).group(1)
+
+
+async def admin_of(context, make_tenant, client):  # noqa: ANN001, ANN201
+    province = await make_tenant(slug=unique_slug("prov"), kind="province")
+    staff = await make_staff(context, province, "省管理员", Role.PROVINCE_ADMIN)
+    client.cookies.clear()
+    sign_in_client(client, staff)
+    return province
+
+
+async def application_id(context, code: str) -> int:  # noqa: ANN001
+    async with context.database.core_session() as session:
+        return await session.scalar(
+            select(TenantApplication.id).where(TenantApplication.code == code)
+        )
+
+
+async def test_apply_approve_and_the_new_mailbox_answers_at_its_domain(
+    context, mail_context, make_tenant, client, smtp_sink
+):
+    slug = unique_slug("app")
+    submitted = await apply(client, slug)
+    assert submitted.status_code == 200
+    code = code_of(submitted.text)
+    status = await client.get(f"/apply/status?code={code}")
+    assert "待审核" in status.text
+
+    province = await admin_of(context, make_tenant, client)
+    app_id = await application_id(context, code)
+    queue = await client.get(f"/t/{province.slug}/console/province/applications")
+    assert code in queue.text
+    approved = await client.post(
+        f"/t/{province.slug}/console/province/applications/{app_id}/approve", data={}
+    )
+    assert approved.status_code == 303 and "/province/runs/" in approved.headers["location"]
+    run_id = int(approved.headers["location"].rsplit("/", 1)[1])
+    assert await provision_tenant({"app": mail_context}, run_id=run_id) == "succeeded"
+
+    client.cookies.clear()
+    status = await client.get(f"/apply/status?code={code}")
+    assert "已开通" in status.text
+    context.tenants.invalidate()
+    home = await client.get("/", headers={"Host": f"{slug}.example.gov.cn"})
+    assert home.status_code == 200 and "某某县人民政府县长信箱" in home.text
+    assert [m["X-Rcpt-To"] for m in smtp_sink.messages] == [f"{slug}@apply.example.cn"]
+    assert "/console/invitation/" in smtp_sink.messages[0].get_payload(decode=True).decode()
+
+
+async def test_reject_with_a_reason(context, make_tenant, client):
+    slug = unique_slug("rej")
+    code = code_of((await apply(client, slug)).text)
+    province = await admin_of(context, make_tenant, client)
+    app_id = await application_id(context, code)
+    url = f"/t/{province.slug}/console/province/applications/{app_id}/reject"
+    assert (await client.post(url, data={"reason": ""})).status_code == 303
+    async with context.database.core_session() as session:
+        assert (await session.get(TenantApplication, app_id)).status == "pending"
+    await client.post(url, data={"reason": "请由上级政府统一申请"})
+    client.cookies.clear()
+    status = await client.get(f"/apply/status?code={code}")
+    assert "未通过" in status.text and "请由上级政府统一申请" in status.text
+
+
+async def test_approving_a_slug_taken_meanwhile_creates_nothing(context, make_tenant, client):
+    slug = unique_slug("tkn")
+    code = code_of((await apply(client, slug)).text)
+    await make_tenant(slug=slug)
+    province = await admin_of(context, make_tenant, client)
+    app_id = await application_id(context, code)
+    response = await client.post(
+        f"/t/{province.slug}/console/province/applications/{app_id}/approve", data={}
+    )
+    assert response.status_code == 303 and "/applications/" in response.headers["location"]
+    page = await client.get(response.headers["location"])
+    assert "不能批准" in page.text and "已被使用" in page.text
+    async with context.database.core_session() as session:
+        assert (await session.get(TenantApplication, app_id)).status == "pending"
+        assert await session.scalar(select(func.count()).where(Tenant.slug == slug)) == 1
+
+
+async def test_bad_applications_come_back_with_errors(client):
+    response = await apply(client, "X", contact_email="not-an-email")
+    assert response.status_code == 422
+    assert "电子邮箱" in response.text and "标识" in response.text
+
+
+async def test_the_form_is_only_on_the_platform_site(make_tenant, client):
+    tenant = await make_tenant()
+    assert (await client.get(f"/t/{tenant.slug}/apply")).status_code == 404
