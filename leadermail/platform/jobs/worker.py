@@ -34,6 +34,7 @@ JOB_MODULES: tuple[str, ...] = (
     "leadermail.platform.routing.jobs",
     "leadermail.platform.deadlines.jobs",
     "leadermail.platform.notifications.staff_jobs",
+    "leadermail.platform.exports.jobs",
     "leadermail.platform.duty.alerts",
     "leadermail.platform.channels.jobs",
     "leadermail.platform.letters.alerts",
