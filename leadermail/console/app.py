@@ -25,6 +25,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.console.routes.notices",
     "leadermail.console.routes.notifications",
     "leadermail.console.routes.exports",
+    "leadermail.console.routes.duplicates",
     "leadermail.console.routes.signin",
     "leadermail.console.routes.province_tenants",
     "leadermail.console.routes.forwarding",
