@@ -43,7 +43,9 @@ def single_median(context: AppContext, runs: int) -> float:
     return median(seconds)
 
 
-async def queued_total(context: AppContext, tenants: int, limit_seconds: float) -> tuple[float, int]:
+async def queued_total(
+    context: AppContext, tenants: int, limit_seconds: float
+) -> tuple[float, int]:
     actor = Actor(user_id=None, label="bench")
     # Outbox ids restart with the fresh database: forget arq results of
     # earlier bench runs that would make arq skip "outbox:<id>" as done.
@@ -79,7 +81,9 @@ async def queued_total(context: AppContext, tenants: int, limit_seconds: float) 
             select(func.count()).where(ProvisioningRun.status == RunStatus.FAILED)
         )
     if done < tenants:
-        raise SystemExit(f"timed out after {limit_seconds:.0f} s with {done}/{tenants} runs finished")
+        raise SystemExit(
+            f"timed out after {limit_seconds:.0f} s with {done}/{tenants} runs finished"
+        )
     return total, failed
 
 
