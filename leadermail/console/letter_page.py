@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -17,6 +17,7 @@ from leadermail.console.routes.inbox import lookups
 from leadermail.platform.accounts.policy import Action, StaffUser, can, sees_personal_data
 from leadermail.platform.db import utcnow
 from leadermail.platform.deadlines.levels import WARNING_LEVEL_LABELS
+from leadermail.platform.letters.duplicates import DuplicateCandidate
 from leadermail.platform.letters.models import (
     CHANNEL_LABELS,
     LETTER_TYPE_LABELS,
@@ -86,7 +87,16 @@ async def letter_page_context(
             select(Attachment).where(Attachment.letter_id == letter.id).order_by(Attachment.id)
         )
     ).scalars().all()
-    duplicate_filter = [Letter.duplicate_of_id == letter.id]
+    # Merged duplicates (duplicate_of_id) and the candidates the duplicate
+    # check flagged, in either direction, unless dismissed.
+    candidates = select(
+        case((DuplicateCandidate.letter_id == letter.id, DuplicateCandidate.duplicate_of_id),
+             else_=DuplicateCandidate.letter_id)
+    ).where(
+        or_(DuplicateCandidate.letter_id == letter.id, DuplicateCandidate.duplicate_of_id == letter.id),
+        DuplicateCandidate.status != "dismissed",
+    )
+    duplicate_filter = [Letter.duplicate_of_id == letter.id, Letter.id.in_(candidates)]
     if letter.duplicate_of_id is not None:
         duplicate_filter.append(Letter.id == letter.duplicate_of_id)
     duplicates = (

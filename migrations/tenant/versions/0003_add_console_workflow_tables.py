@@ -135,6 +135,11 @@ def _upgrade_console_workflow() -> None:
         "ix_letters_category_open_due", "letters", ["category_id", "reply_due_at", "id"],
         postgresql_where=sa.text(f"state IN {_OPEN_STATES}"),
     )
+    # The letter page lists merged duplicates (letters.duplicate_of_id).
+    op.create_index(
+        "ix_letters_duplicate_of_id", "letters", ["duplicate_of_id"],
+        postgresql_where=sa.text("duplicate_of_id IS NOT NULL"),
+    )
     # Counts per state: kept by a trigger instead of count(*) over a million
     # rows on every inbox load. Names are unqualified: the runner and every
     # tenant session set search_path to the tenant schema.
@@ -186,7 +191,8 @@ def _downgrade_console_workflow() -> None:
     op.execute("DROP FUNCTION letters_count_trigger()")
     op.drop_table("letter_counts")
     for name in (
-        "ix_letters_category_open_due", "ix_letters_type_open_due", "ix_letters_unit_state_due",
+        "ix_letters_duplicate_of_id", "ix_letters_category_open_due", "ix_letters_type_open_due",
+        "ix_letters_unit_state_due",
         "ix_letters_unit_open_due", "ix_letters_state_due", "ix_letters_open_due",
     ):
         op.drop_index(name, table_name="letters")

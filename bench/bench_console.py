@@ -1,0 +1,193 @@
+"""Console benchmark (issue 4): one tenant with 1,000,000 letters.
+
+    .venv/bin/python bench/bench_console.py                 # 1,000,000 letters
+    .venv/bin/python bench/bench_console.py --letters 100000
+
+1. bulk-load the letters with COPY into the tenant schema (indexes dropped
+   during the load and rebuilt after, counts per state recomputed once);
+2. single user, in-process HTTP through the whole ASGI app (tenant
+   resolution, session, CSRF, console auth, the tenant session, rendering):
+   p50/p99 of the inbox's first page under several filters, and of the letter
+   page of random letters. Target: p99 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import random
+import secrets
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+from itsdangerous import TimestampSigner  # noqa: E402
+
+from bench.common import BENCH_SECRET, fresh_settings  # noqa: E402
+from leadermail.app import create_app  # noqa: E402
+from leadermail.platform.accounts.models import Role  # noqa: E402
+from leadermail.platform.accounts.services import create_user, grant_role  # noqa: E402
+from leadermail.platform.context import AppContext  # noqa: E402
+from leadermail.platform.search import index_terms  # noqa: E402
+from leadermail.tenants.provisioning import TenantSpec, create_tenant  # noqa: E402
+
+TYPES = ["consultation", "complaint", "report", "suggestion", "help"]
+#: Most letters are done with; about a quarter still wait for an answer.
+STATES = ["closed"] * 50 + ["archived"] * 15 + ["replied"] * 5 + ["evaluated"] * 5 + [
+    "submitted"] * 3 + ["registered"] * 3 + ["accepted"] * 4 + ["assigned"] * 13 + [
+    "awaiting_material"] * 2
+TOPICS = ["夜间施工噪音扰民", "小区路灯不亮", "道路积水严重", "学校周边交通拥堵", "医保报销进度",
+          "农村饮水安全", "物业乱收费", "餐馆油烟污染", "公交线路调整建议", "拖欠农民工工资"]
+PLACES = ["人民路", "解放西路", "五一大道", "芙蓉中路", "湘江北路", "雨花区", "岳麓区", "开福区"]
+COLUMNS = (
+    "tenant_id", "tracking_code", "query_password_hash", "letter_type", "category_id", "title",
+    "body", "region", "writer_name", "writer_phone", "publish_consent", "channel", "state",
+    "priority", "unit_id", "submitted_at", "reply_due_at", "deadline_provisional", "is_published",
+    "rehandle_count", "search_vector", "extra", "created_at", "updated_at",
+)
+
+
+def tsvector_literal(*texts: str) -> str:
+    lexemes = sorted(set(index_terms(*texts).split()))
+    return " ".join("'" + lexeme.replace("'", "''") + "'" for lexeme in lexemes)
+
+
+def conninfo(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def load_letters(url: str, schema: str, tenant_id: int, count: int, units: list[int],
+                 categories: list[int]) -> float:
+    began = time.perf_counter()
+    rng = random.Random(4)
+    variants = []
+    for topic in TOPICS:
+        for place in PLACES:
+            title = f"{place}{topic}"
+            body = f"我家住在{place}附近，{topic}的问题已经持续很久，希望有关部门尽快处理。"
+            variants.append((title, body, tsvector_literal(title, body)))
+    now = datetime.now(UTC)
+    with psycopg.connect(conninfo(url), autocommit=False) as conn:
+        conn.execute(f"SET search_path = {schema}")
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = 'letters' "
+            "AND indexname NOT LIKE 'pk_%%' AND indexname NOT LIKE 'uq_%%'", (schema,)
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        conn.execute("ALTER TABLE letters DISABLE TRIGGER USER")
+        with conn.cursor().copy(f"COPY letters ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for i in range(count):
+                title, body, vector = variants[rng.randrange(len(variants))]
+                state = rng.choice(STATES)
+                submitted = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 730))
+                due = submitted + timedelta(days=rng.randrange(3, 30))
+                unit = None if state in {"submitted", "registered", "accepted"} else rng.choice(units)
+                copy.write_row((
+                    tenant_id, f"B{i:011d}", "x", rng.choice(TYPES), rng.choice(categories), title,
+                    body, "长沙市", "张三", f"138{rng.randrange(10**8):08d}", True, "web", state,
+                    "normal", unit, submitted, due, False, False, 0, vector, "{}", submitted, submitted,
+                ))
+        conn.execute("ALTER TABLE letters ENABLE TRIGGER USER")
+        loaded = time.perf_counter()
+        print(f"  COPY {count:,} rows: {loaded - began:.1f} s")
+        for name, definition in indexes:
+            conn.execute(definition)
+        conn.execute("DELETE FROM letter_counts")
+        conn.execute(
+            "INSERT INTO letter_counts (unit_id, state, letters) "
+            "SELECT coalesce(unit_id, 0), state, count(*) FROM letters GROUP BY 1, 2"
+        )
+        conn.commit()
+        print(f"  {len(indexes)} indexes rebuilt: {time.perf_counter() - loaded:.1f} s")
+    with psycopg.connect(conninfo(url), autocommit=True) as conn:
+        conn.execute(f"VACUUM ANALYZE {schema}.letters")
+    return time.perf_counter() - began
+
+
+def session_cookie(user_id: int) -> tuple[str, str]:
+    csrf = secrets.token_urlsafe(16)
+    data = {"staff_user_id": user_id, "staff_signed_in_at": int(time.time()), "csrf_secret": csrf}
+    cookie = TimestampSigner(BENCH_SECRET).sign(base64.b64encode(json.dumps(data).encode())).decode()
+    return cookie, csrf
+
+
+async def measure(client: httpx.AsyncClient, paths: list[str], rounds: int) -> tuple[float, float]:
+    for path in paths[:10]:  # warm-up: pools, caches, compiled SQL
+        response = await client.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    timings = []
+    for i in range(rounds):
+        path = paths[i % len(paths)]
+        began = time.perf_counter()
+        response = await client.get(path)
+        timings.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    timings.sort()
+    return statistics.median(timings), timings[int(len(timings) * 0.99) - 1]
+
+
+async def run(count: int, rounds: int) -> None:
+    settings = fresh_settings("leadermail_bench_console")
+    context = AppContext.create(settings)
+    tenant_id = create_tenant(context.database.sync_engine, TenantSpec(slug="bench", name="基准市市长信箱", kind="city"))
+    tenant = await context.tenants.by_id(tenant_id)
+    assert tenant is not None
+    async with context.database.core_session() as session:
+        user = await create_user(session, email="bench@example.cn", display_name="基准登记员")
+        await grant_role(session, user_id=user.id, tenant_id=tenant_id, role=Role.REGISTRAR)
+        await session.commit()
+    with psycopg.connect(conninfo(settings.database_url or "")) as conn:
+        units = [r[0] for r in conn.execute(f"SELECT id FROM {tenant.schema_name}.units")]
+        categories = [r[0] for r in conn.execute(f"SELECT id FROM {tenant.schema_name}.categories")]
+    print(f"loading {count:,} letters into {tenant.schema_name} ...")
+    seconds = load_letters(settings.database_url or "", tenant.schema_name, tenant_id, count, units, categories)
+    print(f"  load total (COPY + indexes + VACUUM ANALYZE): {seconds:.1f} s")
+
+    app = create_app(context=context)
+    cookie, csrf = session_cookie(user.id)
+    base = f"/t/{tenant.slug}/console"
+    rng = random.Random(7)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                                 cookies={"leadermail_session": cookie}) as client:
+        scenarios = {
+            "inbox, default (open letters by deadline)": [f"{base}/inbox"],
+            "inbox, type=complaint": [f"{base}/inbox?type=complaint"],
+            "inbox, state=assigned + unit": [f"{base}/inbox?state=assigned&unit={u}" for u in units],
+            "inbox, category": [f"{base}/inbox?category={c}" for c in categories],
+            "inbox, level=overdue": [f"{base}/inbox?level=overdue"],
+            "inbox, level=due_soon": [f"{base}/inbox?level=due_soon"],
+            "inbox, free text 噪音": [f"{base}/inbox?q=噪音"],
+            "inbox, free text 人民路 + type=help": [f"{base}/inbox?q=人民路&type=help"],
+            "letter page (random letters)": [
+                f"{base}/letters/{rng.randrange(1, count + 1)}" for _ in range(rounds)
+            ],
+        }
+        print(f"\nsingle user, {rounds} requests each, in-process ASGI (ms):")
+        print(f"  {'scenario':45} {'p50':>7} {'p99':>7}")
+        for name, paths in scenarios.items():
+            p50, p99 = await measure(client, paths, rounds)
+            flag = "" if p99 < 50 else "  <-- over 50 ms"
+            print(f"  {name:45} {p50:7.1f} {p99:7.1f}{flag}")
+    await context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--letters", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=300)
+    args = parser.parse_args()
+    asyncio.run(run(args.letters, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
