@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "leadermail.platform.commands.database",
     "leadermail.platform.commands.tenants",
     "leadermail.platform.commands.audit",
+    "leadermail.platform.commands.holidays",
     "leadermail.platform.commands.demo",
 )
 

@@ -26,6 +26,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.console.routes.notifications",
     "leadermail.console.routes.exports",
     "leadermail.console.routes.duplicates",
+    "leadermail.console.routes.deadlines",
     "leadermail.console.routes.signin",
     "leadermail.console.routes.province_tenants",
     "leadermail.console.routes.forwarding",

@@ -163,3 +163,67 @@ async def test_loading_a_schedule_recomputes_provisional_deadlines(context, make
         async with context.database.core_session() as session:
             await session.execute(delete(HolidayDay).where(HolidayDay.year == 2027))
             await session.commit()
+
+
+async def test_province_admin_uploads_a_schedule_and_watches_the_recompute(
+    context, make_tenant, client
+):
+    from leadermail.platform.accounts.models import Role as Roles
+    from tests.functional.console.staff_session import console_url, sign_in_client
+
+    province = await make_tenant(kind="province")
+    sign_in_client(client, await make_staff(context, province, "省管理员", Roles.PROVINCE_ADMIN))
+    bad = await client.post(console_url(province, "/deadlines/holidays"),
+                            data={"year": "2027", "schedule": "2027-02-30,holiday,春节"})
+    assert bad.status_code == 422 and "2027-02-30" in bad.text
+    try:
+        response = await client.post(
+            console_url(province, "/deadlines/holidays"),
+            data={"year": "2027", "source": "国办发明电〔2026〕X号"},
+            files={"file": ("2027.txt", "2027-02-06,2027-02-12,holiday,春节\n".encode())},
+        )
+        assert response.status_code == 303
+        status_url = response.headers["location"]
+        queued = await client.get(status_url, headers={"HX-Request": "true"})
+        assert "排队中" in queued.text and "every 1s" in queued.text
+        async with context.database.core_session() as session:
+            job = (
+                await session.execute(
+                    select(OutboxJob).where(OutboxJob.job_name == "recompute_provisional_deadlines")
+                    .order_by(OutboxJob.id.desc())
+                )
+            ).scalars().first()
+        assert await run_job(context, recompute_provisional_deadlines, **job.kwargs) == "done"
+        done = await client.get(status_url, headers={"HX-Request": "true"})
+        assert "已完成" in done.text and "every 1s" not in done.text
+        page = await client.get(console_url(province, "/deadlines/holidays"))
+        assert "国办发明电〔2026〕X号" in page.text
+    finally:
+        async with context.database.core_session() as session:
+            await session.execute(delete(HolidayDay).where(HolidayDay.year == 2027))
+            await session.commit()
+    registrar_tenant = await make_tenant()
+    sign_in_client(client, await make_staff(context, registrar_tenant, "王登记", Roles.REGISTRAR))
+    refused = await client.get(console_url(registrar_tenant, "/deadlines/holidays"))
+    assert refused.status_code == 403
+
+
+def test_cli_loads_a_schedule(tmp_path, migrated, monkeypatch):
+    from leadermail import cli
+
+    path = tmp_path / "2028.txt"
+    path.write_text("2028-01-01,holiday,元旦\n", encoding="utf-8")
+    for key, value in {
+        "DATABASE_URL": migrated.database_url, "REDIS_URL": migrated.redis_url,
+        "SECRET_KEY": migrated.secret_key, "LEADERMAIL_VAR_DIR": str(tmp_path),
+    }.items():
+        monkeypatch.setenv(key, value)
+    try:
+        assert cli.main(["holidays", "load", "--year", "2028", str(path), "--now"]) == 0
+        assert cli.main(["holidays", "load", "--year", "2028", str(tmp_path / "missing")]) == 2
+    finally:
+        import psycopg
+
+        url = migrated.database_url.replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DELETE FROM core.holiday_days WHERE year = 2028")
