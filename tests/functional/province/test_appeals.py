@@ -141,6 +141,8 @@ async def test_the_tracking_page_shows_the_path_and_the_final_reply(context, tre
     )
     await reply_to(context, tree.city, leg.to_letter_id, "已修好排水口。")
     await open_tracking(client, tree.province, letter)
+    tracked = await client.get(f"/t/{tree.province.slug}/track/{letter.tracking_code}")
+    assert f"/track/{letter.tracking_code}/path" in tracked.text  # the include on issue 3's page
     page = await client.get(
         f"/t/{tree.province.slug}/track/{letter.tracking_code}/path", headers={"HX-Request": "true"}
     )
