@@ -1,0 +1,127 @@
+"""The whole life of a letter in Debian chromium: the citizen writes on the
+public site → the tenant's routing rule routes it → the registrar accepts →
+the handler drafts → the leader approves → the registrar signs and sends →
+the citizen evaluates on the public site (satisfaction and whether solved)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pyotp
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy import select
+
+from leadermail.platform.accounts.models import Role
+from leadermail.platform.accounts.services import create_user, grant_role
+from leadermail.platform.audit.writer import Actor
+from leadermail.platform.letters.models import Evaluation, Unit
+from leadermail.platform.routing.jobs import route_new_letter
+from leadermail.platform.routing.rules import RuleDraft
+from leadermail.platform.routing.services import create_rule
+from leadermail.tenants.session import tenant_session
+from tests.browser.conftest import new_context, open_tenant, screenshot, tenant_base
+from tests.browser.test_citizen_flows import fill_letter, read_receipt
+from tests.functional.public_site.domain import load_letter
+
+PASSWORD = "correct horse 9"
+REPLY = "您好，经核查，工地已承诺每晚22时后停止施工，城管部门将持续巡查。"
+
+
+async def staff_member(context, tenant, name: str, role: Role, unit_id: int | None = None):
+    secret = pyotp.random_base32()
+    email = f"{uuid.uuid4().hex[:8]}@staff.example.cn"
+    async with context.database.core_session() as session:
+        user = await create_user(session, email=email, display_name=name, password=PASSWORD)
+        user.totp_secret, user.totp_enabled = secret, True
+        await grant_role(session, user_id=user.id, tenant_id=tenant.id, role=role, unit_id=unit_id)
+        await session.commit()
+    return email, secret
+
+
+async def console_sign_in(browser: Browser, live_server: str, tenant, email: str, secret: str) -> Page:
+    context = await new_context(browser)
+    page = await context.new_page()
+    await open_tenant(page, live_server, tenant, "/console/inbox")
+    await expect(page.get_by_role("heading", name="工作台登录")).to_be_visible()
+    await page.get_by_label("邮箱").fill(email)
+    await page.get_by_label("密码").fill(PASSWORD)
+    await page.get_by_role("button", name="下一步").click()
+    await page.get_by_label("6 位验证码").fill(pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="登录").click()
+    await expect(page.get_by_role("heading", name="收件箱")).to_be_visible()
+    return page
+
+
+async def test_letter_lifecycle_through_the_console(live_server, page, browser, make_tenant, context):
+    tenant = await make_tenant()
+    async with tenant_session(context.database, tenant) as session:
+        unit = (await session.execute(select(Unit).order_by(Unit.id).limit(1))).scalar_one()
+        await create_rule(
+            session, tenant,
+            RuleDraft(name="施工噪音交城管", keywords="施工 噪音", assign_unit_id=str(unit.id)),
+            Actor.system("测试"), tenant_ids=[tenant.id],
+        )
+        await session.commit()
+    registrar = await staff_member(context, tenant, "王登记", Role.REGISTRAR)
+    handler = await staff_member(context, tenant, "李承办", Role.HANDLER, unit_id=unit.id)
+    leader = await staff_member(context, tenant, "刘局长", Role.LEADER)
+
+    # 1. The citizen writes on the public site.
+    await open_tenant(page, live_server, tenant, "/write")
+    await fill_letter(page)
+    await expect(page.locator("altcha-widget input[type=checkbox]")).to_be_checked(timeout=20000)
+    await page.get_by_role("button", name="提交来信").click()
+    code, password = await read_receipt(page)
+    letter = await load_letter(context, tenant, code)
+
+    # 2. The routing rule routes it (the worker's job, run here in-process).
+    outcome = await route_new_letter({"app": context}, tenant_id=tenant.id, letter_id=letter.id)
+    assert outcome["unit_id"] == unit.id
+
+    # 3. The registrar accepts it from the inbox.
+    desk = await console_sign_in(browser, live_server, tenant, *registrar)
+    row = desk.locator(f"#letter-row-{letter.id}")
+    await expect(row).to_contain_text(unit.name)
+    await row.get_by_role("button", name="受理").click()  # htmx: only the row is swapped
+    await expect(row).to_contain_text("已受理")
+    await screenshot(desk, "console-inbox")
+
+    # 4. The handler drafts the reply.
+    office = await console_sign_in(browser, live_server, tenant, *handler)
+    await office.get_by_role("link", name="夜间施工噪音扰民").click()
+    await office.get_by_label("答复内容（可使用段落、加粗、列表）").fill(REPLY)
+    await office.get_by_role("button", name="保存草稿").click()
+    await expect(office.get_by_test_id("reply-status")).to_have_text("草稿")
+    await screenshot(office, "console-letter-draft")
+
+    # 5. The leader approves it.
+    boss = await console_sign_in(browser, live_server, tenant, *leader)
+    await boss.goto(tenant_base(live_server, tenant) + f"/console/letters/{letter.id}")
+    await boss.get_by_role("button", name="审核通过").click()
+    await expect(boss.get_by_test_id("reply-status")).to_have_text("已审核")
+
+    # 6. The registrar signs and sends it.
+    await desk.goto(tenant_base(live_server, tenant) + f"/console/letters/{letter.id}")
+    await desk.get_by_role("button", name="签名并发送答复").click()
+    await expect(desk.get_by_test_id("letter-state")).to_have_text("已答复")
+    await expect(desk.get_by_test_id("reply-status")).to_have_text("已发送")
+    await screenshot(desk, "console-letter-sent")
+
+    # 7. The citizen reads the reply and evaluates it.
+    await open_tenant(page, live_server, tenant, "/track")
+    await page.get_by_label("查询码").fill(code)
+    await page.get_by_label("查询密码").fill(password)
+    await page.get_by_role("button", name="查询").click()
+    await expect(page.get_by_text("工地已承诺每晚22时后停止施工")).to_be_visible()
+    await page.get_by_role("radio", name="满意", exact=True).check()
+    await page.get_by_label("已解决").check()
+    await page.get_by_role("button", name="提交评价").click()
+    await expect(page.get_by_text("您的评价：")).to_contain_text("满意")
+
+    letter = await load_letter(context, tenant, code)
+    assert letter.state == "evaluated"
+    async with tenant_session(context.database, tenant) as session:
+        evaluation = (await session.execute(select(Evaluation))).scalar_one()
+    assert evaluation.satisfaction == "satisfied" and evaluation.problem_solved is True
+    for other in (desk, office, boss):
+        await other.context.close()
