@@ -16,7 +16,7 @@ What it does, in a database of its own (dropped at the end unless --keep):
    warm-up, and prints p50/p95/p99 and the mean.
 
 Uses TEST_DATABASE_URL / TEST_REDIS_URL when set, else the embedded servers
-under /tmp/leadermail-bench.
+under /tmp/leadermail-bench-supervision.
 """
 
 from __future__ import annotations
@@ -75,13 +75,15 @@ FROM (
         (g * 2654435761) % 1000 AS r,
         now() - ((g * 7919) % 730) * interval '1 day' - (g % 86400) * interval '1 second'
             AS started
-    FROM generate_series(1, :letters) AS g
+    FROM generate_series(1::bigint, :letters) AS g
 ) AS s
 """
 
 
 def server_urls() -> tuple[str, str]:
-    var = Path("/tmp/leadermail-bench")
+    # A cluster of its own: other benchmarks writing heavily to a shared one
+    # stall this one behind their checkpoints.
+    var = Path("/tmp/leadermail-bench-supervision")
     server = os.environ.get("TEST_DATABASE_URL") or ensure_postgres(var / "pg", "postgres")
     redis = os.environ.get("TEST_REDIS_URL") or ensure_redis(var / "redis")
     return server, redis
@@ -219,8 +221,8 @@ def main() -> int:
     database_url = recreate_database(server_url)
     settings = Settings.from_env({
         "DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": SECRET,
-        "LEADERMAIL_VAR_DIR": "/tmp/leadermail-bench/var", "PLATFORM_HOST": "platform.bench",
-        "BASE_URL": f"http://{HOST}",
+        "LEADERMAIL_VAR_DIR": "/tmp/leadermail-bench-supervision/var",
+        "PLATFORM_HOST": "platform.bench", "BASE_URL": f"http://{HOST}",
     })
     try:
         print(f"loading {args.tenants:,} tenants, {args.letters:,} letters "
