@@ -39,6 +39,8 @@ JOB_MODULES: tuple[str, ...] = (
     "leadermail.platform.channels.jobs",
     "leadermail.platform.letters.alerts",
     "leadermail.platform.supervision.jobs",
+    "leadermail.platform.notifications.jobs",
+    "leadermail.platform.letters.staging",
 )
 
 RELAY_INTERVAL_SECONDS = 0.5
