@@ -41,17 +41,55 @@ from leadermail.tenants.provisioning import TenantSpec, create_tenant  # noqa: E
 
 TYPES = ["consultation", "complaint", "report", "suggestion", "help"]
 #: Most letters are done with; about a quarter still wait for an answer.
-STATES = ["closed"] * 50 + ["archived"] * 15 + ["replied"] * 5 + ["evaluated"] * 5 + [
-    "submitted"] * 3 + ["registered"] * 3 + ["accepted"] * 4 + ["assigned"] * 13 + [
-    "awaiting_material"] * 2
-TOPICS = ["夜间施工噪音扰民", "小区路灯不亮", "道路积水严重", "学校周边交通拥堵", "医保报销进度",
-          "农村饮水安全", "物业乱收费", "餐馆油烟污染", "公交线路调整建议", "拖欠农民工工资"]
+STATES = (
+    ["closed"] * 50
+    + ["archived"] * 15
+    + ["replied"] * 5
+    + ["evaluated"] * 5
+    + ["submitted"] * 3
+    + ["registered"] * 3
+    + ["accepted"] * 4
+    + ["assigned"] * 13
+    + ["awaiting_material"] * 2
+)
+TOPICS = [
+    "夜间施工噪音扰民",
+    "小区路灯不亮",
+    "道路积水严重",
+    "学校周边交通拥堵",
+    "医保报销进度",
+    "农村饮水安全",
+    "物业乱收费",
+    "餐馆油烟污染",
+    "公交线路调整建议",
+    "拖欠农民工工资",
+]
 PLACES = ["人民路", "解放西路", "五一大道", "芙蓉中路", "湘江北路", "雨花区", "岳麓区", "开福区"]
 COLUMNS = (
-    "tenant_id", "tracking_code", "query_password_hash", "letter_type", "category_id", "title",
-    "body", "region", "writer_name", "writer_phone", "publish_consent", "channel", "state",
-    "priority", "unit_id", "submitted_at", "reply_due_at", "deadline_provisional", "is_published",
-    "rehandle_count", "search_vector", "extra", "created_at", "updated_at",
+    "tenant_id",
+    "tracking_code",
+    "query_password_hash",
+    "letter_type",
+    "category_id",
+    "title",
+    "body",
+    "region",
+    "writer_name",
+    "writer_phone",
+    "publish_consent",
+    "channel",
+    "state",
+    "priority",
+    "unit_id",
+    "submitted_at",
+    "reply_due_at",
+    "deadline_provisional",
+    "is_published",
+    "rehandle_count",
+    "search_vector",
+    "extra",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -64,8 +102,9 @@ def conninfo(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-def load_letters(url: str, schema: str, tenant_id: int, count: int, units: list[int],
-                 categories: list[int]) -> float:
+def load_letters(
+    url: str, schema: str, tenant_id: int, count: int, units: list[int], categories: list[int]
+) -> float:
     began = time.perf_counter()
     rng = random.Random(4)
     variants = []
@@ -79,8 +118,10 @@ def load_letters(url: str, schema: str, tenant_id: int, count: int, units: list[
         conn.execute(f"SET search_path = {schema}")
         conn.execute("SET maintenance_work_mem = '1GB'")
         indexes = conn.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = 'letters' "
-            "AND indexname NOT LIKE 'pk_%%' AND indexname NOT LIKE 'uq_%%'", (schema,)
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = %s AND tablename = 'letters' "
+            "AND indexname NOT LIKE 'pk_%%' AND indexname NOT LIKE 'uq_%%'",
+            (schema,),
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
@@ -91,16 +132,41 @@ def load_letters(url: str, schema: str, tenant_id: int, count: int, units: list[
                 state = rng.choice(STATES)
                 submitted = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 730))
                 due = submitted + timedelta(days=rng.randrange(3, 30))
-                unit = None if state in {"submitted", "registered", "accepted"} else rng.choice(units)
-                copy.write_row((
-                    tenant_id, f"B{i:011d}", "x", rng.choice(TYPES), rng.choice(categories), title,
-                    body, "长沙市", "张三", f"138{rng.randrange(10**8):08d}", True, "web", state,
-                    "normal", unit, submitted, due, False, False, 0, vector, "{}", submitted, submitted,
-                ))
+                unit = (
+                    None if state in {"submitted", "registered", "accepted"} else rng.choice(units)
+                )
+                copy.write_row(
+                    (
+                        tenant_id,
+                        f"B{i:011d}",
+                        "x",
+                        rng.choice(TYPES),
+                        rng.choice(categories),
+                        title,
+                        body,
+                        "长沙市",
+                        "张三",
+                        f"138{rng.randrange(10**8):08d}",
+                        True,
+                        "web",
+                        state,
+                        "normal",
+                        unit,
+                        submitted,
+                        due,
+                        False,
+                        False,
+                        0,
+                        vector,
+                        "{}",
+                        submitted,
+                        submitted,
+                    )
+                )
         conn.execute("ALTER TABLE letters ENABLE TRIGGER USER")
         loaded = time.perf_counter()
         print(f"  COPY {count:,} rows: {loaded - began:.1f} s")
-        for name, definition in indexes:
+        for _, definition in indexes:
             conn.execute(definition)
         conn.execute("DELETE FROM letter_counts")
         conn.execute(
@@ -117,7 +183,9 @@ def load_letters(url: str, schema: str, tenant_id: int, count: int, units: list[
 def session_cookie(user_id: int) -> tuple[str, str]:
     csrf = secrets.token_urlsafe(16)
     data = {"staff_user_id": user_id, "staff_signed_in_at": int(time.time()), "csrf_secret": csrf}
-    cookie = TimestampSigner(BENCH_SECRET).sign(base64.b64encode(json.dumps(data).encode())).decode()
+    cookie = (
+        TimestampSigner(BENCH_SECRET).sign(base64.b64encode(json.dumps(data).encode())).decode()
+    )
     return cookie, csrf
 
 
@@ -139,7 +207,9 @@ async def measure(client: httpx.AsyncClient, paths: list[str], rounds: int) -> t
 async def run(count: int, rounds: int) -> None:
     settings = fresh_settings("leadermail_bench_console")
     context = AppContext.create(settings)
-    tenant_id = create_tenant(context.database.sync_engine, TenantSpec(slug="bench", name="基准市市长信箱", kind="city"))
+    tenant_id = create_tenant(
+        context.database.sync_engine, TenantSpec(slug="bench", name="基准市市长信箱", kind="city")
+    )
     tenant = await context.tenants.by_id(tenant_id)
     assert tenant is not None
     async with context.database.core_session() as session:
@@ -150,19 +220,26 @@ async def run(count: int, rounds: int) -> None:
         units = [r[0] for r in conn.execute(f"SELECT id FROM {tenant.schema_name}.units")]
         categories = [r[0] for r in conn.execute(f"SELECT id FROM {tenant.schema_name}.categories")]
     print(f"loading {count:,} letters into {tenant.schema_name} ...")
-    seconds = load_letters(settings.database_url or "", tenant.schema_name, tenant_id, count, units, categories)
+    seconds = load_letters(
+        settings.database_url or "", tenant.schema_name, tenant_id, count, units, categories
+    )
     print(f"  load total (COPY + indexes + VACUUM ANALYZE): {seconds:.1f} s")
 
     app = create_app(context=context)
     cookie, csrf = session_cookie(user.id)
     base = f"/t/{tenant.slug}/console"
     rng = random.Random(7)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                                 cookies={"leadermail_session": cookie}) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        cookies={"leadermail_session": cookie},
+    ) as client:
         scenarios = {
             "inbox, default (open letters by deadline)": [f"{base}/inbox"],
             "inbox, type=complaint": [f"{base}/inbox?type=complaint"],
-            "inbox, state=assigned + unit": [f"{base}/inbox?state=assigned&unit={u}" for u in units],
+            "inbox, state=assigned + unit": [
+                f"{base}/inbox?state=assigned&unit={u}" for u in units
+            ],
             "inbox, category": [f"{base}/inbox?category={c}" for c in categories],
             "inbox, level=overdue": [f"{base}/inbox?level=overdue"],
             "inbox, level=due_soon": [f"{base}/inbox?level=due_soon"],

@@ -33,9 +33,19 @@ from leadermail.platform.search import query_terms
 PAGE_SIZE = 50
 #: What an inbox row shows; the body and the search vector stay in the table.
 INBOX_COLUMNS = (
-    Letter.id, Letter.tenant_id, Letter.tracking_code, Letter.title, Letter.letter_type,
-    Letter.category_id, Letter.state, Letter.unit_id, Letter.priority, Letter.submitted_at,
-    Letter.reply_due_at, Letter.accused_unit_id, Letter.deadline_provisional,
+    Letter.id,
+    Letter.tenant_id,
+    Letter.tracking_code,
+    Letter.title,
+    Letter.letter_type,
+    Letter.category_id,
+    Letter.state,
+    Letter.unit_id,
+    Letter.priority,
+    Letter.submitted_at,
+    Letter.reply_due_at,
+    Letter.accused_unit_id,
+    Letter.deadline_provisional,
 )
 OPEN = "open"
 ALL = "all"
@@ -78,8 +88,13 @@ class InboxFilters:
     def query_params(self, **changes: Any) -> dict[str, str]:
         merged = replace(self, **changes)
         values = {
-            "state": merged.state, "type": merged.letter_type, "category": merged.category_id,
-            "unit": merged.unit_id, "level": merged.level, "q": merged.q, "after": merged.after,
+            "state": merged.state,
+            "type": merged.letter_type,
+            "category": merged.category_id,
+            "unit": merged.unit_id,
+            "level": merged.level,
+            "q": merged.q,
+            "after": merged.after,
         }
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
@@ -108,13 +123,18 @@ def _reply_threshold(tenant_settings: Mapping[str, Any], letter_type: str) -> ti
         return timedelta(days=1)
 
 
-def _level_condition(level: str, now: datetime, tenant_settings: Mapping[str, Any]) -> ColumnElement[bool]:
+def _level_condition(
+    level: str, now: datetime, tenant_settings: Mapping[str, Any]
+) -> ColumnElement[bool]:
     open_ = Letter.state.in_(OPEN_STATES)
     if level == WarningLevel.OVERDUE:
         return and_(open_, Letter.reply_due_at < now)
     soon = or_(
         *(
-            and_(Letter.letter_type == t, Letter.reply_due_at <= now + _reply_threshold(tenant_settings, t))
+            and_(
+                Letter.letter_type == t,
+                Letter.reply_due_at <= now + _reply_threshold(tenant_settings, t),
+            )
             for t in LETTER_TYPE_LABELS
         )
     )
@@ -140,12 +160,14 @@ def _after_condition(after: str) -> ColumnElement[bool] | None:
     except ValueError:
         return None
     # NULL deadlines sort last (ASC NULLS LAST), after every dated letter.
-    return or_(tuple_(Letter.reply_due_at, Letter.id) > tuple_(due, last_id), Letter.reply_due_at.is_(None))
+    return or_(
+        tuple_(Letter.reply_due_at, Letter.id) > tuple_(due, last_id), Letter.reply_due_at.is_(None)
+    )
 
 
 def build_query(staff: StaffUser, filters: InboxFilters, now: datetime) -> Select[tuple[Letter]]:
-    statement = select(Letter).options(load_only(*INBOX_COLUMNS)).where(
-        Letter.tenant_id == staff.tenant.id
+    statement = (
+        select(Letter).options(load_only(*INBOX_COLUMNS)).where(Letter.tenant_id == staff.tenant.id)
     )
     if staff.only_handler:
         # -1 matches nothing: a handler without a unit sees no letters.
@@ -191,7 +213,11 @@ def row_level(letter: Letter, now: datetime, tenant_settings: Mapping[str, Any])
 
 
 async def inbox_page(
-    session: AsyncSession, staff: StaffUser, filters: InboxFilters, *, now: datetime,
+    session: AsyncSession,
+    staff: StaffUser,
+    filters: InboxFilters,
+    *,
+    now: datetime,
     with_counts: bool = True,
 ) -> InboxPage:
     statement = build_query(staff, filters, now).limit(PAGE_SIZE + 1)

@@ -1,6 +1,6 @@
 """Everything the letter page shows, gathered in one place for the views.
 
-    ctx = await letter_page_context(session, request, staff, letter)
+ctx = await letter_page_context(session, request, staff, letter)
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def writer_details(staff: StaffUser, letter: Letter) -> dict[str, str | None]:
     }
 
 
-def available_actions(staff: StaffUser, letter: Letter) -> dict[str, list[tuple[str, str, str | None]]]:
+def available_actions(
+    staff: StaffUser, letter: Letter
+) -> dict[str, list[tuple[str, str, str | None]]]:
     """(verb, label, text label) of the buttons this user may press now."""
     possible = {t.name: t.label for t in allowed_transitions(letter)}
     simple = [
@@ -76,24 +78,37 @@ async def letter_page_context(
 ) -> dict[str, Any]:
     tenant_id = letter.tenant_id
     events = (
-        await session.execute(
-            select(LetterEvent)
-            .where(LetterEvent.letter_id == letter.id, LetterEvent.tenant_id == tenant_id)
-            .order_by(LetterEvent.created_at, LetterEvent.id)
+        (
+            await session.execute(
+                select(LetterEvent)
+                .where(LetterEvent.letter_id == letter.id, LetterEvent.tenant_id == tenant_id)
+                .order_by(LetterEvent.created_at, LetterEvent.id)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     attachments = (
-        await session.execute(
-            select(Attachment).where(Attachment.letter_id == letter.id).order_by(Attachment.id)
+        (
+            await session.execute(
+                select(Attachment).where(Attachment.letter_id == letter.id).order_by(Attachment.id)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     # Merged duplicates (duplicate_of_id) and the candidates the duplicate
     # check flagged, in either direction, unless dismissed.
     candidates = select(
-        case((DuplicateCandidate.letter_id == letter.id, DuplicateCandidate.duplicate_of_id),
-             else_=DuplicateCandidate.letter_id)
+        case(
+            (DuplicateCandidate.letter_id == letter.id, DuplicateCandidate.duplicate_of_id),
+            else_=DuplicateCandidate.letter_id,
+        )
     ).where(
-        or_(DuplicateCandidate.letter_id == letter.id, DuplicateCandidate.duplicate_of_id == letter.id),
+        or_(
+            DuplicateCandidate.letter_id == letter.id,
+            DuplicateCandidate.duplicate_of_id == letter.id,
+        ),
         DuplicateCandidate.status != "dismissed",
     )
     duplicate_filter = [Letter.duplicate_of_id == letter.id, Letter.id.in_(candidates)]
@@ -107,32 +122,53 @@ async def letter_page_context(
         )
     ).all()
     instructions = (
-        await session.execute(
-            select(LeaderInstruction).where(LeaderInstruction.letter_id == letter.id)
-            .order_by(LeaderInstruction.id)
+        (
+            await session.execute(
+                select(LeaderInstruction)
+                .where(LeaderInstruction.letter_id == letter.id)
+                .order_by(LeaderInstruction.id)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     notes = (
-        await session.execute(
-            select(InternalNote).where(InternalNote.letter_id == letter.id).order_by(InternalNote.id)
+        (
+            await session.execute(
+                select(InternalNote)
+                .where(InternalNote.letter_id == letter.id)
+                .order_by(InternalNote.id)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     evaluations = (
-        await session.execute(select(Evaluation).where(Evaluation.letter_id == letter.id))
-    ).scalars().all()
+        (await session.execute(select(Evaluation).where(Evaluation.letter_id == letter.id)))
+        .scalars()
+        .all()
+    )
     reply = await current_reply(session, letter)
     signatures: list[ReplySignature] = []
     if reply is not None:
         signatures = list(
-            (await session.execute(
-                select(ReplySignature).where(ReplySignature.reply_id == reply.id)
-            )).scalars()
+            (
+                await session.execute(
+                    select(ReplySignature).where(ReplySignature.reply_id == reply.id)
+                )
+            ).scalars()
         )
     key = await active_signing_key(session, tenant_id) if signatures else None
     pending = request.session.get(SESSION_PENDING_DRAFT)
-    pending_body = pending.get("body") if isinstance(pending, dict) and pending.get("letter_id") == letter.id else None
-    editable = letter.state in DRAFTABLE_STATES and can(staff, Action.DRAFT_REPLY, letter) and (
-        reply is None or reply.status in {"draft", "approved", "sent"}
+    pending_body = (
+        pending.get("body")
+        if isinstance(pending, dict) and pending.get("letter_id") == letter.id
+        else None
+    )
+    editable = (
+        letter.state in DRAFTABLE_STATES
+        and can(staff, Action.DRAFT_REPLY, letter)
+        and (reply is None or reply.status in {"draft", "approved", "sent"})
     )
     names = await lookups(session, tenant_id)
     return {
@@ -151,7 +187,8 @@ async def letter_page_context(
         "evaluations": evaluations,
         "actions": available_actions(staff, letter),
         "reply": reply,
-        "reply_editable": editable and (reply is None or reply.status != "sent" or letter.state in DRAFTABLE_STATES),
+        "reply_editable": editable
+        and (reply is None or reply.status != "sent" or letter.state in DRAFTABLE_STATES),
         "pending_body": pending_body,
         "canned": await canned_replies(session, tenant_id) if editable else [],
         "signatures": signatures,

@@ -38,7 +38,9 @@ async def staff_member(context, tenant, name: str, role: Role, unit_id: int | No
     return email, secret
 
 
-async def console_sign_in(browser: Browser, live_server: str, tenant, email: str, secret: str) -> Page:
+async def console_sign_in(
+    browser: Browser, live_server: str, tenant, email: str, secret: str
+) -> Page:
     context = await new_context(browser)
     page = await context.new_page()
     await open_tenant(page, live_server, tenant, "/console/inbox")
@@ -52,14 +54,18 @@ async def console_sign_in(browser: Browser, live_server: str, tenant, email: str
     return page
 
 
-async def test_letter_lifecycle_through_the_console(live_server, page, browser, make_tenant, context):
+async def test_letter_lifecycle_through_the_console(
+    live_server, page, browser, make_tenant, context
+):
     tenant = await make_tenant()
     async with tenant_session(context.database, tenant) as session:
         unit = (await session.execute(select(Unit).order_by(Unit.id).limit(1))).scalar_one()
         await create_rule(
-            session, tenant,
+            session,
+            tenant,
             RuleDraft(name="施工噪音交城管", keywords="施工 噪音", assign_unit_id=str(unit.id)),
-            Actor.system("测试"), tenant_ids=[tenant.id],
+            Actor.system("测试"),
+            tenant_ids=[tenant.id],
         )
         await session.commit()
     registrar = await staff_member(context, tenant, "王登记", Role.REGISTRAR)

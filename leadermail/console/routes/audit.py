@@ -1,7 +1,7 @@
 """The audit trail, for supervisors and admins.
 
-    GET  /console/audit?action=letter.read_report&object=42&before=1234
-    POST /console/audit/verify      walk the chain now (what ``leadermail audit verify`` does)
+GET  /console/audit?action=letter.read_report&object=42&before=1234
+POST /console/audit/verify      walk the chain now (what ``leadermail audit verify`` does)
 """
 
 from __future__ import annotations
@@ -40,8 +40,11 @@ async def audit_list(request: Request) -> Response:
     async with tenant_session(context.database, staff.tenant) as session:
         records = list((await session.execute(statement)).scalars())
     ctx = {
-        "records": records, "action": action, "object_id": object_id,
-        "next_before": records[-1].id if len(records) == PAGE_SIZE else None, "check": None,
+        "records": records,
+        "action": action,
+        "object_id": object_id,
+        "next_before": records[-1].id if len(records) == PAGE_SIZE else None,
+        "check": None,
     }
     return renderer_for(context).render(request, "audit/list.html", ctx, fragment="audit_rows")
 
@@ -52,12 +55,19 @@ async def audit_verify(request: Request) -> Response:
     async with tenant_session(context.database, staff.tenant) as session:
         check = await verify_chain(session)
         await record_audit(
-            session, tenant_id=staff.tenant.id, actor=staff_actor(staff, client_ip(request)),
-            action="audit.verify", data={"records": check.records, "ok": check.ok},
+            session,
+            tenant_id=staff.tenant.id,
+            actor=staff_actor(staff, client_ip(request)),
+            action="audit.verify",
+            data={"records": check.records, "ok": check.ok},
         )
         await session.commit()
         records = list(
-            (await session.execute(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(PAGE_SIZE))).scalars()
+            (
+                await session.execute(
+                    select(AuditRecord).order_by(AuditRecord.id.desc()).limit(PAGE_SIZE)
+                )
+            ).scalars()
         )
     ctx = {"records": records, "action": "", "object_id": "", "next_before": None, "check": check}
     return renderer_for(context).render(request, "audit/list.html", ctx)

@@ -122,7 +122,9 @@ def _after_post(request: Request, back: str) -> Response:
     query = back if back.startswith("?") else ""
     if request.headers.get("hx-request") == "true":
         # htmx: reload the rows where they are, without a page load.
-        return Response(status_code=204, headers={"HX-Location": console_url(request, "/inbox") + query})
+        return Response(
+            status_code=204, headers={"HX-Location": console_url(request, "/inbox") + query}
+        )
     return _inbox_redirect(request, query)
 
 
@@ -147,8 +149,11 @@ async def inline_action(request: Request) -> Response:
         await session.commit()
         names = await lookups(session, staff.tenant.id)
     if request.headers.get("hx-request") != "true":
-        flash(request, error or f"{letter.tracking_code} 已{ '登记' if verb == 'register' else '受理'}",
-              error=error is not None)
+        flash(
+            request,
+            error or f"{letter.tracking_code} 已{'登记' if verb == 'register' else '受理'}",
+            error=error is not None,
+        )
         return _inbox_redirect(request)
     row = InboxRow(letter, row_level(letter, utcnow(), staff.tenant.settings))
     ctx = {"row": row, "row_error": error, **names, **_labels()}

@@ -56,8 +56,12 @@ Operation = Callable[[AsyncSession, StaffUser, Letter, Actor, FormData], Awaitab
 
 
 async def render_letter_page(
-    request: Request, session: AsyncSession, staff: StaffUser, letter: Letter,
-    extra: dict[str, Any] | None = None, status_code: int = 200,
+    request: Request,
+    session: AsyncSession,
+    staff: StaffUser,
+    letter: Letter,
+    extra: dict[str, Any] | None = None,
+    status_code: int = 200,
 ) -> Response:
     ctx = await letter_page_context(session, request, staff, letter)
     ctx.update(extra or {})
@@ -94,7 +98,9 @@ async def run_letter_operation(request: Request, operation: Operation, form: For
         error: str | None = None
         message = ""
         try:
-            message = await operation(session, staff, letter, staff_actor(staff, client_ip(request)), form)
+            message = await operation(
+                session, staff, letter, staff_actor(staff, client_ip(request)), form
+            )
         except ReportAssignmentRefused as exc:
             # The refusal itself is kept: its audit record and the alert.
             error = exc.message
@@ -108,7 +114,11 @@ async def run_letter_operation(request: Request, operation: Operation, form: For
         if request.headers.get("hx-request") == "true":
             flashes = [{"message": error or message, "error": error is not None}]
             response = await render_letter_page(
-                request, session, staff, letter, {"flashes": flashes},
+                request,
+                session,
+                staff,
+                letter,
+                {"flashes": flashes},
                 status_code=422 if error else 200,
             )
             await session.commit()
@@ -142,7 +152,9 @@ async def letter_assign(request: Request) -> Response:
         unit_text = str(form.get("unit_id", ""))
         if not unit_text.isdigit():
             raise ActionRefused("请选择承办单位")
-        await assign_letter(session, staff, letter, actor, int(unit_text), str(form.get("note", "")))
+        await assign_letter(
+            session, staff, letter, actor, int(unit_text), str(form.get("note", ""))
+        )
         return "已分办"
 
     async with request.form() as form:
@@ -173,14 +185,19 @@ async def attachment_download(request: Request) -> Response:
     async with tenant_session(context.database, staff.tenant) as session:
         try:
             _, attachment = await access_attachment_by_id(
-                session, staff, request.path_params["letter_id"],
-                request.path_params["attachment_id"], ip_address=client_ip(request),
+                session,
+                staff,
+                request.path_params["letter_id"],
+                request.path_params["attachment_id"],
+                ip_address=client_ip(request),
             )
         except LetterNotFound as exc:
             raise HTTPException(404) from exc
         await session.commit()
     try:
-        path = open_upload(context.settings.upload_dir, attachment.storage_key, tenant_id=staff.tenant.id)
+        path = open_upload(
+            context.settings.upload_dir, attachment.storage_key, tenant_id=staff.tenant.id
+        )
     except UploadNotFound as exc:
         raise HTTPException(404) from exc
     return FileResponse(

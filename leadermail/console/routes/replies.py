@@ -19,7 +19,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from leadermail.console.auth import SESSION_PENDING_DRAFT, SignInRequired, current_staff, require_staff
+from leadermail.console.auth import (
+    SESSION_PENDING_DRAFT,
+    SignInRequired,
+    current_staff,
+    require_staff,
+)
 from leadermail.console.flash import console_url, flash
 from leadermail.console.rendering import renderer_for
 from leadermail.console.routes.letters import run_letter_operation
@@ -49,7 +54,10 @@ async def _staff_or_rescue(request: Request, body: str) -> None:
         return
     letter_id = request.path_params["letter_id"]
     if body.strip():
-        request.session[SESSION_PENDING_DRAFT] = {"letter_id": letter_id, "body": body[:MAX_RESCUED_CHARS]}
+        request.session[SESSION_PENDING_DRAFT] = {
+            "letter_id": letter_id,
+            "body": body[:MAX_RESCUED_CHARS],
+        }
     raise SignInRequired(next_url=console_url(request, f"/letters/{letter_id}"))
 
 
@@ -76,11 +84,15 @@ async def reply_autosave(request: Request) -> Response:
             letter = await access_letter_by_id(
                 session, staff, request.path_params["letter_id"], for_update=True
             )
-            await save_draft(session, staff, letter, staff_actor(staff, client_ip(request)), body, autosave=True)
+            await save_draft(
+                session, staff, letter, staff_actor(staff, client_ip(request)), body, autosave=True
+            )
         except LetterNotFound:
             return HTMLResponse('<span class="error">来信不存在</span>', status_code=404)
         except ActionRefused as exc:
-            return HTMLResponse(f"<span class=\"error\">{html.escape(exc.message)}</span>", status_code=422)
+            return HTMLResponse(
+                f'<span class="error">{html.escape(exc.message)}</span>', status_code=422
+            )
         await session.commit()
     request.session.pop(SESSION_PENDING_DRAFT, None)
     return HTMLResponse('<span role="status">草稿已自动保存</span>')
@@ -131,8 +143,11 @@ async def canned_reply_list(request: Request) -> Response:
             async with request.form() as form:
                 try:
                     await add_canned_reply(
-                        session, staff, staff_actor(staff, client_ip(request)),
-                        str(form.get("title", "")), str(form.get("body", "")),
+                        session,
+                        staff,
+                        staff_actor(staff, client_ip(request)),
+                        str(form.get("title", "")),
+                        str(form.get("body", "")),
                     )
                     await session.commit()
                     flash(request, "常用语已添加")

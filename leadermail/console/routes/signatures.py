@@ -56,7 +56,8 @@ async def reply_signature(request: Request) -> Response:
         raise HTTPException(404)
     signature, key = row
     ctx = {
-        "signature": signature, "key": key,
+        "signature": signature,
+        "key": key,
         "valid": verify(key.public_key_pem, signature.payload, signature.signature),
     }
     return renderer_for(context).render(request, "replies/signature.html", ctx)

@@ -35,7 +35,8 @@ from leadermail.platform.web.requests import app_context, client_ip, current_ten
 
 PENDING = "signin_pending"  # {"user_id", "next", "at", "enrol_secret"?}
 PENDING_TTL = 300
-IP_LIMIT = "30/15 minutes"
+#: Per client address: generous, as a whole office may sit behind one NAT address.
+IP_LIMIT = "100/15 minutes"
 ACCOUNT_LIMIT = "8/15 minutes"
 GENERIC_ERROR = "邮箱、密码或验证码不正确"
 
@@ -107,8 +108,12 @@ async def login(request: Request) -> Response:
     current_tenant(request)
     context = app_context(request)
     next_url = request.query_params.get("next", "")
-    ctx: dict[str, Any] = {"next": next_url, "email": "", "error": None,
-                           "oidc": oidc_client(context.settings) is not None}
+    ctx: dict[str, Any] = {
+        "next": next_url,
+        "email": "",
+        "error": None,
+        "oidc": oidc_client(context.settings) is not None,
+    }
     if request.method == "GET":
         if await current_staff(request) is not None:
             return RedirectResponse(_safe_next(request, next_url), status_code=303)
@@ -151,7 +156,12 @@ async def login_totp(request: Request) -> Response:
         request.session.pop(PENDING, None)
         return RedirectResponse(console_url(request, "/login"), status_code=303)
     enrol_secret = pending.get("enrol_secret")
-    ctx: dict[str, Any] = {"error": None, "enrol": bool(enrol_secret), "qr_svg": None, "secret": None}
+    ctx: dict[str, Any] = {
+        "error": None,
+        "enrol": bool(enrol_secret),
+        "qr_svg": None,
+        "secret": None,
+    }
     if enrol_secret:
         uri = totp.provisioning_uri(enrol_secret, user.email, issuer=f"{tenant.name}工作台")
         ctx.update(qr_svg=totp.qr_svg(uri), secret=enrol_secret)
@@ -164,9 +174,11 @@ async def login_totp(request: Request) -> Response:
         return _page(request, "signin/totp.html", ctx, status=429)
     secret = enrol_secret or user.totp_secret
     # A code works once: remember it for the window in which it is valid.
-    fresh_code = await context.redis.set(
-        f"leadermail:totp-used:{user.id}:{code}", "1", nx=True, ex=120
-    ) if totp.verify_code(secret, code) else False
+    fresh_code = (
+        await context.redis.set(f"leadermail:totp-used:{user.id}:{code}", "1", nx=True, ex=120)
+        if totp.verify_code(secret, code)
+        else False
+    )
     if not fresh_code:
         ctx["error"] = GENERIC_ERROR
         return _page(request, "signin/totp.html", ctx, status=400)
@@ -177,8 +189,11 @@ async def login_totp(request: Request) -> Response:
             fresh.totp_secret = enrol_secret
             fresh.totp_enabled = True
             await record_platform_audit(
-                session, actor=Actor(user.id, user.display_name, client_ip(request)),
-                action="staff.totp_enrolled", tenant_id=tenant.id, object_type="user",
+                session,
+                actor=Actor(user.id, user.display_name, client_ip(request)),
+                action="staff.totp_enrolled",
+                tenant_id=tenant.id,
+                object_type="user",
                 object_id=user.id,
             )
             await session.commit()
@@ -191,8 +206,12 @@ async def login_oidc(request: Request) -> Response:
     if client is None:
         return RedirectResponse(console_url(request, "/login"), status_code=303)
     if await _rate_limited(request, "oidc"):
-        return _page(request, "signin/login.html", {"next": "", "email": "", "oidc": True,
-                     "error": "尝试次数过多，请稍后再试"}, status=429)
+        return _page(
+            request,
+            "signin/login.html",
+            {"next": "", "email": "", "oidc": True, "error": "尝试次数过多，请稍后再试"},
+            status=429,
+        )
     request.session["oidc_next"] = request.query_params.get("next", "")
     callback = f"{request.url.scheme}://{request.url.netloc}" + console_url(
         request, "/login/oidc/callback"
@@ -219,8 +238,11 @@ async def oidc_callback(request: Request) -> Response:
             user, linked = await resolve_oidc_user(session, context.settings.oidc_issuer, claims)
             if linked:
                 await record_platform_audit(
-                    session, actor=Actor(user.id, user.display_name, client_ip(request)),
-                    action="staff.oidc_linked", object_type="user", object_id=user.id,
+                    session,
+                    actor=Actor(user.id, user.display_name, client_ip(request)),
+                    action="staff.oidc_linked",
+                    object_type="user",
+                    object_id=user.id,
                     data={"issuer": context.settings.oidc_issuer, "sub": claims.get("sub")},
                 )
             await session.commit()

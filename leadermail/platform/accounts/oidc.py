@@ -53,7 +53,8 @@ def oidc_client(settings: Settings) -> StarletteOAuth2App | None:
             name="province",
             client_id=settings.oidc_client_id,
             client_secret=settings.oidc_client_secret,
-            server_metadata_url=settings.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
+            server_metadata_url=settings.oidc_issuer.rstrip("/")
+            + "/.well-known/openid-configuration",
             client_kwargs={"scope": "openid email profile"},
         )
         _clients[key] = client

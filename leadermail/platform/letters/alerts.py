@@ -45,7 +45,9 @@ async def alert_supervisors_report_misassignment(
 ) -> int:
     """Tell supervisors that someone tried to hand a 举报 to the accused unit."""
     app: AppContext = ctx["app"]
-    once = f"leadermail:alert:report_misassignment:{tenant_id}:{letter_id}:{unit_id}:{actor_user_id}"
+    once = (
+        f"leadermail:alert:report_misassignment:{tenant_id}:{letter_id}:{unit_id}:{actor_user_id}"
+    )
     if not await app.redis.set(once, "1", nx=True, ex=7 * 24 * 3600):
         return 0
     tenant = await app.tenants.by_id(tenant_id)

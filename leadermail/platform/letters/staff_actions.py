@@ -54,12 +54,16 @@ def _text(value: str | None, what: str, *, required: bool = True) -> str:
     return value
 
 
-async def register_letter(session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor) -> None:
+async def register_letter(
+    session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor
+) -> None:
     require(staff, Action.REGISTER, letter)
     await apply_transition(session, letter, "register", actor)
 
 
-async def accept_letter(session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor) -> None:
+async def accept_letter(
+    session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor
+) -> None:
     require(staff, Action.ACCEPT, letter)
     await apply_transition(session, letter, "accept", actor)
 
@@ -68,7 +72,9 @@ async def reject_letter(
     session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor, reason: str | None
 ) -> None:
     require(staff, Action.ACCEPT, letter)
-    await apply_transition(session, letter, "reject", actor, message=_text(reason, "不予受理的理由"))
+    await apply_transition(
+        session, letter, "reject", actor, message=_text(reason, "不予受理的理由")
+    )
 
 
 async def assign_letter(
@@ -110,7 +116,11 @@ async def assign_letter(
             f"该举报件反映的是“{unit.name}”，不能交由被举报单位办理；已通知督办人员"
         )
     await apply_transition(
-        session, letter, "assign", actor, message=f"来信已交{unit.name}办理",
+        session,
+        letter,
+        "assign",
+        actor,
+        message=f"来信已交{unit.name}办理",
         data={"unit_id": unit.id, "note": note},
     )
     await session.execute(
@@ -138,10 +148,17 @@ async def urge_letter(
     """催办: a timeline entry for the unit (not shown to the citizen)."""
     require(staff, Action.URGE, letter)
     text = _text(message, "催办意见", required=False) or "请抓紧办理"
-    await add_timeline_event(session, letter, "urge", actor, message=text, data={"unit_id": letter.unit_id})
+    await add_timeline_event(
+        session, letter, "urge", actor, message=text, data={"unit_id": letter.unit_id}
+    )
     await record_audit(
-        session, tenant_id=letter.tenant_id, actor=actor, action="letter.urge",
-        object_type="letter", object_id=letter.id, data={"message": text, "unit_id": letter.unit_id},
+        session,
+        tenant_id=letter.tenant_id,
+        actor=actor,
+        action="letter.urge",
+        object_type="letter",
+        object_id=letter.id,
+        data={"message": text, "unit_id": letter.unit_id},
     )
 
 
@@ -151,15 +168,23 @@ async def instruct_letter(
     """领导批示."""
     require(staff, Action.INSTRUCT, letter)
     instruction = LeaderInstruction(
-        tenant_id=letter.tenant_id, letter_id=letter.id, author_user_id=actor.user_id,
-        author_label=actor.label, body=_text(body, "批示内容"),
+        tenant_id=letter.tenant_id,
+        letter_id=letter.id,
+        author_user_id=actor.user_id,
+        author_label=actor.label,
+        body=_text(body, "批示内容"),
     )
     session.add(instruction)
     await session.flush()
     await add_timeline_event(session, letter, "instruction", actor, message="领导作出批示")
     await record_audit(
-        session, tenant_id=letter.tenant_id, actor=actor, action="letter.instruct",
-        object_type="letter", object_id=letter.id, data={"instruction_id": instruction.id},
+        session,
+        tenant_id=letter.tenant_id,
+        actor=actor,
+        action="letter.instruct",
+        object_type="letter",
+        object_id=letter.id,
+        data={"instruction_id": instruction.id},
     )
     return instruction
 
@@ -170,14 +195,22 @@ async def add_internal_note(
     """内部备注: staff only, never on the tracking page nor in a publication."""
     require(staff, Action.ADD_NOTE, letter)
     note = InternalNote(
-        tenant_id=letter.tenant_id, letter_id=letter.id, author_user_id=actor.user_id,
-        author_label=actor.label, body=_text(body, "备注内容"),
+        tenant_id=letter.tenant_id,
+        letter_id=letter.id,
+        author_user_id=actor.user_id,
+        author_label=actor.label,
+        body=_text(body, "备注内容"),
     )
     session.add(note)
     await session.flush()
     await record_audit(
-        session, tenant_id=letter.tenant_id, actor=actor, action="letter.note",
-        object_type="letter", object_id=letter.id, data={"note_id": note.id},
+        session,
+        tenant_id=letter.tenant_id,
+        actor=actor,
+        action="letter.note",
+        object_type="letter",
+        object_id=letter.id,
+        data={"note_id": note.id},
     )
     return note
 
@@ -191,7 +224,9 @@ async def request_material(
     )
 
 
-async def close_letter(session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor) -> None:
+async def close_letter(
+    session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor
+) -> None:
     require(staff, Action.CLOSE, letter)
     await apply_transition(session, letter, "close", actor)
     await session.execute(
@@ -201,7 +236,9 @@ async def close_letter(session: AsyncSession, staff: StaffUser, letter: Letter, 
     )
 
 
-async def archive_letter(session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor) -> None:
+async def archive_letter(
+    session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor
+) -> None:
     require(staff, Action.ARCHIVE, letter)
     await apply_transition(session, letter, "archive", actor)
 

@@ -34,9 +34,7 @@ def sanitize_reply_html(raw: str) -> str:
 def plain_text_to_html(text: str) -> str:
     """Textarea input (no JavaScript editor) becomes paragraphs."""
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
-    return "".join(
-        "<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs
-    )
+    return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
 
 
 def reply_html_from_form(raw: str) -> str:

@@ -72,8 +72,14 @@ async def save_draft(
         reply = None  # handled again after 不满意: a new reply
     created = reply is None
     if reply is None:
-        reply = Reply(tenant_id=letter.tenant_id, letter_id=letter.id, unit_id=letter.unit_id,
-                      body_html=body_html, status="draft", drafted_by_user_id=actor.user_id)
+        reply = Reply(
+            tenant_id=letter.tenant_id,
+            letter_id=letter.id,
+            unit_id=letter.unit_id,
+            body_html=body_html,
+            status="draft",
+            drafted_by_user_id=actor.user_id,
+        )
         session.add(reply)
         await session.flush()
     elif reply.body_html == body_html:
@@ -88,9 +94,13 @@ async def save_draft(
             reply.approved_at = None
         reply.updated_at = utcnow()
     await record_audit(
-        session, tenant_id=letter.tenant_id, actor=actor,
+        session,
+        tenant_id=letter.tenant_id,
+        actor=actor,
         action="reply.autosave" if autosave else ("reply.draft" if created else "reply.edit"),
-        object_type="reply", object_id=reply.id, data={"letter_id": letter.id},
+        object_type="reply",
+        object_id=reply.id,
+        data={"letter_id": letter.id},
     )
     return reply
 
@@ -106,8 +116,13 @@ async def approve_reply(
     reply.approved_at = utcnow()
     await add_timeline_event(session, letter, "reply_approved", actor, message="答复已经领导审核")
     await record_audit(
-        session, tenant_id=letter.tenant_id, actor=actor, action="reply.approve",
-        object_type="reply", object_id=reply.id, data={"letter_id": letter.id},
+        session,
+        tenant_id=letter.tenant_id,
+        actor=actor,
+        action="reply.approve",
+        object_type="reply",
+        object_id=reply.id,
+        data={"letter_id": letter.id},
     )
 
 
@@ -126,16 +141,26 @@ async def send_reply(
     signer = await _signer_name(session, staff, reply)
     key = await ensure_signing_key(session, letter.tenant_id, secret)
     signature = await sign_reply(
-        session, key, secret, reply, kind="sent", text=html_to_text(reply.body_html),
-        signer_name=signer, tracking_code=letter.tracking_code,
+        session,
+        key,
+        secret,
+        reply,
+        kind="sent",
+        text=html_to_text(reply.body_html),
+        signer_name=signer,
+        tracking_code=letter.tracking_code,
     )
     reply.status = "sent"
     reply.sent_at = utcnow()
     reply.signer_name = signer
     reply.signature = signature.signature
     await record_audit(
-        session, tenant_id=letter.tenant_id, actor=actor, action="reply.send",
-        object_type="reply", object_id=reply.id,
+        session,
+        tenant_id=letter.tenant_id,
+        actor=actor,
+        action="reply.send",
+        object_type="reply",
+        object_id=reply.id,
         data={"letter_id": letter.id, "key": key.fingerprint, "signature_id": signature.id},
     )
     return signature
@@ -146,7 +171,9 @@ async def _signer_name(session: AsyncSession, staff: StaffUser, reply: Reply) ->
     name = staff.display_name
     if reply.approved_by_user_id is not None:
         approver = (
-            await session.execute(select(User.display_name).where(User.id == reply.approved_by_user_id))
+            await session.execute(
+                select(User.display_name).where(User.id == reply.approved_by_user_id)
+            )
         ).scalar_one_or_none()
         name = approver or name
     return f"{staff.tenant.name} {name}"
@@ -185,8 +212,14 @@ async def set_publication(
         if letter.is_published:
             letter.is_published = False
             await add_timeline_event(session, letter, "unpublished", actor, message="已撤下公示")
-            await record_audit(session, tenant_id=letter.tenant_id, actor=actor,
-                               action="letter.unpublish", object_type="letter", object_id=letter.id)
+            await record_audit(
+                session,
+                tenant_id=letter.tenant_id,
+                actor=actor,
+                action="letter.unpublish",
+                object_type="letter",
+                object_id=letter.id,
+            )
         return None
     if not letter.publish_consent:
         raise ActionRefused("来信人不同意公开，不能公示")
@@ -196,15 +229,28 @@ async def set_publication(
     preview = public_preview(letter, reply)
     key = await ensure_signing_key(session, letter.tenant_id, secret)
     signature = await sign_reply(
-        session, key, secret, reply, kind="public", text=preview.reply_text,
-        signer_name=reply.signer_name or staff.tenant.name, tracking_code=letter.tracking_code,
+        session,
+        key,
+        secret,
+        reply,
+        kind="public",
+        text=preview.reply_text,
+        signer_name=reply.signer_name or staff.tenant.name,
+        tracking_code=letter.tracking_code,
     )
     letter.is_published = True
     letter.published_at = utcnow()
-    await add_timeline_event(session, letter, "published", actor, message="来信及答复已公示", public=True)
+    await add_timeline_event(
+        session, letter, "published", actor, message="来信及答复已公示", public=True
+    )
     await record_audit(
-        session, tenant_id=letter.tenant_id, actor=actor, action="letter.publish",
-        object_type="letter", object_id=letter.id, data={"signature_id": signature.id},
+        session,
+        tenant_id=letter.tenant_id,
+        actor=actor,
+        action="letter.publish",
+        object_type="letter",
+        object_id=letter.id,
+        data={"signature_id": signature.id},
     )
     return signature
 
@@ -232,6 +278,12 @@ async def add_canned_reply(
     canned = CannedReply(tenant_id=staff.tenant.id, title=title, body_html=body_html)
     session.add(canned)
     await session.flush()
-    await record_audit(session, tenant_id=staff.tenant.id, actor=actor, action="canned_reply.add",
-                       object_type="canned_reply", object_id=canned.id)
+    await record_audit(
+        session,
+        tenant_id=staff.tenant.id,
+        actor=actor,
+        action="canned_reply.add",
+        object_type="canned_reply",
+        object_id=canned.id,
+    )
     return canned

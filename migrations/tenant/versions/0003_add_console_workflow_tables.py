@@ -126,7 +126,9 @@ def _upgrade_console_workflow() -> None:
         "ix_letters_unit_open_due", "letters", ["unit_id", "reply_due_at", "id"],
         postgresql_where=sa.text(f"state IN {_OPEN_STATES}"),
     )
-    op.create_index("ix_letters_unit_state_due", "letters", ["unit_id", "state", "reply_due_at", "id"])
+    op.create_index(
+        "ix_letters_unit_state_due", "letters", ["unit_id", "state", "reply_due_at", "id"]
+    )
     op.create_index(
         "ix_letters_type_open_due", "letters", ["letter_type", "reply_due_at", "id"],
         postgresql_where=sa.text(f"state IN {_OPEN_STATES}"),

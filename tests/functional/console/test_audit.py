@@ -7,14 +7,21 @@ from sqlalchemy import text
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.commands.audit import verify_all
 from leadermail.tenants.session import tenant_session
-from tests.functional.console.staff_session import console_url, make_letter, make_staff, sign_in_client
+from tests.functional.console.staff_session import (
+    console_url,
+    make_letter,
+    make_staff,
+    sign_in_client,
+)
 
 
 async def produce_records(context, tenant, client, count: int = 3) -> None:
     sign_in_client(client, await make_staff(context, tenant, "王登记", Role.REGISTRAR))
     for _ in range(count):
         letter = await make_letter(context, tenant)
-        assert (await client.post(console_url(tenant, f"/letters/{letter.id}/do/register"))).status_code == 303
+        assert (
+            await client.post(console_url(tenant, f"/letters/{letter.id}/do/register"))
+        ).status_code == 303
 
 
 async def test_supervisors_see_the_audit_page_and_others_do_not(context, make_tenant, client):
@@ -54,8 +61,11 @@ async def test_verify_detects_an_edited_record(context, make_tenant, client, cap
     tenant = await make_tenant()
     await produce_records(context, tenant, client)
     assert await verify_all(context, tenant.slug) == []
-    await tamper(context, tenant, "UPDATE audit_log SET actor_label = '别人' "
-                                  "WHERE id = (SELECT min(id) + 1 FROM audit_log)")
+    await tamper(
+        context,
+        tenant,
+        "UPDATE audit_log SET actor_label = '别人' WHERE id = (SELECT min(id) + 1 FROM audit_log)",
+    )
     problems = await verify_all(context, tenant.slug)
     assert len(problems) == 1 and "被改动" in problems[0][1]
 
@@ -63,7 +73,9 @@ async def test_verify_detects_an_edited_record(context, make_tenant, client, cap
 async def test_verify_detects_a_deleted_record(context, make_tenant, client):
     tenant = await make_tenant()
     await produce_records(context, tenant, client)
-    await tamper(context, tenant, "DELETE FROM audit_log WHERE id = (SELECT min(id) + 1 FROM audit_log)")
+    await tamper(
+        context, tenant, "DELETE FROM audit_log WHERE id = (SELECT min(id) + 1 FROM audit_log)"
+    )
     problems = await verify_all(context, tenant.slug)
     assert len(problems) == 1 and "链接断开" in problems[0][1]
     sign_in_client(client, await make_staff(context, tenant, "赵督办", Role.SUPERVISOR))
@@ -78,7 +90,11 @@ async def test_the_cli_exit_status_reports_tampering(context, make_tenant, clien
 
     tenant = await make_tenant()
     await produce_records(context, tenant, client, 2)
-    await tamper(context, tenant, "UPDATE audit_log SET data = '{}'::jsonb WHERE id = (SELECT max(id) FROM audit_log)")
+    await tamper(
+        context,
+        tenant,
+        "UPDATE audit_log SET data = '{}'::jsonb WHERE id = (SELECT max(id) FROM audit_log)",
+    )
     import asyncio
 
     status = await asyncio.to_thread(run_verify, argparse.Namespace(tenant=tenant.slug), settings)

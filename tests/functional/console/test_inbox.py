@@ -27,12 +27,20 @@ async def units_of(context, tenant) -> list[int]:
 async def test_inbox_filters_sorts_and_counts(context, make_tenant, client):
     tenant = await make_tenant()
     now = utcnow()
-    late = await make_letter(context, tenant, title="逾期的投诉", state="accepted",
-                             reply_due_at=now - timedelta(days=1))
-    soon = await make_letter(context, tenant, title="很快到期", state="accepted",
-                             reply_due_at=now + timedelta(hours=2))
-    later = await make_letter(context, tenant, title="下月到期的建议", state="registered",
-                              letter_type="suggestion", reply_due_at=now + timedelta(days=30))
+    late = await make_letter(
+        context, tenant, title="逾期的投诉", state="accepted", reply_due_at=now - timedelta(days=1)
+    )
+    soon = await make_letter(
+        context, tenant, title="很快到期", state="accepted", reply_due_at=now + timedelta(hours=2)
+    )
+    later = await make_letter(
+        context,
+        tenant,
+        title="下月到期的建议",
+        state="registered",
+        letter_type="suggestion",
+        reply_due_at=now + timedelta(days=30),
+    )
     await make_letter(context, tenant, title="早已办完的信", state="closed")
     staff = await make_staff(context, tenant, "王登记", Role.REGISTRAR)
     sign_in_client(client, staff)
@@ -59,15 +67,25 @@ async def test_inbox_filters_sorts_and_counts(context, make_tenant, client):
 async def test_inbox_chinese_free_text_search(context, make_tenant, client):
     tenant = await make_tenant()
     async with tenant_session(context.database, tenant) as session:
-        for title, body in (("夜间施工噪音扰民", "工地每晚施工到凌晨"), ("路灯不亮", "小区路灯坏了")):
+        for title, body in (
+            ("夜间施工噪音扰民", "工地每晚施工到凌晨"),
+            ("路灯不亮", "小区路灯坏了"),
+        ):
             from sqlalchemy import func
 
-            session.add(Letter(
-                tenant_id=tenant.id, tracking_code=title.encode().hex()[:12].upper(),
-                query_password_hash="x", letter_type="complaint", title=title, body=body,
-                writer_name="张三", state="accepted",
-                search_vector=func.to_tsvector("simple", index_terms(title, body)),
-            ))
+            session.add(
+                Letter(
+                    tenant_id=tenant.id,
+                    tracking_code=title.encode().hex()[:12].upper(),
+                    query_password_hash="x",
+                    letter_type="complaint",
+                    title=title,
+                    body=body,
+                    writer_name="张三",
+                    state="accepted",
+                    search_vector=func.to_tsvector("simple", index_terms(title, body)),
+                )
+            )
         await session.commit()
     sign_in_client(client, await make_staff(context, tenant, "王登记", Role.REGISTRAR))
     found = await client.get(console_url(tenant, "/inbox"), params={"q": "施工噪音"})
@@ -83,7 +101,9 @@ async def test_handler_sees_only_their_units_letters(context, make_tenant, clien
     unit_a, unit_b = (await units_of(context, tenant))[:2]
     await make_letter(context, tenant, title="甲单位的信", state="assigned", unit_id=unit_a)
     await make_letter(context, tenant, title="乙单位的信", state="assigned", unit_id=unit_b)
-    sign_in_client(client, await make_staff(context, tenant, "李承办", Role.HANDLER, unit_id=unit_a))
+    sign_in_client(
+        client, await make_staff(context, tenant, "李承办", Role.HANDLER, unit_id=unit_a)
+    )
     page = await client.get(console_url(tenant, "/inbox"))
     assert "甲单位的信" in page.text and "乙单位的信" not in page.text
 

@@ -17,17 +17,32 @@ from leadermail.platform.letters.models import Letter, Reply
 from leadermail.platform.replies.models import ReplySignature, SigningKey
 from leadermail.platform.replies.signing import verify
 from leadermail.tenants.session import tenant_session
-from tests.functional.console.staff_session import console_url, make_letter, make_staff, sign_in_client
 from tests.conftest import TEST_SECRET
-from tests.functional.console.test_signin import password_step, totp_step
+from tests.functional.console.staff_session import (
+    console_url,
+    make_letter,
+    make_staff,
+    sign_in_client,
+)
+from tests.functional.console.test_signin import (  # noqa: F401 - autouse fixture
+    clear_login_limits,
+    password_step,
+    totp_step,
+)
 from tests.functional.console.test_workflow import unit_ids
 
 
 async def the_reply(context, tenant, letter_id) -> Reply | None:
     async with tenant_session(context.database, tenant) as session:
-        return (await session.execute(
-            select(Reply).where(Reply.letter_id == letter_id).order_by(Reply.id.desc())
-        )).scalars().first()
+        return (
+            (
+                await session.execute(
+                    select(Reply).where(Reply.letter_id == letter_id).order_by(Reply.id.desc())
+                )
+            )
+            .scalars()
+            .first()
+        )
 
 
 async def test_script_tags_are_removed_from_replies(context, make_tenant, client):
@@ -35,8 +50,13 @@ async def test_script_tags_are_removed_from_replies(context, make_tenant, client
     unit = (await unit_ids(context, tenant))[0]
     letter = await make_letter(context, tenant, state="assigned", unit_id=unit)
     sign_in_client(client, await make_staff(context, tenant, "李承办", Role.HANDLER, unit_id=unit))
-    body = '<p onclick="steal()">您好<script>alert(1)</script><img src=x onerror=alert(2)></p><a href="javascript:x">链接</a>'
-    response = await client.post(console_url(tenant, f"/letters/{letter.id}/reply"), data={"body": body})
+    body = (
+        '<p onclick="steal()">您好<script>alert(1)</script><img src=x onerror=alert(2)></p>'
+        '<a href="javascript:x">链接</a>'
+    )
+    response = await client.post(
+        console_url(tenant, f"/letters/{letter.id}/reply"), data={"body": body}
+    )
     assert response.status_code == 303
     reply = await the_reply(context, tenant, letter.id)
     assert reply.body_html == "<p>您好</p>链接"
@@ -49,35 +69,49 @@ async def test_autosave_keeps_the_draft(context, make_tenant, client):
     unit = (await unit_ids(context, tenant))[0]
     letter = await make_letter(context, tenant, state="assigned", unit_id=unit)
     sign_in_client(client, await make_staff(context, tenant, "李承办", Role.HANDLER, unit_id=unit))
-    saved = await client.post(console_url(tenant, f"/letters/{letter.id}/reply/autosave"),
-                              data={"body": "正在写的答复"}, headers={"HX-Request": "true"})
+    saved = await client.post(
+        console_url(tenant, f"/letters/{letter.id}/reply/autosave"),
+        data={"body": "正在写的答复"},
+        headers={"HX-Request": "true"},
+    )
     assert saved.status_code == 200 and "已自动保存" in saved.text
     assert (await the_reply(context, tenant, letter.id)).body_html == "<p>正在写的答复</p>"
 
 
 def expired_session_cookie(user_id: int, csrf: str) -> str:
     """A session signed in nine hours ago (the console allows eight)."""
-    data = {"staff_user_id": user_id, "staff_signed_in_at": int(time.time()) - 9 * 3600,
-            "csrf_secret": csrf}
+    data = {
+        "staff_user_id": user_id,
+        "staff_signed_in_at": int(time.time()) - 9 * 3600,
+        "csrf_secret": csrf,
+    }
     return TimestampSigner(TEST_SECRET).sign(base64.b64encode(json.dumps(data).encode())).decode()
 
 
-async def test_an_expired_session_mid_edit_keeps_the_draft_through_sign_in(context, make_tenant, client):
+async def test_an_expired_session_mid_edit_keeps_the_draft_through_sign_in(
+    context, make_tenant, client
+):
     tenant = await make_tenant()
     unit = (await unit_ids(context, tenant))[0]
     letter = await make_letter(context, tenant, state="assigned", unit_id=unit)
     handler = await make_staff(context, tenant, "李承办", Role.HANDLER, unit_id=unit)
     client.cookies.set("leadermail_session", expired_session_cookie(handler.user_id, "tok"))
     typed = "经核查，路灯已于本周修复。"
-    response = await client.post(console_url(tenant, f"/letters/{letter.id}/reply"),
-                                 data={"body": typed, "csrf_token": "tok"})
+    response = await client.post(
+        console_url(tenant, f"/letters/{letter.id}/reply"),
+        data={"body": typed, "csrf_token": "tok"},
+    )
     assert response.status_code == 303
     location = response.headers["location"]
-    assert location.startswith(console_url(tenant, "/login?next=")) and location.endswith(f"/letters/{letter.id}")
+    assert location.startswith(console_url(tenant, "/login?next=")) and location.endswith(
+        f"/letters/{letter.id}"
+    )
     assert await the_reply(context, tenant, letter.id) is None  # nothing saved while signed out
 
     # Sign in again through the real form (password + TOTP enrolment).
-    await password_step(client, tenant, handler.email, next_url=console_url(tenant, f"/letters/{letter.id}"))
+    await password_step(
+        client, tenant, handler.email, next_url=console_url(tenant, f"/letters/{letter.id}")
+    )
     page = await client.get(console_url(tenant, "/login/totp"))
     secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page.text).group(1)
     done = await totp_step(client, tenant, pyotp.TOTP(secret).now())
@@ -92,8 +126,13 @@ async def test_approve_send_sign_and_publish(context, make_tenant, client, app):
     tenant = await make_tenant()
     unit = (await unit_ids(context, tenant))[0]
     letter = await make_letter(
-        context, tenant, state="assigned", unit_id=unit, writer_name="张三",
-        body="我是张三，电话13812345678，住人民路12号3栋501室，路灯坏了。", publish_consent=True,
+        context,
+        tenant,
+        state="assigned",
+        unit_id=unit,
+        writer_name="张三",
+        body="我是张三，电话13812345678，住人民路12号3栋501室，路灯坏了。",
+        publish_consent=True,
     )
     handler = await make_staff(context, tenant, "李承办", Role.HANDLER, unit_id=unit)
     leader = await make_staff(context, tenant, "刘局长", Role.LEADER)
@@ -101,7 +140,9 @@ async def test_approve_send_sign_and_publish(context, make_tenant, client, app):
     base = console_url(tenant, f"/letters/{letter.id}")
 
     sign_in_client(client, handler)
-    await client.post(base + "/reply", data={"body": "张三您好：路灯已修复，如有问题请拨打13812345678。"})
+    await client.post(
+        base + "/reply", data={"body": "张三您好：路灯已修复，如有问题请拨打13812345678。"}
+    )
     refused = await client.post(base + "/reply/send", headers={"HX-Request": "true"})
     assert refused.status_code == 422  # a handler cannot send, and not before approval
     sign_in_client(client, registrar)
@@ -122,8 +163,14 @@ async def test_approve_send_sign_and_publish(context, make_tenant, client, app):
 
     assert (await client.post(base + "/publish", data={"publish": "1"})).status_code == 303
     async with tenant_session(context.database, tenant) as session:
-        published = (await session.execute(select(Letter.is_published).where(Letter.id == letter.id))).scalar_one()
-        signatures = (await session.execute(select(ReplySignature).order_by(ReplySignature.id))).scalars().all()
+        published = (
+            await session.execute(select(Letter.is_published).where(Letter.id == letter.id))
+        ).scalar_one()
+        signatures = (
+            (await session.execute(select(ReplySignature).order_by(ReplySignature.id)))
+            .scalars()
+            .all()
+        )
         key = (await session.execute(select(SigningKey))).scalar_one()
     assert published
     assert [s.kind for s in signatures] == ["sent", "public"]
@@ -144,7 +191,9 @@ async def test_approve_send_sign_and_publish(context, make_tenant, client, app):
 async def test_no_publication_without_consent(context, make_tenant, client):
     tenant = await make_tenant()
     unit = (await unit_ids(context, tenant))[0]
-    letter = await make_letter(context, tenant, state="assigned", unit_id=unit, publish_consent=False)
+    letter = await make_letter(
+        context, tenant, state="assigned", unit_id=unit, publish_consent=False
+    )
     base = console_url(tenant, f"/letters/{letter.id}")
     for role, path, data in (
         (Role.HANDLER, "/reply", {"body": "答复内容"}),
@@ -153,18 +202,23 @@ async def test_no_publication_without_consent(context, make_tenant, client):
     ):
         sign_in_client(client, await make_staff(context, tenant, "x", role, unit_id=unit))
         assert (await client.post(base + path, data=data)).status_code == 303
-    refused = await client.post(base + "/publish", data={"publish": "1"}, headers={"HX-Request": "true"})
+    refused = await client.post(
+        base + "/publish", data={"publish": "1"}, headers={"HX-Request": "true"}
+    )
     assert refused.status_code == 422 and "不同意公开" in refused.text
     page = await client.get(base)
     assert 'data-testid="public-preview"' not in page.text
     async with tenant_session(context.database, tenant) as session:
-        assert not (await session.execute(select(Letter.is_published).where(Letter.id == letter.id))).scalar_one()
+        assert not (
+            await session.execute(select(Letter.is_published).where(Letter.id == letter.id))
+        ).scalar_one()
 
 
 async def test_personal_data_is_masked_for_roles_without_the_right(context, make_tenant, client):
     tenant = await make_tenant()
-    letter = await make_letter(context, tenant, writer_phone="13812345678",
-                               writer_id_number="43010519900101123X")
+    letter = await make_letter(
+        context, tenant, writer_phone="13812345678", writer_id_number="43010519900101123X"
+    )
     page_url = console_url(tenant, f"/letters/{letter.id}")
     sign_in_client(client, await make_staff(context, tenant, "刘领导", Role.LEADER))
     masked = await client.get(page_url)

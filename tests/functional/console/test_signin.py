@@ -7,6 +7,7 @@ import uuid
 
 import httpx
 import pyotp
+import pytest
 from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role, User
@@ -14,6 +15,14 @@ from leadermail.platform.accounts.services import create_user, grant_role
 from tests.functional.console.staff_session import console_url
 
 PASSWORD = "correct horse 9"
+
+
+@pytest.fixture(autouse=True)
+async def clear_login_limits(context) -> None:
+    """Every test client signs in from the same address, and the test Redis
+    outlives the run: start each test with fresh sign-in counters."""
+    async for key in context.redis.scan_iter(match="LIMITS:*console-login*"):
+        await context.redis.delete(key)
 
 
 async def make_member(context, tenant, role=Role.REGISTRAR) -> str:
@@ -31,19 +40,26 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-async def password_step(client: httpx.AsyncClient, tenant, email: str, password: str = PASSWORD,
-                        next_url: str = "") -> httpx.Response:
+async def password_step(
+    client: httpx.AsyncClient, tenant, email: str, password: str = PASSWORD, next_url: str = ""
+) -> httpx.Response:
     page = await client.get(console_url(tenant, "/login"))
     return await client.post(
         console_url(tenant, "/login"),
-        data={"csrf_token": csrf_of(page.text), "email": email, "password": password, "next": next_url},
+        data={
+            "csrf_token": csrf_of(page.text),
+            "email": email,
+            "password": password,
+            "next": next_url,
+        },
     )
 
 
 async def totp_step(client: httpx.AsyncClient, tenant, code: str) -> httpx.Response:
     page = await client.get(console_url(tenant, "/login/totp"))
-    return await client.post(console_url(tenant, "/login/totp"),
-                             data={"csrf_token": csrf_of(page.text), "code": code})
+    return await client.post(
+        console_url(tenant, "/login/totp"), data={"csrf_token": csrf_of(page.text), "code": code}
+    )
 
 
 async def sign_in_with_totp(client, tenant, email) -> tuple[str, str]:
@@ -87,14 +103,17 @@ async def test_wrong_password_and_non_member_get_the_same_answer(context, make_t
     wrong = await password_step(client, tenant, email, password="nope")
     not_member = await password_step(client, tenant, stranger)
     assert wrong.status_code == not_member.status_code == 400
-    assert "邮箱、密码或验证码不正确" in wrong.text and "邮箱、密码或验证码不正确" in not_member.text
+    assert (
+        "邮箱、密码或验证码不正确" in wrong.text and "邮箱、密码或验证码不正确" in not_member.text
+    )
 
 
 async def test_login_is_rate_limited_per_account(context, make_tenant, client):
     tenant = await make_tenant()
     email = await make_member(context, tenant)
-    statuses = [(await password_step(client, tenant, email, password="nope")).status_code
-                for _ in range(9)]
+    statuses = [
+        (await password_step(client, tenant, email, password="nope")).status_code for _ in range(9)
+    ]
     assert statuses[:8] == [400] * 8 and statuses[8] == 429
     # Even the right password is refused while the limit holds.
     assert (await password_step(client, tenant, email)).status_code == 429

@@ -33,6 +33,7 @@ from leadermail.platform.accounts.models import Role, User
 from leadermail.platform.accounts.services import create_user, grant_role
 from leadermail.platform.context import AppContext
 from tests.functional.console.staff_session import console_url
+from tests.functional.console.test_signin import clear_login_limits  # noqa: F401 - autouse
 from tests.functional.staff_ops.helpers import free_port
 
 CLIENT_ID, CLIENT_SECRET = "leadermail-console", "s3cret-" + "x" * 20
@@ -116,7 +117,10 @@ class Provider:
 
             def save_authorization_code(self, code: str, request: Any) -> None:
                 provider.codes[code] = Code(
-                    code, request.payload.redirect_uri, request.payload.scope, request.user,
+                    code,
+                    request.payload.redirect_uri,
+                    request.payload.scope,
+                    request.user,
                     request.payload.data.get("nonce"),
                 )
 
@@ -157,15 +161,17 @@ class Provider:
 
         @app.get("/.well-known/openid-configuration")
         def discovery():  # noqa: ANN202
-            return jsonify({
-                "issuer": provider.issuer,
-                "authorization_endpoint": provider.issuer + "/authorize",
-                "token_endpoint": provider.issuer + "/token",
-                "jwks_uri": provider.issuer + "/jwks",
-                "response_types_supported": ["code"],
-                "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-            })
+            return jsonify(
+                {
+                    "issuer": provider.issuer,
+                    "authorization_endpoint": provider.issuer + "/authorize",
+                    "token_endpoint": provider.issuer + "/token",
+                    "jwks_uri": provider.issuer + "/jwks",
+                    "response_types_supported": ["code"],
+                    "subject_types_supported": ["public"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                }
+            )
 
         @app.get("/jwks")
         def jwks():  # noqa: ANN202
@@ -199,14 +205,18 @@ def provider() -> Iterator[Provider]:
 @pytest.fixture
 async def oidc_client(context: AppContext, provider: Provider):  # noqa: ANN201
     settings = replace(
-        context.settings, oidc_issuer=provider.issuer, oidc_client_id=CLIENT_ID,
+        context.settings,
+        oidc_issuer=provider.issuer,
+        oidc_client_id=CLIENT_ID,
         oidc_client_secret=CLIENT_SECRET,
     )
-    oidc_context = AppContext(settings=settings, database=context.database,
-                              tenants=context.tenants, redis=context.redis)
+    oidc_context = AppContext(
+        settings=settings, database=context.database, tenants=context.tenants, redis=context.redis
+    )
     app = create_app(context=oidc_context)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://testserver") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
         yield http
 
 
@@ -230,12 +240,19 @@ async def staff_user(context, tenant, email: str, role=Role.LEADER) -> int:
     return user.id
 
 
-async def test_verified_email_links_a_registered_staff_user_once(context, make_tenant, provider, oidc_client):
+async def test_verified_email_links_a_registered_staff_user_once(
+    context, make_tenant, provider, oidc_client
+):
     tenant = await make_tenant()
     email = f"{uuid.uuid4().hex[:8]}@gov.example.cn"
     user_id = await staff_user(context, tenant, email)
     subject = uuid.uuid4().hex
-    provider.user = {"sub": subject, "email": email.upper(), "email_verified": True, "name": "刘领导"}
+    provider.user = {
+        "sub": subject,
+        "email": email.upper(),
+        "email_verified": True,
+        "name": "刘领导",
+    }
     done = await oidc_round_trip(oidc_client, tenant)
     assert done.status_code == 303, done.text
     assert done.headers["location"] == console_url(tenant, "/inbox")
@@ -269,9 +286,9 @@ async def test_no_account_is_created_or_linked_without_a_verified_registered_ema
     assert refused.status_code == 403
     assert "尚未与工作台账号关联" in refused.text
     async with context.database.core_session() as session:
-        linked = (await session.execute(
-            select(User.id).where(User.oidc_subject == provider.user["sub"])
-        )).first()
+        linked = (
+            await session.execute(select(User.id).where(User.oidc_subject == provider.user["sub"]))
+        ).first()
     assert linked is None
     assert (await oidc_client.get(console_url(tenant, "/inbox"))).status_code == 303
 

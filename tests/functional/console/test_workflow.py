@@ -11,7 +11,12 @@ from leadermail.platform.jobs.models import OutboxJob
 from leadermail.platform.letters.models import Letter, LetterEvent, Unit
 from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruction
 from leadermail.tenants.session import tenant_session
-from tests.functional.console.staff_session import console_url, make_letter, make_staff, sign_in_client
+from tests.functional.console.staff_session import (
+    console_url,
+    make_letter,
+    make_staff,
+    sign_in_client,
+)
 
 
 async def unit_ids(context, tenant) -> list[int]:
@@ -21,7 +26,9 @@ async def unit_ids(context, tenant) -> list[int]:
 
 async def letter_state(context, tenant, letter_id) -> str:
     async with tenant_session(context.database, tenant) as session:
-        return (await session.execute(select(Letter.state).where(Letter.id == letter_id))).scalar_one()
+        return (
+            await session.execute(select(Letter.state).where(Letter.id == letter_id))
+        ).scalar_one()
 
 
 async def test_register_accept_assign_close_with_timeline_and_audit(context, make_tenant, client):
@@ -32,16 +39,31 @@ async def test_register_accept_assign_close_with_timeline_and_audit(context, mak
     base = console_url(tenant, f"/letters/{letter.id}")
     assert (await client.post(base + "/do/register")).status_code == 303
     assert (await client.post(base + "/do/accept")).status_code == 303
-    assigned = await client.post(base + "/assign", data={"unit_id": str(unit), "note": "请核实"},
-                                 headers={"HX-Request": "true"})
+    assigned = await client.post(
+        base + "/assign",
+        data={"unit_id": str(unit), "note": "请核实"},
+        headers={"HX-Request": "true"},
+    )
     assert assigned.status_code == 200 and 'id="letter-main"' in assigned.text
     assert "<html" not in assigned.text  # only the swapped block
     assert await letter_state(context, tenant, letter.id) == "assigned"
     async with tenant_session(context.database, tenant) as session:
-        kinds = (await session.execute(
-            select(LetterEvent.kind).where(LetterEvent.letter_id == letter.id).order_by(LetterEvent.id)
-        )).scalars().all()
-        actions = (await session.execute(select(AuditRecord.action).order_by(AuditRecord.id))).scalars().all()
+        kinds = (
+            (
+                await session.execute(
+                    select(LetterEvent.kind)
+                    .where(LetterEvent.letter_id == letter.id)
+                    .order_by(LetterEvent.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        actions = (
+            (await session.execute(select(AuditRecord.action).order_by(AuditRecord.id)))
+            .scalars()
+            .all()
+        )
     assert kinds == ["register", "accept", "assign"]
     assert actions == ["letter.register", "letter.accept", "letter.assign"]
 
@@ -50,8 +72,9 @@ async def test_illegal_transition_is_refused_with_a_clear_message(context, make_
     tenant = await make_tenant()
     letter = await make_letter(context, tenant, state="closed")
     sign_in_client(client, await make_staff(context, tenant, "王登记", Role.REGISTRAR))
-    response = await client.post(console_url(tenant, f"/letters/{letter.id}/do/accept"),
-                                 headers={"HX-Request": "true"})
+    response = await client.post(
+        console_url(tenant, f"/letters/{letter.id}/do/accept"), headers={"HX-Request": "true"}
+    )
     assert response.status_code == 422
     assert "来信当前状态为“已办结”，不能执行“受理”" in response.text
     assert await letter_state(context, tenant, letter.id) == "closed"
@@ -79,27 +102,48 @@ async def test_a_report_never_goes_to_the_accused_unit_and_supervisors_are_alert
 ):
     tenant = await make_tenant()
     accused, other = (await unit_ids(context, tenant))[:2]
-    report = await make_letter(context, tenant, state="accepted", letter_type="report",
-                               accused_unit_id=accused, accused_person="某科长")
+    report = await make_letter(
+        context,
+        tenant,
+        state="accepted",
+        letter_type="report",
+        accused_unit_id=accused,
+        accused_person="某科长",
+    )
     sign_in_client(client, await make_staff(context, tenant, "王登记", Role.REGISTRAR))
-    refused = await client.post(console_url(tenant, f"/letters/{report.id}/assign"),
-                                data={"unit_id": str(accused)}, headers={"HX-Request": "true"})
+    refused = await client.post(
+        console_url(tenant, f"/letters/{report.id}/assign"),
+        data={"unit_id": str(accused)},
+        headers={"HX-Request": "true"},
+    )
     assert refused.status_code == 422 and "不能交由被举报单位办理" in refused.text
     assert await letter_state(context, tenant, report.id) == "accepted"
     async with tenant_session(context.database, tenant) as session:
         audit = (await session.execute(select(AuditRecord.action))).scalars().all()
-        jobs = (await session.execute(
-            select(OutboxJob).where(OutboxJob.job_name == "alert_supervisors_report_misassignment",
-                                    OutboxJob.tenant_id == tenant.id)
-        )).scalars().all()
+        jobs = (
+            (
+                await session.execute(
+                    select(OutboxJob).where(
+                        OutboxJob.job_name == "alert_supervisors_report_misassignment",
+                        OutboxJob.tenant_id == tenant.id,
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert "letter.assign_refused" in audit
     assert len(jobs) == 1 and jobs[0].kwargs["letter_id"] == report.id
     # Bulk assign refuses the same way.
-    bulk = await client.post(console_url(tenant, "/inbox/assign"),
-                             data={"letter_id": str(report.id), "unit_id": str(accused)})
+    bulk = await client.post(
+        console_url(tenant, "/inbox/assign"),
+        data={"letter_id": str(report.id), "unit_id": str(accused)},
+    )
     assert bulk.status_code == 303
     assert await letter_state(context, tenant, report.id) == "accepted"
-    ok = await client.post(console_url(tenant, f"/letters/{report.id}/assign"), data={"unit_id": str(other)})
+    ok = await client.post(
+        console_url(tenant, f"/letters/{report.id}/assign"), data={"unit_id": str(other)}
+    )
     assert ok.status_code == 303
     assert await letter_state(context, tenant, report.id) == "assigned"
 
@@ -121,16 +165,22 @@ async def test_leader_instructs_and_notes_stay_internal(context, make_tenant, cl
     letter = await make_letter(context, tenant, state="assigned")
     sign_in_client(client, await make_staff(context, tenant, "刘领导", Role.LEADER))
     base = console_url(tenant, f"/letters/{letter.id}")
-    assert (await client.post(base + "/instructions", data={"body": "请三日内办结"})).status_code == 303
-    assert (await client.post(base + "/notes", data={"body": "已电话联系来信人"})).status_code == 303
+    assert (
+        await client.post(base + "/instructions", data={"body": "请三日内办结"})
+    ).status_code == 303
+    assert (
+        await client.post(base + "/notes", data={"body": "已电话联系来信人"})
+    ).status_code == 303
     page = await client.get(base)
     assert "请三日内办结" in page.text and "已电话联系来信人" in page.text
     async with tenant_session(context.database, tenant) as session:
         assert len((await session.execute(select(LeaderInstruction))).scalars().all()) == 1
         assert len((await session.execute(select(InternalNote))).scalars().all()) == 1
-        public = (await session.execute(
-            select(LetterEvent.kind).where(LetterEvent.is_public.is_(True))
-        )).scalars().all()
+        public = (
+            (await session.execute(select(LetterEvent.kind).where(LetterEvent.is_public.is_(True))))
+            .scalars()
+            .all()
+        )
     assert "instruction" not in public and "note" not in public
     # Closing is the registrar's job: a leader is refused, nothing changes.
     refused = await client.post(base + "/do/close", headers={"HX-Request": "true"})

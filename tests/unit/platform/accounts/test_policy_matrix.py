@@ -16,39 +16,89 @@ A = Action
 EXPECTED: dict[str, set[Action]] = {
     Role.TENANT_ADMIN: set(Action) - {A.PROVINCE_ADMIN},
     Role.REGISTRAR: {
-        A.VIEW_INBOX, A.VIEW_LETTER, A.REGISTER, A.ACCEPT, A.ASSIGN, A.URGE, A.REQUEST_MATERIAL,
-        A.ADD_NOTE, A.MERGE, A.SEND_REPLY, A.PUBLISH, A.CLOSE, A.ARCHIVE, A.FORWARD, A.EXPORT,
-        A.VIEW_PERSONAL_DATA, A.MANAGE_DUTY, A.MANAGE_CANNED_REPLIES,
+        A.VIEW_INBOX,
+        A.VIEW_LETTER,
+        A.REGISTER,
+        A.ACCEPT,
+        A.ASSIGN,
+        A.URGE,
+        A.REQUEST_MATERIAL,
+        A.ADD_NOTE,
+        A.MERGE,
+        A.SEND_REPLY,
+        A.PUBLISH,
+        A.CLOSE,
+        A.ARCHIVE,
+        A.FORWARD,
+        A.EXPORT,
+        A.VIEW_PERSONAL_DATA,
+        A.MANAGE_DUTY,
+        A.MANAGE_CANNED_REPLIES,
     },
     Role.HANDLER: {
-        A.VIEW_INBOX, A.VIEW_LETTER, A.DRAFT_REPLY, A.ADD_NOTE, A.REQUEST_MATERIAL,
-        A.REQUEST_EXTENSION, A.VIEW_PERSONAL_DATA,
+        A.VIEW_INBOX,
+        A.VIEW_LETTER,
+        A.DRAFT_REPLY,
+        A.ADD_NOTE,
+        A.REQUEST_MATERIAL,
+        A.REQUEST_EXTENSION,
+        A.VIEW_PERSONAL_DATA,
     },
     Role.LEADER: {
-        A.VIEW_INBOX, A.VIEW_LETTER, A.INSTRUCT, A.APPROVE_REPLY, A.APPROVE_EXTENSION,
-        A.ADD_NOTE, A.VIEW_SUPERVISION, A.URGE,
+        A.VIEW_INBOX,
+        A.VIEW_LETTER,
+        A.INSTRUCT,
+        A.APPROVE_REPLY,
+        A.APPROVE_EXTENSION,
+        A.ADD_NOTE,
+        A.VIEW_SUPERVISION,
+        A.URGE,
     },
     Role.SUPERVISOR: {
-        A.VIEW_INBOX, A.VIEW_LETTER, A.URGE, A.ADD_NOTE, A.VIEW_SUPERVISION, A.VIEW_AUDIT, A.EXPORT,
+        A.VIEW_INBOX,
+        A.VIEW_LETTER,
+        A.URGE,
+        A.ADD_NOTE,
+        A.VIEW_SUPERVISION,
+        A.VIEW_AUDIT,
+        A.EXPORT,
     },
     Role.PROVINCE_ADMIN: {A.PROVINCE_ADMIN, A.VIEW_SUPERVISION, A.VIEW_AUDIT, A.FORWARD},
 }
 
-TENANT = TenantRef(id=7, slug="cs", name="长沙", kind="city", parent_id=None, status="active",
-                   theme="base", schema_name="t_7")
+TENANT = TenantRef(
+    id=7,
+    slug="cs",
+    name="长沙",
+    kind="city",
+    parent_id=None,
+    status="active",
+    theme="base",
+    schema_name="t_7",
+)
 OTHER_TENANT_ID = 8
 OWN_UNIT, OTHER_UNIT = 11, 12
 
 
 class FakeLetter:
-    def __init__(self, tenant_id: int = TENANT.id, unit_id: int | None = OWN_UNIT,
-                 letter_type: str = "complaint") -> None:
+    def __init__(
+        self,
+        tenant_id: int = TENANT.id,
+        unit_id: int | None = OWN_UNIT,
+        letter_type: str = "complaint",
+    ) -> None:
         self.tenant_id, self.unit_id, self.letter_type = tenant_id, unit_id, letter_type
 
 
 def staff(*roles: str, unit_id: int | None = None) -> StaffUser:
-    return StaffUser(user_id=1, display_name="x", email="x@x.cn", tenant=TENANT,
-                     roles=frozenset(roles), unit_id=unit_id)
+    return StaffUser(
+        user_id=1,
+        display_name="x",
+        email="x@x.cn",
+        tenant=TENANT,
+        roles=frozenset(roles),
+        unit_id=unit_id,
+    )
 
 
 @pytest.mark.parametrize("role", list(EXPECTED))
