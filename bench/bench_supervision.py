@@ -215,10 +215,18 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--cold", action="store_true", help="bypass the 60 s figure cache")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure a database kept by an earlier --keep run"
+    )
     args = parser.parse_args()
 
     server_url, redis_url = server_urls()
-    database_url = recreate_database(server_url)
+    if args.reuse:
+        database_url = make_url(server_url).set(database=DB_NAME).render_as_string(
+            hide_password=False
+        )
+    else:
+        database_url = recreate_database(server_url)
     settings = Settings.from_env({
         "DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": SECRET,
         "LEADERMAIL_VAR_DIR": "/tmp/leadermail-bench-supervision/var",
@@ -227,7 +235,12 @@ def main() -> int:
     try:
         print(f"loading {args.tenants:,} tenants, {args.letters:,} letters "
               "(aggregates only; tenant schemas are not created)", flush=True)
-        user_id = load(settings, args.tenants, args.letters)
+        if args.reuse:
+            with psycopg.connect(_conninfo(server_url, DB_NAME)) as conn:
+                row = conn.execute("SELECT id FROM core.users WHERE email = 'admin@bench.gov.cn'")
+                user_id = int(row.fetchone()[0])
+        else:
+            user_id = load(settings, args.tenants, args.letters)
         print(f"measuring {args.requests} requests after {args.warmup} warm-up "
               "(sequential, through the ASGI app, signed-in province admin)", flush=True)
         # Default: as served (figures cached in Redis for a minute, so one
