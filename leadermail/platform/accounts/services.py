@@ -31,7 +31,12 @@ async def create_user(
 
 
 async def grant_role(
-    session: AsyncSession, *, user_id: int, tenant_id: int, role: Role | str, unit_id: int | None = None
+    session: AsyncSession,
+    *,
+    user_id: int,
+    tenant_id: int,
+    role: Role | str,
+    unit_id: int | None = None,
 ) -> Membership:
     role = Role(role)
     existing = (

@@ -26,7 +26,9 @@ def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return upgrade_everything(settings, workers=args.workers, progress=not args.quiet)
 
 
-def upgrade_everything(settings: Settings, *, workers: int | None = None, progress: bool = True) -> int:
+def upgrade_everything(
+    settings: Settings, *, workers: int | None = None, progress: bool = True
+) -> int:
     console = Console(stderr=False)
     database = Database(settings)
     engine = database.sync_engine
@@ -45,7 +47,9 @@ def upgrade_everything(settings: Settings, *, workers: int | None = None, progre
             task = bar.add_task("", total=None)
 
             def on_progress(tenant: TenantVersion, error: str | None) -> None:
-                bar.update(task, advance=1, description=f"{tenant.slug}: {'FAILED' if error else 'ok'}")
+                bar.update(
+                    task, advance=1, description=f"{tenant.slug}: {'FAILED' if error else 'ok'}"
+                )
 
             report = upgrade_tenants(
                 engine,

@@ -7,7 +7,13 @@ import asyncio
 
 from leadermail.platform.config import Settings
 from leadermail.platform.context import AppContext
-from leadermail.platform.demo import DEMO_PASSWORD, DEMO_STAFF, DEMO_TENANTS, build_demo, letters_dir
+from leadermail.platform.demo import (
+    DEMO_PASSWORD,
+    DEMO_STAFF,
+    DEMO_TENANTS,
+    build_demo,
+    letters_dir,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +34,8 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     print("\n演示省份已就绪 / the demo province is ready:\n")
     print(f"  平台首页 platform home:        {base}/")
     for demo in DEMO_TENANTS:
-        print(f"  {demo.name:<22} {base}/t/{demo.slug}/   (工作台 console: {base}/t/{demo.slug}/console/)")
+        site = f"{base}/t/{demo.slug}/"
+        print(f"  {demo.name:<22} {site}   (工作台 console: {site}console/)")
     print("\n  工作人员账号 staff accounts (password for all: " + DEMO_PASSWORD + "):")
     roles = ", ".join(f"{local}@<slug>.demo ({role})" for role, local, _ in DEMO_STAFF)
     print(f"    {roles}")

@@ -25,7 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create = sub.add_parser("create", help="create a tenant at the current schema version")
     create.add_argument("--slug", required=True)
     create.add_argument("--name", required=True)
-    create.add_argument("--kind", required=True, choices=["province", "city", "county", "department"])
+    create.add_argument(
+        "--kind", required=True, choices=["province", "city", "county", "department"]
+    )
     create.add_argument("--parent", help="slug of the parent tenant")
     create.add_argument("--theme", default="base")
     create.add_argument("--domain", action="append", default=[], help="custom host (repeatable)")
@@ -86,13 +88,22 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
     database = Database(settings)
     with database.sync_engine.connect() as connection:
         rows = connection.execute(
-            select(Tenant.id, Tenant.slug, Tenant.kind, Tenant.status, Tenant.schema_version, Tenant.name)
-            .order_by(Tenant.id)
+            select(
+                Tenant.id,
+                Tenant.slug,
+                Tenant.kind,
+                Tenant.status,
+                Tenant.schema_version,
+                Tenant.name,
+            ).order_by(Tenant.id)
         ).all()
     database.sync_engine.dispose()
     print(f"{'id':>5}  {'slug':<20} {'kind':<11} {'status':<13} {'version':<8} name")
     for row in rows:
-        print(f"{row.id:>5}  {row.slug:<20} {row.kind:<11} {row.status:<13} {row.schema_version or '-':<8} {row.name}")
+        version = row.schema_version or "-"
+        print(
+            f"{row.id:>5}  {row.slug:<20} {row.kind:<11} {row.status:<13} {version:<8} {row.name}"
+        )
     return 0
 
 

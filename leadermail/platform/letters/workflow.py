@@ -72,30 +72,53 @@ TRANSITIONS: dict[str, Transition] = {
         _t("register", "登记", {"submitted"}, "registered", False, "来信已登记"),
         _t("accept", "受理", {"submitted", "registered"}, "accepted", True, "来信已受理"),
         _t(
-            "reject", "不予受理", {"submitted", "registered"}, "not_accepted", True,
-            "来信不予受理", requires_message=True,
+            "reject",
+            "不予受理",
+            {"submitted", "registered"},
+            "not_accepted",
+            True,
+            "来信不予受理",
+            requires_message=True,
         ),
         _t("assign", "分办", {"accepted", "assigned"}, "assigned", True, "来信已交办理单位办理"),
         _t(
-            "request_material", "请来信人补充材料", {"accepted", "assigned"},
-            "awaiting_material", True, "请您补充相关材料", requires_message=True,
+            "request_material",
+            "请来信人补充材料",
+            {"accepted", "assigned"},
+            "awaiting_material",
+            True,
+            "请您补充相关材料",
+            requires_message=True,
         ),
         _t("receive_material", "收到补充材料", {"awaiting_material"}, None, True, "已收到补充材料"),
         _t("send_reply", "发送答复", {"accepted", "assigned"}, "replied", True, "已答复"),
         _t("evaluate", "评价", {"replied"}, "evaluated", True, "来信人已评价"),
         _t(
-            "rehandle", "重新办理", {"evaluated"}, "assigned", True,
+            "rehandle",
+            "重新办理",
+            {"evaluated"},
+            "assigned",
+            True,
             "来信人对答复不满意，已重新办理",
         ),
         _t("close", "办结", {"replied", "evaluated", "not_accepted"}, "closed", True, "已办结"),
         _t("archive", "归档", {"closed"}, "archived", False, "已归档"),
         _t(
-            "forward", "转办", {"submitted", "registered", "accepted", "assigned"}, "forwarded",
-            True, "来信已转交有权处理的机关办理",
+            "forward",
+            "转办",
+            {"submitted", "registered", "accepted", "assigned"},
+            "forwarded",
+            True,
+            "来信已转交有权处理的机关办理",
         ),
         _t(
-            "merge", "合并重复来信", {"submitted", "registered", "accepted"}, "merged", True,
-            "您反映的问题已与相同诉求的来信合并办理", requires_message=False,
+            "merge",
+            "合并重复来信",
+            {"submitted", "registered", "accepted"},
+            "merged",
+            True,
+            "您反映的问题已与相同诉求的来信合并办理",
+            requires_message=False,
         ),
     )
 }
@@ -113,14 +136,18 @@ class IllegalTransition(Exception):
 
 
 def allowed_transitions(letter: Letter) -> list[Transition]:
-    return [t for t in TRANSITIONS.values() if letter.state in t.sources and _guard(letter, t) is None]
+    return [
+        t for t in TRANSITIONS.values() if letter.state in t.sources and _guard(letter, t) is None
+    ]
 
 
 def _guard(letter: Letter, transition: Transition) -> str | None:
     """Extra rules beyond the source state; returns why not, or None."""
     if transition.name == "rehandle" and letter.rehandle_count >= MAX_REHANDLING:
         return "该来信已重新办理过一次，不能再次重新办理"
-    if transition.name == "receive_material" and not (letter.extra or {}).get("state_before_material"):
+    if transition.name == "receive_material" and not (letter.extra or {}).get(
+        "state_before_material"
+    ):
         return "没有待补充的材料请求"
     return None
 
