@@ -30,12 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 from itsdangerous import TimestampSigner  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.common import BENCH_SECRET, fresh_settings  # noqa: E402
+from bench.common import BENCH_SECRET, BENCH_VAR, fresh_settings  # noqa: E402
 from leadermail.app import create_app  # noqa: E402
 from leadermail.platform.accounts.models import Role  # noqa: E402
 from leadermail.platform.accounts.services import create_user, grant_role  # noqa: E402
+from leadermail.platform.config import Settings  # noqa: E402
 from leadermail.platform.context import AppContext  # noqa: E402
+from leadermail.platform.embedded import ensure_postgres, ensure_redis  # noqa: E402
 from leadermail.platform.search import index_terms  # noqa: E402
 from leadermail.tenants.provisioning import TenantSpec, create_tenant  # noqa: E402
 
@@ -180,6 +183,12 @@ def load_letters(
     return time.perf_counter() - began
 
 
+async def letter_count(context: AppContext, schema: str) -> int:
+    with psycopg.connect(conninfo(context.settings.database_url or "")) as conn:
+        row = conn.execute(f"SELECT max(id) FROM {schema}.letters").fetchone()
+    return int(row[0]) if row and row[0] else 0
+
+
 def session_cookie(user_id: int) -> tuple[str, str]:
     csrf = secrets.token_urlsafe(16)
     data = {"staff_user_id": user_id, "staff_signed_in_at": int(time.time()), "csrf_secret": csrf}
@@ -204,29 +213,56 @@ async def measure(client: httpx.AsyncClient, paths: list[str], rounds: int) -> t
     return statistics.median(timings), timings[int(len(timings) * 0.99) - 1]
 
 
-async def run(count: int, rounds: int) -> None:
+async def load(count: int) -> tuple[AppContext, int, list[int], list[int]]:
     settings = fresh_settings("leadermail_bench_console")
     context = AppContext.create(settings)
     tenant_id = create_tenant(
         context.database.sync_engine, TenantSpec(slug="bench", name="基准市市长信箱", kind="city")
     )
-    tenant = await context.tenants.by_id(tenant_id)
-    assert tenant is not None
+    schema = f"t_{tenant_id}"
     async with context.database.core_session() as session:
         user = await create_user(session, email="bench@example.cn", display_name="基准登记员")
         await grant_role(session, user_id=user.id, tenant_id=tenant_id, role=Role.REGISTRAR)
         await session.commit()
-    with psycopg.connect(conninfo(settings.database_url or "")) as conn:
-        units = [r[0] for r in conn.execute(f"SELECT id FROM {tenant.schema_name}.units")]
-        categories = [r[0] for r in conn.execute(f"SELECT id FROM {tenant.schema_name}.categories")]
-    print(f"loading {count:,} letters into {tenant.schema_name} ...")
-    seconds = load_letters(
-        settings.database_url or "", tenant.schema_name, tenant_id, count, units, categories
-    )
+    units, categories = lookups(settings.database_url or "", schema)
+    print(f"loading {count:,} letters into {schema} ...")
+    seconds = load_letters(settings.database_url or "", schema, tenant_id, count, units, categories)
     print(f"  load total (COPY + indexes + VACUUM ANALYZE): {seconds:.1f} s")
+    return context, user.id, units, categories
 
+
+def lookups(url: str, schema: str) -> tuple[list[int], list[int]]:
+    with psycopg.connect(conninfo(url)) as conn:
+        units = [r[0] for r in conn.execute(f"SELECT id FROM {schema}.units")]
+        categories = [r[0] for r in conn.execute(f"SELECT id FROM {schema}.categories")]
+    return units, categories
+
+
+async def reuse() -> tuple[AppContext, int, list[int], list[int]]:
+    """The database a previous run loaded (``--reuse``: measure again, no reload)."""
+    server_url = ensure_postgres(BENCH_VAR / "pg", "postgres")
+    url = make_url(server_url).set(database="leadermail_bench_console")
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": url.render_as_string(hide_password=False),
+            "REDIS_URL": ensure_redis(BENCH_VAR / "redis"),
+            "SECRET_KEY": BENCH_SECRET,
+            "LEADERMAIL_VAR_DIR": str(BENCH_VAR / "app"),
+        }
+    )
+    context = AppContext.create(settings)
+    tenant = await context.tenants.by_slug("bench")
+    assert tenant is not None, "no loaded benchmark database: run without --reuse first"
+    return context, 1, *lookups(settings.database_url or "", tenant.schema_name)
+
+
+async def run(count: int, rounds: int, reuse_loaded: bool) -> None:
+    context, user_id, units, categories = await (reuse() if reuse_loaded else load(count))
+    tenant = await context.tenants.by_slug("bench")
+    assert tenant is not None
+    count = await letter_count(context, tenant.schema_name)
     app = create_app(context=context)
-    cookie, csrf = session_cookie(user.id)
+    cookie, _ = session_cookie(user_id)
     base = f"/t/{tenant.slug}/console"
     rng = random.Random(7)
     async with httpx.AsyncClient(
@@ -262,8 +298,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the last loaded database again"
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.letters, args.rounds))
+    asyncio.run(run(args.letters, args.rounds, args.reuse))
 
 
 if __name__ == "__main__":

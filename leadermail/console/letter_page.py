@@ -99,21 +99,33 @@ async def letter_page_context(
     )
     # Merged duplicates (duplicate_of_id) and the candidates the duplicate
     # check flagged, in either direction, unless dismissed.
-    candidates = select(
-        case(
-            (DuplicateCandidate.letter_id == letter.id, DuplicateCandidate.duplicate_of_id),
-            else_=DuplicateCandidate.letter_id,
-        )
-    ).where(
-        or_(
-            DuplicateCandidate.letter_id == letter.id,
-            DuplicateCandidate.duplicate_of_id == letter.id,
-        ),
-        DuplicateCandidate.status != "dismissed",
+    # Ids first: an OR with a sub-select would make PostgreSQL scan every letter.
+    candidate_ids = list(
+        (
+            await session.execute(
+                select(
+                    case(
+                        (
+                            DuplicateCandidate.letter_id == letter.id,
+                            DuplicateCandidate.duplicate_of_id,
+                        ),
+                        else_=DuplicateCandidate.letter_id,
+                    )
+                ).where(
+                    or_(
+                        DuplicateCandidate.letter_id == letter.id,
+                        DuplicateCandidate.duplicate_of_id == letter.id,
+                    ),
+                    DuplicateCandidate.status != "dismissed",
+                )
+            )
+        ).scalars()
     )
-    duplicate_filter = [Letter.duplicate_of_id == letter.id, Letter.id.in_(candidates)]
     if letter.duplicate_of_id is not None:
-        duplicate_filter.append(Letter.id == letter.duplicate_of_id)
+        candidate_ids.append(letter.duplicate_of_id)
+    duplicate_filter = [Letter.duplicate_of_id == letter.id]
+    if candidate_ids:
+        duplicate_filter.append(Letter.id.in_(candidate_ids))
     duplicates = (
         await session.execute(
             select(Letter.id, Letter.tracking_code, Letter.title, Letter.state)
