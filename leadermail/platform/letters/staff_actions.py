@@ -22,6 +22,7 @@ from leadermail.platform.db import utcnow
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Assignment, Letter, LetterType, Unit
 from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruction
+from leadermail.platform.letters.notices import issue_notice_for_transition
 from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
 
 MAX_TEXT_CHARS = 5000
@@ -66,14 +67,18 @@ async def accept_letter(
 ) -> None:
     require(staff, Action.ACCEPT, letter)
     await apply_transition(session, letter, "accept", actor)
+    # 受理告知: the statutory notice follows the decision at once.
+    await issue_notice_for_transition(session, staff.tenant, letter, "accept", actor)
 
 
 async def reject_letter(
     session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor, reason: str | None
 ) -> None:
     require(staff, Action.ACCEPT, letter)
-    await apply_transition(
-        session, letter, "reject", actor, message=_text(reason, "不予受理的理由")
+    message = _text(reason, "不予受理的理由")
+    await apply_transition(session, letter, "reject", actor, message=message)
+    await issue_notice_for_transition(
+        session, staff.tenant, letter, "reject", actor, message=message
     )
 
 

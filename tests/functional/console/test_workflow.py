@@ -64,8 +64,14 @@ async def test_register_accept_assign_close_with_timeline_and_audit(context, mak
             .scalars()
             .all()
         )
-    assert kinds == ["register", "accept", "assign"]
-    assert actions == ["letter.register", "letter.accept", "letter.assign"]
+    # Accepting issues the statutory acceptance notice (受理告知) at once.
+    assert kinds == ["register", "accept", "notice_acceptance", "assign"]
+    assert actions == [
+        "letter.register",
+        "letter.accept",
+        "letter.notice_acceptance",
+        "letter.assign",
+    ]
 
 
 async def test_illegal_transition_is_refused_with_a_clear_message(context, make_tenant, client):
