@@ -38,6 +38,7 @@ from leadermail.platform.deadlines.policies import policy_for
 from leadermail.platform.deadlines.rules import compute_due
 from leadermail.platform.deadlines.schedule import calendar_from_rows
 from leadermail.platform.jobs.outbox import enqueue
+from leadermail.platform.routing.jobs import enqueue_arrival_jobs
 from leadermail.platform.letters.models import Attachment, Channel, Letter, LetterLocator
 from leadermail.platform.letters.receipt_seal import seal_password
 from leadermail.platform.letters.tracking import (
@@ -213,6 +214,9 @@ async def submit_letter(
             letter_id=letter.id,
             sealed_password=seal_password(password, secret_key),
         )
+    # Routing rules, duplicate detection and the art. 19 "same matter already
+    # in hand below" check run as jobs, committed with the letter.
+    enqueue_arrival_jobs(session, tenant.id, letter.id)
     # The row was flushed with the SQL expression; read back the real vector
     # lazily only if someone asks (expire just that attribute).
     session.expire(letter, ["search_vector"])

@@ -28,6 +28,7 @@ ROUTING_ACTOR = Actor.system("分办规则")
 def enqueue_arrival_jobs(session: AsyncSession, tenant_id: int, letter_id: int) -> None:
     enqueue(session, "route_new_letter", tenant_id=tenant_id, letter_id=letter_id)
     enqueue(session, "flag_duplicate_letters", tenant_id=tenant_id, letter_id=letter_id)
+    enqueue(session, "flag_matter_in_progress", tenant_id=tenant_id, letter_id=letter_id)
 
 
 async def route_new_letter(
