@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
@@ -101,6 +102,13 @@ class Letter(TenantScoped, TenantBase):
             postgresql_where="is_published",
         ),
         Index("ix_letters_search", "search_vector", postgresql_using="gin"),
+        # The public list: published and consented, newest first (tenant 0002).
+        Index(
+            "ix_letters_public_list",
+            text("published_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("is_published AND publish_consent"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
