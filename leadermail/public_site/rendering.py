@@ -16,6 +16,22 @@ TEMPLATES = Path(__file__).parent / "templates"
 _renderers: dict[int, Renderer] = {}
 
 
+class LazyToken:
+    """The CSRF token, made only if a template prints it: pages without a form
+    then neither create a session nor sign a cookie (the home page is hot)."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self.request)
+
+    def __html__(self) -> str:
+        return str(self)
+
+
 def site_path(request: Request) -> str:
     """The path inside the tenant's site ("/write"), on either kind of address."""
     path: str = request.scope.get("path", "/")
@@ -29,7 +45,7 @@ def _context(request: Request) -> dict[str, Any]:
     has_session = "session" in request.scope
     return {
         "here": site_path(request),
-        "csrf_token": csrf_token(request) if has_session else "",
+        "csrf_token": LazyToken(request) if has_session else "",
         "large_text": request.cookies.get("lm_large_text") == "1",
     }
 

@@ -198,7 +198,22 @@ async def published_count(
     return await cached(key, load, ttl=30.0)
 
 
+#: Published pages change when staff publish; a few seconds' delay is fine and
+#: repeated views (page 1, popular searches) then cost no query at all.
+PAGE_CACHE_SECONDS = 15.0
+
+
 async def published_page(
+    session: AsyncSession, tenant: TenantRef, filters: PublishedFilters
+) -> PublishedPage:
+    return await cached(
+        ("published-page", tenant.id, filters),
+        lambda: _published_page(session, tenant, filters),
+        ttl=PAGE_CACHE_SECONDS,
+    )
+
+
+async def _published_page(
     session: AsyncSession, tenant: TenantRef, filters: PublishedFilters
 ) -> PublishedPage:
     total = await published_count(session, tenant, filters)
@@ -231,6 +246,14 @@ def safe_reply_html(html: str, names: list[str]) -> str:
 async def published_letter(
     session: AsyncSession, tenant: TenantRef, letter_id: int
 ) -> PublishedLetter | None:
+    return await cached(
+        ("published-letter", tenant.id, letter_id),
+        lambda: _published_letter(session, letter_id),
+        ttl=PAGE_CACHE_SECONDS,
+    )
+
+
+async def _published_letter(session: AsyncSession, letter_id: int) -> PublishedLetter | None:
     row = (
         await session.execute(_with_columns(_published().where(Letter.id == letter_id)))
     ).one_or_none()

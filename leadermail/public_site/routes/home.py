@@ -58,11 +58,15 @@ async def statement_page(request: Request) -> Response:
 
 
 async def display_switch(request: Request) -> Response:
-    """Large text + high contrast on or off, with or without JavaScript (a cookie)."""
+    """Large text + high contrast on or off, with or without JavaScript.
+
+    A GET form: it only sets the reader's own display cookie, changes nothing
+    on the server, and so needs no session or CSRF token on every page.
+    """
     site(request)
-    form = await request.form()
-    large = form.get("large_text") == "1"
-    target = local_path(str(form.get("next") or ""), request.scope.get("root_path", "") + "/")
+    params = request.query_params
+    large = params.get("large_text") == "1"
+    target = local_path(str(params.get("next") or ""), request.scope.get("root_path", "") + "/")
     response = RedirectResponse(target, status_code=303)
     if large:
         response.set_cookie(
@@ -77,5 +81,5 @@ routes = [
     Route("/", home, name="home"),
     Route("/statistics", statistics_page, name="statistics"),
     Route("/statement", statement_page, name="statement"),
-    Route("/display", display_switch, methods=["POST"], name="display"),
+    Route("/display", display_switch, methods=["GET"], name="display"),
 ]

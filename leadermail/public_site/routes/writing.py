@@ -19,6 +19,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from leadermail.platform.audit.writer import Actor
+from leadermail.platform.deadlines.schedule import load_calendar
+from leadermail.platform.letters.figures import cached
 from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter
 from leadermail.platform.letters.publication import filter_choices
 from leadermail.platform.letters.staging import Staging, valid_submission_key
@@ -198,6 +200,8 @@ async def write_letter(request: Request) -> Response:
         return render(request, "letters/write.html", ctx, status_code=429, no_store=True)
 
     stored = staging.commit()
+    # The holiday calendar changes a few times a year: load it once a minute.
+    calendar = await cached(("work-calendar",), lambda: load_calendar(context.database))
     async with tenant_session(context.database, tenant) as session:
         result = await submit_letter(
             session,
@@ -206,6 +210,7 @@ async def write_letter(request: Request) -> Response:
             secret_key=context.settings.secret_key,
             submission_key=key,
             attachments=stored,
+            calendar=calendar,
             actor=Actor(user_id=None, label="来信人", ip_address=ip),
         )
         await session.commit()

@@ -12,7 +12,7 @@ from leadermail.platform.letters.submission import submit_letter
 from leadermail.platform.letters.validation import validate_letter
 from leadermail.tenants.session import tenant_session
 from tests.conftest import TEST_SECRET
-from tests.functional.public_site.conftest import VALID_ID, hidden, letter_values
+from tests.functional.public_site.conftest import VALID_ID, letter_values
 from tests.functional.public_site.domain import publish, reply_to_letter
 
 
@@ -90,28 +90,24 @@ async def test_statistics_statement_and_large_text_switch(citizen):
     assert "无障碍" in (await citizen.get("/statement")).text
     home = (await citizen.get("/")).text
     assert 'class=""' in home.split(">")[1] or "large-text" not in home.split(">")[1]
-    response = await citizen.post(
-        "/display",
-        data={
-            "csrf_token": hidden(home, "csrf_token"),
-            "large_text": "1",
-            "next": f"/t/{citizen.tenant.slug}/letters",
-        },
+    response = await citizen.get(
+        "/display", params={"large_text": "1", "next": f"/t/{citizen.tenant.slug}/letters"}
     )
     assert response.status_code == 303
     assert response.headers["location"] == f"/t/{citizen.tenant.slug}/letters"
     assert "lm_large_text=1" in response.headers["set-cookie"]
     large = (await citizen.get("/letters")).text
     assert '<html lang="zh-CN" class="large-text">' in large
-    evil = await citizen.post(
-        "/display",
-        data={
-            "csrf_token": hidden(home, "csrf_token"),
-            "large_text": "0",
-            "next": "//evil.example/",
-        },
-    )
+    evil = await citizen.get("/display", params={"large_text": "0", "next": "//evil.example/"})
     assert evil.headers["location"] == f"/t/{citizen.tenant.slug}/"
+
+
+async def test_pages_without_forms_set_no_session_cookie(citizen):
+    for path in ("/", "/letters", "/statistics", "/statement"):
+        response = await citizen.client.get(citizen.base + path, cookies={})
+        assert response.status_code == 200
+        assert "set-cookie" not in response.headers, path
+    assert "set-cookie" in (await citizen.get("/write")).headers
 
 
 async def test_platform_home_lists_tenants(client, citizen):

@@ -67,7 +67,10 @@ async def test_receipt_goes_out_once_with_the_password_and_is_scrubbed(
         result = await submit_letter(session, tenant, clean, secret_key=TEST_SECRET)
         await session.commit()
         job = await session.scalar(
-            select(OutboxJob).where(OutboxJob.kwargs["letter_id"].as_integer() == result.letter.id)
+            select(OutboxJob).where(
+                OutboxJob.tenant_id == tenant.id,
+                OutboxJob.kwargs["letter_id"].as_integer() == result.letter.id,
+            )
         )
         assert job is not None
     settings = replace(context.settings, smtp_port=port)
