@@ -34,8 +34,10 @@ def fresh_settings(database: str) -> Settings:
     server_url = ensure_postgres(BENCH_VAR / "pg", "postgres")
     redis_url = ensure_redis(BENCH_VAR / "redis")
     url = make_url(server_url)
-    conninfo = url.set(database="postgres").render_as_string(hide_password=False).replace(
-        "postgresql+psycopg", "postgresql"
+    conninfo = (
+        url.set(database="postgres")
+        .render_as_string(hide_password=False)
+        .replace("postgresql+psycopg", "postgresql")
     )
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -60,7 +62,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float = 30.0, process: subprocess.Popen | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -77,8 +81,19 @@ def uvicorn_process(target: str, env: dict[str, str], *, workers: int = 1, facto
     """Run ``uvicorn target`` on a free loopback port; yields the base URL."""
     port = free_port()
     command = [
-        sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     if factory:
         command.append("--factory")
@@ -93,7 +108,9 @@ def uvicorn_process(target: str, env: dict[str, str], *, workers: int = 1, facto
         process.wait(timeout=20)
 
 
-def wrk(url: str, *, connections: int = 32, seconds: int = 10, threads: int = 2) -> dict[str, float]:
+def wrk(
+    url: str, *, connections: int = 32, seconds: int = 10, threads: int = 2
+) -> dict[str, float]:
     """Requests/s and p99 latency (ms) from wrk (Debian package ``wrk``)."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (scripts/setup installs it)")

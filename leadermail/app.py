@@ -41,8 +41,14 @@ def static_mounts(settings: Settings, context: AppContext) -> list[Mount]:
     ]
     vendor = settings.node_modules_dir
     mounts += [
-        Mount("/static/vendor/htmx", app=StaticFiles(directory=vendor / "htmx.org" / "dist", check_dir=False)),
-        Mount("/static/vendor/altcha", app=StaticFiles(directory=vendor / "altcha" / "dist", check_dir=False)),
+        Mount(
+            "/static/vendor/htmx",
+            app=StaticFiles(directory=vendor / "htmx.org" / "dist", check_dir=False),
+        ),
+        Mount(
+            "/static/vendor/altcha",
+            app=StaticFiles(directory=vendor / "altcha" / "dist", check_dir=False),
+        ),
     ]
     return mounts
 
@@ -64,7 +70,12 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         await context.close()
 
     async def error_page(
-        scope: Scope, receive: Receive, send: Send, status: int, template: str, tenant: TenantRef | None
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        status: int,
+        template: str,
+        tenant: TenantRef | None,
     ) -> None:
         await render_error_page(context, scope, receive, send, status, template, tenant)
 

@@ -32,14 +32,18 @@ from leadermail.tenants.provisioning import TenantSpec, create_tenant
 from leadermail.tenants.registry import TenantRef
 
 TEST_SECRET = "test-secret-" + "x" * 40
-_VAR = Path(os.environ.get("LEADERMAIL_TEST_VAR") or Path(tempfile.gettempdir()) / "leadermail-test")
+_VAR = Path(
+    os.environ.get("LEADERMAIL_TEST_VAR") or Path(tempfile.gettempdir()) / "leadermail-test"
+)
 _DB_NAME = f"leadermail_test_{os.getpid()}"
 
 
 def _fresh_database(server_url: str) -> str:
     url = make_url(server_url)
     admin = url.set(database="postgres")
-    conninfo = admin.render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
+    conninfo = admin.render_as_string(hide_password=False).replace(
+        "postgresql+psycopg", "postgresql"
+    )
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{_DB_NAME}" WITH (FORCE)')
         conn.execute(f"CREATE DATABASE \"{_DB_NAME}\" ENCODING 'UTF8' TEMPLATE template0")

@@ -1,7 +1,7 @@
 """Turning settings into running services: the embedded default or real URLs.
 
-    settings = resolve_services(Settings.from_env())
-    # settings.database_url / settings.redis_url are now set
+settings = resolve_services(Settings.from_env())
+# settings.database_url / settings.redis_url are now set
 """
 
 from __future__ import annotations
@@ -31,5 +31,8 @@ def sync_engine_from_env() -> Engine:
     assert settings.database_url is not None
     return create_engine(
         async_url(settings.database_url),
-        connect_args={"prepare_threshold": None, "options": f"-c search_path={NEUTRAL_SEARCH_PATH}"},
+        connect_args={
+            "prepare_threshold": None,
+            "options": f"-c search_path={NEUTRAL_SEARCH_PATH}",
+        },
     )

@@ -97,13 +97,17 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         if settings.database_url is None:
-            raise RuntimeError("Database needs settings.database_url (start embedded services first)")
+            raise RuntimeError(
+                "Database needs settings.database_url (start embedded services first)"
+            )
         self.settings = settings
         self.url = async_url(settings.database_url)
         self.engine: AsyncEngine = create_async_engine(
             self.url,
             pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_size,
+            # No overflow: overflow connections are closed after each use, and a
+            # new backend per request costs more than waiting for a pooled one.
+            max_overflow=0,
             pool_recycle=settings.db_pool_recycle_seconds,
             pool_pre_ping=False,
             connect_args=_connect_args(self.url),

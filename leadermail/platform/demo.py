@@ -40,7 +40,7 @@ from leadermail.tenants.provisioning import TenantSpec, create_tenant
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
 
-DEMO_PASSWORD = "Demo-2026-leadermail"
+DEMO_PASSWORD = "Demo-2026-leadermail"  # noqa: S105 - printed for the demo
 LETTERS_DIR_CANDIDATES = (
     PROJECT_ROOT.parent / "shared" / "data" / "letters",
     PROJECT_ROOT / "shared" / "data" / "letters",
@@ -63,39 +63,75 @@ class DemoTenant:
 
 DEMO_TENANTS: tuple[DemoTenant, ...] = (
     DemoTenant(
-        "hunan", "湖南省省长信箱", "province", None, "base", "szxx.hunan.gov.cn",
-        "省长", "湖南省人民政府省长",
+        "hunan",
+        "湖南省省长信箱",
+        "province",
+        None,
+        "base",
+        "szxx.hunan.gov.cn",
+        "省长",
+        "湖南省人民政府省长",
         "省长信箱是省人民政府联系群众的网上渠道。来信由省信访局统一受理、归口分发，"
         "办理结果在网上公开，接受群众监督。",
         120,
     ),
     DemoTenant(
-        "changsha", "长沙市市长信箱", "city", "hunan", "xiangjiang", "szxx.changsha.gov.cn",
-        "市长", "长沙市人民政府市长",
+        "changsha",
+        "长沙市市长信箱",
+        "city",
+        "hunan",
+        "xiangjiang",
+        "szxx.changsha.gov.cn",
+        "市长",
+        "长沙市人民政府市长",
         "欢迎您给市长写信。我们在 24 小时内受理来信，并在规定时限内答复。",
         90,
     ),
     DemoTenant(
-        "xiangtan", "湘潭市市长信箱", "city", "hunan", "hongyun", "szxx.xiangtan.gov.cn",
-        "市长", "湘潭市人民政府市长",
+        "xiangtan",
+        "湘潭市市长信箱",
+        "city",
+        "hunan",
+        "hongyun",
+        "szxx.xiangtan.gov.cn",
+        "市长",
+        "湘潭市人民政府市长",
         "市长信箱由市政府办公室负责受理，涉及各区县和部门的来信转交相关单位办理。",
         50,
     ),
     DemoTenant(
-        "shaoshan", "韶山市市长信箱", "county", "xiangtan", "hongyun", "szxx.shaoshan.gov.cn",
-        "市长", "韶山市人民政府市长",
+        "shaoshan",
+        "韶山市市长信箱",
+        "county",
+        "xiangtan",
+        "hongyun",
+        "szxx.shaoshan.gov.cn",
+        "市长",
+        "韶山市人民政府市长",
         "韶山市市长信箱受理本市群众的咨询、投诉、建议和求助。",
         25,
     ),
     DemoTenant(
-        "hn-edu", "湖南省教育厅厅长信箱", "department", "hunan", "base", "tzxx.edu.hunan.gov.cn",
-        "厅长", "湖南省教育厅厅长",
+        "hn-edu",
+        "湖南省教育厅厅长信箱",
+        "department",
+        "hunan",
+        "base",
+        "tzxx.edu.hunan.gov.cn",
+        "厅长",
+        "湖南省教育厅厅长",
         "厅长信箱受理涉及全省教育工作的咨询、投诉和建议。",
         20,
     ),
     DemoTenant(
-        "hn-hrss", "湖南省人力资源和社会保障厅厅长信箱", "department", "hunan", "base",
-        "tzxx.rst.hunan.gov.cn", "厅长", "湖南省人力资源和社会保障厅厅长",
+        "hn-hrss",
+        "湖南省人力资源和社会保障厅厅长信箱",
+        "department",
+        "hunan",
+        "base",
+        "tzxx.rst.hunan.gov.cn",
+        "厅长",
+        "湖南省人力资源和社会保障厅厅长",
         "厅长信箱受理就业、社保、劳动关系等方面的来信。",
         20,
     ),
@@ -111,7 +147,23 @@ DEMO_STAFF: tuple[tuple[str, str, str], ...] = (
 )
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
-GIVEN = ("建国", "秀英", "伟", "芳", "敏", "静", "磊", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超")
+GIVEN = (
+    "建国",
+    "秀英",
+    "伟",
+    "芳",
+    "敏",
+    "静",
+    "磊",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+)
 
 
 @dataclass(frozen=True)
@@ -244,7 +296,9 @@ async def _ensure_staff(context: AppContext, tenants: dict[str, TenantRef]) -> N
                 )
         province = tenants["hunan"]
         email = "province@hunan.demo"
-        admin = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+        admin = (
+            await session.execute(select(User).where(User.email == email))
+        ).scalar_one_or_none()
         if admin is None:
             admin = await create_user(
                 session, email=email, display_name="省平台管理员", password=DEMO_PASSWORD
@@ -275,7 +329,9 @@ async def _seed_letters(
             title, body = _fit(source.title, source.body)
             clean = CleanLetter(
                 letter_type=guess_type(title, body),
-                category_id=categories.get(source.category or "", rng.choice(list(categories.values()))),
+                category_id=categories.get(
+                    source.category or "", rng.choice(list(categories.values()))
+                ),
                 title=title,
                 body=body,
                 region=None,
@@ -326,7 +382,9 @@ async def _advance(session, letter, target, source, units, rng, system) -> None:
         tenant_id=letter.tenant_id,
         letter_id=letter.id,
         unit_id=unit_id,
-        body_html="".join(f"<p>{html.escape(p)}</p>" for p in (source.reply or "").split("\n") if p),
+        body_html="".join(
+            f"<p>{html.escape(p)}</p>" for p in (source.reply or "").split("\n") if p
+        ),
         status="sent",
         sent_at=letter.submitted_at + timedelta(days=rng.uniform(1, 12)),
         signer_name="承办单位",

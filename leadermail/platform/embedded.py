@@ -44,7 +44,7 @@ def ensure_postgres(pg_dir: Path, database: str = DATABASE_NAME) -> str:
             "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
         ).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{database}" ENCODING \'UTF8\' TEMPLATE template0')
+            conn.execute(f"CREATE DATABASE \"{database}\" ENCODING 'UTF8' TEMPLATE template0")
     return f"postgresql+psycopg://postgres@/{database}?host={socket_dir}"
 
 

@@ -62,8 +62,6 @@ class TenantDomain(CoreBase):
     __tablename__ = "tenant_domains"
 
     host: Mapped[str] = mapped_column(String(253), primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
-    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     is_primary: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

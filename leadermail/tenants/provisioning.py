@@ -139,15 +139,15 @@ def check_available(connection: Connection, spec: TenantSpec) -> None:
         raise TenantError("slug", f"标识“{spec.slug}”已被使用")
     hosts = [normalise_host(h) for h in spec.domains]
     if hosts:
-        used = connection.execute(
-            select(TenantDomain.host).where(TenantDomain.host.in_(hosts))
-        ).scalars().all()
+        used = (
+            connection.execute(select(TenantDomain.host).where(TenantDomain.host.in_(hosts)))
+            .scalars()
+            .all()
+        )
         if used:
             raise TenantError("domains", f"域名“{used[0]}”已被其他信箱使用")
     if spec.parent_id is not None:
-        parent = connection.execute(
-            select(Tenant.id).where(Tenant.id == spec.parent_id)
-        ).first()
+        parent = connection.execute(select(Tenant.id).where(Tenant.id == spec.parent_id)).first()
         if not parent:
             raise TenantError("parent_id", "上级信箱不存在")
 

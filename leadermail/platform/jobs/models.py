@@ -20,9 +20,7 @@ class OutboxJob(CoreBase):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (
-        Index("ix_outbox_unsent", "id", postgresql_where="sent_at IS NULL"),
-    )
+    __table_args__ = (Index("ix_outbox_unsent", "id", postgresql_where="sent_at IS NULL"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     job_name: Mapped[str] = mapped_column(String(100))

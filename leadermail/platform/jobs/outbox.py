@@ -68,14 +68,18 @@ async def relay_outbox(database: Database, redis: ArqRedis, *, batch: int = 200)
     sent = 0
     async with database.core_session() as session, session.begin():
         rows = (
-            await session.execute(
-                select(OutboxJob)
-                .where(OutboxJob.sent_at.is_(None))
-                .order_by(OutboxJob.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
+            (
+                await session.execute(
+                    select(OutboxJob)
+                    .where(OutboxJob.sent_at.is_(None))
+                    .order_by(OutboxJob.id)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         for row in rows:
             await redis.enqueue_job(
                 row.job_name,

@@ -83,7 +83,9 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
         await app.close()
 
 
-def build_worker(settings: Settings, *, burst: bool = False, relay: bool = True, **kwargs: Any) -> Worker:
+def build_worker(
+    settings: Settings, *, burst: bool = False, relay: bool = True, **kwargs: Any
+) -> Worker:
     """An arq Worker bound to ``settings`` (used by the CLI and the tests)."""
     assert settings.redis_url is not None
     functions, cron_jobs = collect_jobs()

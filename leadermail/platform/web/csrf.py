@@ -35,7 +35,9 @@ def csrf_token(request: Request) -> str:
 
 
 class CSRFMiddleware:
-    def __init__(self, app: ASGIApp, *, reject: Rejector, exempt_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, reject: Rejector, exempt_prefixes: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.reject = reject
         self.exempt_prefixes = exempt_prefixes
@@ -53,7 +55,9 @@ class CSRFMiddleware:
         replay_receive = receive
         if supplied is None:
             content_type = headers.get("content-type", "")
-            if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            if content_type.startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
                 body = await _read_body(receive)
                 replay_receive = _replay(body)
                 form_request = Request(scope, _replay(body))

@@ -63,7 +63,9 @@ class Themes:
                 extends = None
             elif extends is None:
                 extends = "base"
-            themes[folder.name] = Theme(folder.name, data.get("label", folder.name), extends, folder)
+            themes[folder.name] = Theme(
+                folder.name, data.get("label", folder.name), extends, folder
+            )
         if "base" not in themes:
             raise ThemeError(f"no base theme in {self.themes_dir}")
         return themes
@@ -102,9 +104,9 @@ def format_date(value: datetime | None) -> str:
 
 def is_htmx(request: Request) -> bool:
     """A request htmx made to swap part of a page (boosted links get pages)."""
-    return request.headers.get("hx-request") == "true" and request.headers.get(
-        "hx-boosted"
-    ) != "true"
+    return (
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    )
 
 
 class Renderer:
@@ -141,9 +143,7 @@ class Renderer:
             )
             env.globals.update(self._globals)
             env.globals["theme_static"] = lambda path, _t=theme: self.themes.static_url(_t, path)
-            env.filters.update(
-                {"datetime": format_datetime, "date": format_date, **self._filters}
-            )
+            env.filters.update({"datetime": format_datetime, "date": format_date, **self._filters})
             self._environments[theme] = env
         return env
 

@@ -21,7 +21,9 @@ async def test_demo_province_is_built_once_with_letters_in_varied_states(context
         result = {}
         for slug, tenant in tenants.items():
             async with tenant_session(context.database, tenant) as session:
-                rows = await session.execute(select(Letter.state, func.count()).group_by(Letter.state))
+                rows = await session.execute(
+                    select(Letter.state, func.count()).group_by(Letter.state)
+                )
                 result[slug] = dict(rows.all())
         return result
 

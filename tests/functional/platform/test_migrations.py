@@ -84,18 +84,24 @@ async def test_a_later_revision_applies_cleanly_to_existing_tenants(context, mak
     tenants = [await make_tenant() for _ in range(3)]
     location = _with_extra_revision(tmp_path)
     try:
-        report = upgrade_tenants(engine, workers=2, script_location=location, tenants=_versions(tenants))
+        report = upgrade_tenants(
+            engine, workers=2, script_location=location, tenants=_versions(tenants)
+        )
         assert report.ok, report.failed
         assert sorted(report.upgraded) == sorted(t.slug for t in tenants)
         with engine.connect() as connection:
             for tenant in tenants:
-                columns = connection.execute(
-                    text(
-                        "SELECT column_name FROM information_schema.columns "
-                        "WHERE table_schema = :s AND table_name = 'letters'"
-                    ),
-                    {"s": tenant.schema_name},
-                ).scalars().all()
+                columns = (
+                    connection.execute(
+                        text(
+                            "SELECT column_name FROM information_schema.columns "
+                            "WHERE table_schema = :s AND table_name = 'letters'"
+                        ),
+                        {"s": tenant.schema_name},
+                    )
+                    .scalars()
+                    .all()
+                )
                 assert "mood" in columns
         census = {t.tenant_id: t for t in tenant_census(engine)}
         assert {census[t.id].schema_version for t in tenants} == {"9001"}
@@ -118,8 +124,12 @@ async def test_one_failing_tenant_does_not_stop_the_others_and_a_rerun_finishes(
     try:
         with engine.begin() as connection:
             # Someone added a conflicting column by hand in one schema.
-            connection.execute(text(f"ALTER TABLE {broken.schema_name}.letters ADD COLUMN mood int"))
-        report = upgrade_tenants(engine, workers=2, script_location=location, tenants=_versions(tenants))
+            connection.execute(
+                text(f"ALTER TABLE {broken.schema_name}.letters ADD COLUMN mood int")
+            )
+        report = upgrade_tenants(
+            engine, workers=2, script_location=location, tenants=_versions(tenants)
+        )
         assert [slug for slug, _ in report.failed] == [broken.slug]
         assert "mood" in report.failed[0][1]
         assert sorted(report.upgraded) == sorted(t.slug for t in tenants if t is not broken)
@@ -137,7 +147,9 @@ async def test_one_failing_tenant_does_not_stop_the_others_and_a_rerun_finishes(
         _forget(engine, tenants)
 
 
-async def test_a_locked_tenant_times_out_instead_of_blocking_the_run(context, make_tenant, tmp_path):
+async def test_a_locked_tenant_times_out_instead_of_blocking_the_run(
+    context, make_tenant, tmp_path
+):
     engine = context.database.sync_engine
     tenants = [await make_tenant() for _ in range(2)]
     locked = tenants[0]
@@ -147,7 +159,11 @@ async def test_a_locked_tenant_times_out_instead_of_blocking_the_run(context, ma
         blocker.begin()
         blocker.execute(text(f"LOCK TABLE {locked.schema_name}.letters IN ACCESS EXCLUSIVE MODE"))
         report = upgrade_tenants(
-            engine, workers=2, lock_timeout_ms=300, script_location=location, tenants=_versions(tenants)
+            engine,
+            workers=2,
+            lock_timeout_ms=300,
+            script_location=location,
+            tenants=_versions(tenants),
         )
         assert [slug for slug, _ in report.failed] == [locked.slug]
         assert "lock" in report.failed[0][1].lower()
@@ -187,7 +203,8 @@ async def test_db_upgrade_command_reports_each_tenant_and_names_failures(context
     # past it and exits non-zero naming it.
     with engine.begin() as connection:
         connection.execute(
-            text("UPDATE core.tenants SET schema_version = '0004' WHERE id = :id"), {"id": tenant.id}
+            text("UPDATE core.tenants SET schema_version = '0004' WHERE id = :id"),
+            {"id": tenant.id},
         )
         connection.execute(text(f"DROP TABLE {tenant.schema_name}.alembic_version"))
     try:
@@ -196,3 +213,66 @@ async def test_db_upgrade_command_reports_each_tenant_and_names_failures(context
         assert tenant.slug in failed.stderr
     finally:
         _forget(engine, [tenant])
+
+
+def _catalog(connection, schema: str) -> dict[str, list]:  # noqa: ANN001
+    def rows(sql: str) -> list:
+        return sorted(
+            tuple(str(v).replace(schema, "S") for v in row)
+            for row in connection.execute(text(sql), {"s": schema})
+        )
+
+    return {
+        "columns": rows(
+            "SELECT table_name, column_name, data_type, is_nullable, column_default "
+            "FROM information_schema.columns WHERE table_schema = :s"
+        ),
+        "indexes": rows(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = :s"
+        ),
+        "constraints": rows(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE connamespace = CAST(:s AS regnamespace)"
+        ),
+        "triggers": rows(
+            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = CAST(:s AS regnamespace) "
+            "AND NOT tgisinternal"
+        ),
+        "functions": rows(
+            "SELECT proname, prosrc FROM pg_proc WHERE pronamespace = CAST(:s AS regnamespace)"
+        ),
+    }
+
+
+async def test_the_fast_head_path_builds_the_same_schema_as_replaying_every_revision(context):
+    from leadermail.tenants.migrations import _migrate_locked, head_ddl
+
+    assert "CREATE TABLE letters" in head_ddl()  # the fast path really renders
+    engine = context.database.sync_engine
+    with engine.begin() as connection:
+        ids = [
+            connection.execute(
+                text(
+                    "INSERT INTO core.tenants (slug, name, kind, status, theme, schema_name, "
+                    "cluster, profile, settings, created_at, updated_at) "
+                    "VALUES (:slug, '比对', 'city', "
+                    "'provisioning', 'base', :slug, 'main', '{}', '{}', now(), now()) RETURNING id"
+                ),
+                {"slug": f"cmp-{i}-{os.getpid()}"},
+            ).scalar_one()
+            for i in range(2)
+        ]
+    fast, replayed = (f"t_{i}" for i in ids)
+    try:
+        with engine.begin() as connection:
+            _migrate_locked(connection, fast, ids[0], 5000, None)
+        with engine.begin() as connection:
+            _migrate_locked(connection, replayed, ids[1], 5000, None, allow_fast_path=False)
+        with engine.connect() as connection:
+            assert _catalog(connection, fast) == _catalog(connection, replayed)
+    finally:
+        with engine.begin() as connection:
+            for schema in (fast, replayed):
+                drop_tenant_schema(connection, schema)
+            connection.execute(text("DELETE FROM core.tenants WHERE id = ANY(:ids)"), {"ids": ids})
