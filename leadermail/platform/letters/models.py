@@ -89,6 +89,12 @@ class Unit(TenantScoped, TenantBase):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+#: Partial-index predicate of the inbox indexes: letters still waiting.
+_OPEN = text(
+    "state IN ('submitted', 'registered', 'accepted', 'assigned', 'awaiting_material')"
+)
+
+
 class Letter(TenantScoped, TenantBase):
     __tablename__ = "letters"
     __table_args__ = (
@@ -108,6 +114,28 @@ class Letter(TenantScoped, TenantBase):
             text("published_at DESC"),
             text("id DESC"),
             postgresql_where=text("is_published AND publish_consent"),
+        ),
+        # The supervision reconcile job reads "changed since" per tenant (0006).
+        Index("ix_letters_updated_at", "updated_at"),
+        # The console inbox walks these in deadline order (tenant 0003).
+        Index("ix_letters_open_due", "reply_due_at", "id", postgresql_where=_OPEN),
+        Index("ix_letters_state_due", "state", "reply_due_at", "id"),
+        Index("ix_letters_unit_open_due", "unit_id", "reply_due_at", "id", postgresql_where=_OPEN),
+        Index("ix_letters_unit_state_due", "unit_id", "state", "reply_due_at", "id"),
+        Index(
+            "ix_letters_type_open_due", "letter_type", "reply_due_at", "id", postgresql_where=_OPEN
+        ),
+        Index(
+            "ix_letters_category_open_due",
+            "category_id",
+            "reply_due_at",
+            "id",
+            postgresql_where=_OPEN,
+        ),
+        Index(
+            "ix_letters_duplicate_of_id",
+            "duplicate_of_id",
+            postgresql_where=text("duplicate_of_id IS NOT NULL"),
         ),
     )
 
@@ -166,7 +194,10 @@ class LetterEvent(TenantScoped, TenantBase):
     """One entry of a letter's timeline; ``is_public`` ones show to the citizen."""
 
     __tablename__ = "letter_events"
-    __table_args__ = (Index("ix_letter_events_letter_id_created_at", "letter_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_letter_events_letter_id_created_at", "letter_id", "created_at"),
+        Index("ix_letter_events_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"))
@@ -255,6 +286,7 @@ class Evaluation(TenantScoped, TenantBase):
     """The citizen's rating; bound to the unit that handled the letter."""
 
     __tablename__ = "evaluations"
+    __table_args__ = (Index("ix_evaluations_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     letter_id: Mapped[int] = mapped_column(
