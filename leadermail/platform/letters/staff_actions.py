@@ -21,8 +21,8 @@ from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.db import utcnow
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Assignment, Letter, LetterType, Unit
-from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruction
 from leadermail.platform.letters.notices import issue_notice_for_transition
+from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruction
 from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
 
 MAX_TEXT_CHARS = 5000

@@ -38,7 +38,6 @@ from leadermail.platform.deadlines.policies import policy_for
 from leadermail.platform.deadlines.rules import compute_due
 from leadermail.platform.deadlines.schedule import calendar_from_rows
 from leadermail.platform.jobs.outbox import enqueue
-from leadermail.platform.routing.jobs import enqueue_arrival_jobs
 from leadermail.platform.letters.models import Attachment, Channel, Letter, LetterLocator
 from leadermail.platform.letters.receipt_seal import seal_password
 from leadermail.platform.letters.tracking import (
@@ -49,6 +48,7 @@ from leadermail.platform.letters.tracking import (
 from leadermail.platform.letters.validation import CleanLetter
 from leadermail.platform.letters.workflow import add_timeline_event
 from leadermail.platform.privacy import redact
+from leadermail.platform.routing.jobs import enqueue_arrival_jobs
 from leadermail.platform.search import index_terms
 from leadermail.tenants.registry import TenantRef
 
