@@ -103,8 +103,9 @@ async def test_statistics_statement_and_large_text_switch(citizen):
 
 
 async def test_pages_without_forms_set_no_session_cookie(citizen):
+    citizen.client.cookies.clear()
     for path in ("/", "/letters", "/statistics", "/statement"):
-        response = await citizen.client.get(citizen.base + path, cookies={})
+        response = await citizen.client.get(citizen.base + path)
         assert response.status_code == 200
         assert "set-cookie" not in response.headers, path
     assert "set-cookie" in (await citizen.get("/write")).headers
