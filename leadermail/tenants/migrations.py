@@ -118,6 +118,9 @@ def _head_ddl(script_location: str) -> str:
     ) as environment:
         environment.configure(
             dialect_name="postgresql",
+            # "named" keeps '%' as is; the default pyformat style would double
+            # it, and this SQL is executed without parameters.
+            dialect_opts={"paramstyle": "named"},
             output_buffer=buffer,
             version_table_schema=_SCHEMA_PLACEHOLDER,
             transactional_ddl=False,

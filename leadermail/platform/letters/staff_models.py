@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadermail.platform.db import TenantBase, TenantScoped, utcnow
@@ -42,11 +42,14 @@ class InternalNote(TenantScoped, TenantBase):
 
 
 class LetterCount(TenantBase):
-    """Maintained by the ``letters_count_trigger`` (see the 0003 migration);
-    ``unit_id`` 0 stands for "no unit yet"."""
+    """Maintained by the ``letters_count_trigger`` (migrations 0003, 0007);
+    ``unit_id`` 0 stands for "no unit yet". Each (unit, state) is spread over
+    16 ``stripe`` rows so concurrent writers do not queue on one row: always
+    sum over the stripes."""
 
     __tablename__ = "letter_counts"
 
     unit_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     state: Mapped[str] = mapped_column(String(30), primary_key=True)
+    stripe: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0)
     letters: Mapped[int] = mapped_column(BigInteger, default=0)
