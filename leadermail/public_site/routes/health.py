@@ -25,4 +25,16 @@ async def health(request: Request) -> Response:
     return PlainTextResponse(f"ok {tenant.slug}")
 
 
-routes = [Route("/healthz", health)]
+async def live(request: Request) -> Response:
+    """Liveness: the tenant resolves and a tenant-bound session opens. The
+    session connects lazily, so this touches no database; ``/healthz`` does."""
+    context = app_context(request)
+    tenant = request.state.tenant
+    if tenant is None:
+        return PlainTextResponse("live")
+    async with tenant_session(context.database, tenant):
+        pass
+    return PlainTextResponse(f"live {tenant.slug}")
+
+
+routes = [Route("/healthz", health), Route("/livez", live)]
