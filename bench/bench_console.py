@@ -173,8 +173,8 @@ def load_letters(
             conn.execute(definition)
         conn.execute("DELETE FROM letter_counts")
         conn.execute(
-            "INSERT INTO letter_counts (unit_id, state, letters) "
-            "SELECT coalesce(unit_id, 0), state, count(*) FROM letters GROUP BY 1, 2"
+            "INSERT INTO letter_counts (unit_id, state, stripe, letters) "
+            "SELECT coalesce(unit_id, 0), state, 0, count(*) FROM letters GROUP BY 1, 2"
         )
         conn.commit()
         print(f"  {len(indexes)} indexes rebuilt: {time.perf_counter() - loaded:.1f} s")

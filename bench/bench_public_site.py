@@ -140,8 +140,8 @@ def seed(settings: Settings) -> tuple[str, int, str, str]:
         conn.execute("SET session_replication_role = origin")
         conn.execute("CREATE INDEX ix_letters_search ON letters USING gin (search_vector)")
         conn.execute(
-            "INSERT INTO letter_counts (unit_id, state, letters) "
-            "SELECT coalesce(unit_id, 0), state, count(*) FROM letters GROUP BY 1, 2"
+            "INSERT INTO letter_counts (unit_id, state, stripe, letters) "
+            "SELECT coalesce(unit_id, 0), state, 0, count(*) FROM letters GROUP BY 1, 2"
         )
         conn.execute(f"ANALYZE {schema}.letters")
         letter_id = conn.execute(
