@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from arq import cron
-from arq.connections import RedisSettings, create_pool
+from arq.connections import RedisSettings
 from arq.worker import Worker
 
 from leadermail.platform.config import Settings
@@ -66,12 +66,6 @@ async def _relay_forever(ctx: dict[str, Any]) -> None:
         await asyncio.sleep(RELAY_INTERVAL_SECONDS)
 
 
-async def on_startup(ctx: dict[str, Any]) -> None:
-    settings: Settings = ctx.get("settings") or Settings.from_env()
-    ctx["app"] = AppContext.create(settings)
-    ctx["relay_task"] = asyncio.create_task(_relay_forever(ctx))
-
-
 async def on_shutdown(ctx: dict[str, Any]) -> None:
     task = ctx.get("relay_task")
     if task is not None:
@@ -112,9 +106,5 @@ def build_worker(
     )
 
 
-async def arq_pool(settings: Settings):  # noqa: ANN201 - arq's ArqRedis
-    assert settings.redis_url is not None
-    return await create_pool(RedisSettings.from_dsn(settings.redis_url))
 
-
-__all__ = ["JOB_MODULES", "build_worker", "collect_jobs", "arq_pool", "cron"]
+__all__ = ["JOB_MODULES", "build_worker", "collect_jobs", "cron"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -21,8 +19,7 @@ from leadermail.tenants.migrations import (
     upgrade_tenants,
 )
 from leadermail.tenants.provisioning import drop_tenant_schema
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.functional.platform.cli import run_cli
 
 
 def _with_extra_revision(tmp_path: Path) -> Path:
@@ -174,28 +171,11 @@ async def test_a_locked_tenant_times_out_instead_of_blocking_the_run(
         _forget(engine, tenants)
 
 
-def _cli(settings, *args: str) -> subprocess.CompletedProcess[str]:  # noqa: ANN001
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "SECRET_KEY": settings.secret_key,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "leadermail.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 @pytest.mark.slow
 async def test_db_upgrade_command_reports_each_tenant_and_names_failures(context, make_tenant):
     engine = context.database.sync_engine
     tenant = await make_tenant()
-    ok = _cli(context.settings, "db", "upgrade", "--quiet")
+    ok = run_cli(context.settings, "db", "upgrade", "--quiet")
     assert ok.returncode == 0, ok.stderr
     assert "failed" in ok.stdout and "0 failed" in ok.stdout
 
@@ -208,7 +188,7 @@ async def test_db_upgrade_command_reports_each_tenant_and_names_failures(context
         )
         connection.execute(text(f"DROP TABLE {tenant.schema_name}.alembic_version"))
     try:
-        failed = _cli(context.settings, "db", "upgrade", "--quiet")
+        failed = run_cli(context.settings, "db", "upgrade", "--quiet")
         assert failed.returncode == 1
         assert tenant.slug in failed.stderr
     finally:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select, text
 
@@ -15,8 +10,7 @@ from leadermail.tenants.models import Tenant
 from leadermail.tenants.provisioning import TenantError, TenantSpec, create_tenant
 from leadermail.tenants.session import tenant_session
 from tests.conftest import unique_slug
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.functional.platform.cli import run_cli
 
 
 def _schemas(engine) -> set[str]:  # noqa: ANN001
@@ -95,47 +89,30 @@ def test_a_failure_during_provisioning_leaves_no_orphan_schema(context):
         assert connection.execute(select(Tenant.id).where(Tenant.slug == slug)).first() is None
 
 
-def _cli(settings, *args: str) -> subprocess.CompletedProcess[str]:  # noqa: ANN001
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "SECRET_KEY": settings.secret_key,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "leadermail.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 @pytest.mark.slow
 def test_tenants_command_creates_lists_disables_and_refuses_duplicates(context):
     settings = context.settings
     slug = unique_slug("cli")
-    created = _cli(
+    created = run_cli(
         settings, "tenants", "create", "--slug", slug, "--name", "命令行信箱", "--kind", "county"
     )
     assert created.returncode == 0, created.stderr
     assert f"created tenant {slug}" in created.stdout
 
-    again = _cli(
+    again = run_cli(
         settings, "tenants", "create", "--slug", slug, "--name", "再建", "--kind", "county"
     )
     assert again.returncode == 1
     assert "已被使用" in again.stderr
 
-    listed = _cli(settings, "tenants", "list")
+    listed = run_cli(settings, "tenants", "list")
     assert slug in listed.stdout and "命令行信箱" in listed.stdout
 
-    disabled = _cli(settings, "tenants", "disable", slug, "--reason", "测试")
+    disabled = run_cli(settings, "tenants", "disable", slug, "--reason", "测试")
     assert disabled.returncode == 0 and "disabled" in disabled.stdout
     assert "disabled" in next(
-        line for line in _cli(settings, "tenants", "list").stdout.splitlines() if slug in line
+        line for line in run_cli(settings, "tenants", "list").stdout.splitlines() if slug in line
     )
-    assert _cli(settings, "tenants", "enable", slug).returncode == 0
-    missing = _cli(settings, "tenants", "disable", "no-such-tenant")
+    assert run_cli(settings, "tenants", "enable", slug).returncode == 0
+    missing = run_cli(settings, "tenants", "disable", "no-such-tenant")
     assert missing.returncode == 1 and "没有标识" in missing.stderr
