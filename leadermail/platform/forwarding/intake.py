@@ -6,11 +6,19 @@ by whoever creates the letter)::
     match = await find_matter_in_progress(context, tenant, letter)
     if match: ...   # match.kind is "in_progress" (art. 19) or "final" (art. 36)
 
-A matter is "in progress" when this tenant (or the chain it heads) forwarded
-a letter from the same writer (same phone or ID number) with similar text and
-the leg below is still open. It is "final" when the same writer's matter went
-through 复核. The new letter is not opened as a second case: it gets a flag in
-``extra`` and a timeline event, and staff merge or answer it accordingly.
+"The same matter" is the same writer (same phone or ID number, compared as
+keyed hashes) with similar text (the duplicate detector's measure). A matter
+is "in progress" when
+
+* this tenant (or the chain it heads) forwarded such a letter down and the
+  leg is still open (``source="forwarded"``, from the ledger), or
+* a tenant below this one (any descendant) has such a letter the citizen
+  wrote to it directly and still has it in hand (``source="below"``, from
+  ``core.open_matters``, see :mod:`matter_index`).
+
+It is "final" when the same writer's matter went through 复核. The new letter
+is not opened as a second case: it gets a flag in ``extra`` and a timeline
+event; staff link it to the matter in hand (:mod:`matter_links`) or answer it.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from sqlalchemy import or_, select
 from leadermail.platform.appeals.models import Appeal
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.context import AppContext
+from leadermail.platform.forwarding.matter_index import key_filter, open_matters_below
 from leadermail.platform.forwarding.matters import (
     SIMILARITY_THRESHOLD,
     fingerprint,
@@ -32,7 +41,7 @@ from leadermail.platform.forwarding.matters import (
 )
 from leadermail.platform.forwarding.models import OPEN_STATUSES, Forwarding
 from leadermail.platform.letters.models import Letter
-from leadermail.platform.letters.workflow import add_timeline_event
+from leadermail.platform.letters.workflow import STATE_LABELS, add_timeline_event
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
 
@@ -45,15 +54,12 @@ class MatterMatch:
     forwarding_id: int | None = None
     appeal_id: int | None = None
     tracking_code: str | None = None
-
-
-def _key_filter(model: Any, keys: Any) -> Any:
-    conditions = []
-    if keys.phone:
-        conditions.append(model.writer_phone_key == keys.phone)
-    if keys.id_number:
-        conditions.append(model.writer_id_key == keys.id_number)
-    return or_(*conditions)
+    #: "forwarded" (a leg this tenant's chain sent down), "below" (a letter
+    #: written to a descendant directly) or "appeal".
+    source: str = "forwarded"
+    #: For "below": the letter in ``handled_by_tenant_id`` and its state.
+    matter_letter_id: int | None = None
+    state: str | None = None
 
 
 async def find_matter_in_progress(
@@ -69,7 +75,7 @@ async def find_matter_in_progress(
         appeals = (
             (
                 await session.execute(
-                    select(Appeal).where(Appeal.is_final, _key_filter(Appeal, keys))
+                    select(Appeal).where(Appeal.is_final, key_filter(Appeal, keys))
                 )
             )
             .scalars()
@@ -84,7 +90,7 @@ async def find_matter_in_progress(
                             Forwarding.from_tenant_id == tenant.id,
                             Forwarding.root_tenant_id == tenant.id,
                         ),
-                        _key_filter(Forwarding, keys),
+                        key_filter(Forwarding, keys),
                     )
                 )
             )
@@ -101,6 +107,7 @@ async def find_matter_in_progress(
                 appeal.to_tenant_id,
                 appeal_id=appeal.id,
                 tracking_code=appeal.tracking_code,
+                source="appeal",
             )
     if best is not None:
         return best
@@ -115,6 +122,18 @@ async def find_matter_in_progress(
                 leg.to_tenant_id,
                 forwarding_id=leg.id,
                 tracking_code=leg.tracking_code,
+            )
+    for matter in await open_matters_below(context, tenant, keys):
+        score = similarity(mark, matter.fingerprint)
+        if score >= SIMILARITY_THRESHOLD and (best is None or score > best.similarity):
+            best = MatterMatch(
+                "in_progress",
+                score,
+                matter.tenant_id,
+                tracking_code=matter.tracking_code,
+                source="below",
+                matter_letter_id=matter.letter_id,
+                state=matter.state,
             )
     return best
 
@@ -139,6 +158,12 @@ async def flag_matter_in_progress(ctx: dict[str, Any], *, tenant_id: int, letter
                 f"该来信反映的事项已经复核终结（复核机关：{holder_name}），"
                 "依《信访工作条例》第三十六条不再受理"
             )
+        elif match.source == "below":
+            state = STATE_LABELS.get(match.state or "", match.state or "")
+            message = (
+                f"该来信反映的事项来信人已向{holder_name}反映，正在办理（当前状态：{state}），"
+                "依《信访工作条例》第十九条不另行立案，请关联至该事项"
+            )
         else:
             message = (
                 f"该来信反映的事项正由{holder_name}办理（转办编号 {match.forwarding_id}），"
@@ -147,9 +172,11 @@ async def flag_matter_in_progress(ctx: dict[str, Any], *, tenant_id: int, letter
         extra = dict(letter.extra or {})
         extra["matter_flag"] = {
             "kind": match.kind,
+            "source": match.source,
             "forwarding_id": match.forwarding_id,
             "appeal_id": match.appeal_id,
             "handled_by_tenant_id": match.handled_by_tenant_id,
+            "matter_letter_id": match.matter_letter_id,
             "similarity": round(match.similarity, 3),
             "label": "不再受理" if match.kind == "final" else "同一事项正在办理",
         }

@@ -18,8 +18,10 @@ from sqlalchemy import select
 
 from leadermail.platform.audit.writer import Actor
 from leadermail.platform.context import AppContext
+from leadermail.platform.forwarding.completion import receive_completion_report_job
 from leadermail.platform.forwarding.crossings import deliver_forwarding_job, record_crossing_job
 from leadermail.platform.forwarding.intake import flag_matter_in_progress
+from leadermail.platform.forwarding.matter_index import refresh_open_matter
 from leadermail.platform.forwarding.models import Forwarding, ForwardingStatus
 from leadermail.platform.forwarding.services import (
     ANSWERED_STATES,
@@ -105,7 +107,9 @@ async def sync_forwardings(ctx: dict[str, Any], *, limit: int = 2000) -> int:
 JOBS = [
     func(deliver_forwarding_job, name="deliver_forwarding"),
     func(record_crossing_job, name="record_crossing"),
+    func(receive_completion_report_job, name="receive_completion_report"),
     flag_matter_in_progress,
+    refresh_open_matter,
     sync_forwardings,
 ]
 CRON_JOBS = [cron(sync_forwardings, minute=set(range(0, 60, 5)), unique=True, run_at_startup=False)]

@@ -11,6 +11,11 @@ letter text, only:
 * ``fingerprint``: keyed hashes of the character bigrams of title + body,
   enough to estimate text similarity (Jaccard) and useless without the key.
 
+"Similar" means what it means for duplicate letters inside one tenant
+(:mod:`leadermail.platform.letters.duplicates`): the same bigrams and the same
+threshold, only hashed, so a pair staff would see flagged as 重复来信 in one
+mailbox is also "the same matter" across two.
+
     keys = writer_keys(secret, letter.writer_phone, letter.writer_id_number)
     score = similarity(fingerprint(secret, a_text), fingerprint(secret, b_text))
 """
@@ -23,13 +28,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from leadermail.platform.letters import duplicates
+
 #: Above this bigram Jaccard two letters are taken to raise the same matter.
-SIMILARITY_THRESHOLD = 0.3
+SIMILARITY_THRESHOLD = duplicates.SIMILARITY_THRESHOLD
 #: Bigrams kept per fingerprint (the smallest hashes: a bottom-k sketch).
 FINGERPRINT_SIZE = 256
 
-_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
-_DOMAIN = b"leadermail.matter.v1\x00"
+_DOMAIN = b"leadermail.matter.v2\x00"
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,9 @@ def writer_keys(secret: str, phone: str | None, id_number: str | None) -> Writer
     )
 
 
-def bigrams(text: str) -> set[str]:
-    cleaned = _NOISE.sub("", unicodedata.normalize("NFKC", text or "").lower())
-    if len(cleaned) < 2:
-        return {cleaned} if cleaned else set()
-    return {cleaned[i : i + 2] for i in range(len(cleaned) - 1)}
+def bigrams(text: str) -> frozenset[str]:
+    """The duplicate detector's bigrams, after folding full-width forms (NFKC)."""
+    return duplicates.bigrams(unicodedata.normalize("NFKC", text or ""))
 
 
 def fingerprint(secret: str, text: str) -> list[str]:

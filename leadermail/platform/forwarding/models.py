@@ -112,3 +112,36 @@ class Forwarding(CoreBase):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class OpenMatter(CoreBase):
+    """A letter a citizen wrote to a tenant directly, while that tenant has it in hand.
+
+    The art. 19 index: an upper tenant's intake asks it whether a descendant
+    already handles the same writer's matter, with one indexed query instead
+    of a look into every tenant schema. A row exists only while the letter is
+    open (see ``workflow.MATTER_OPEN_STATES``); ``matter_index.refresh_open_matter``
+    keeps it in step, run by an outbox job whenever a letter is submitted or
+    its openness changes. Forwarded copies are not indexed: their leg in
+    :class:`Forwarding` stands for them. Like the ledger it holds keyed hashes
+    only, no phone number, ID number or letter text.
+    """
+
+    __tablename__ = "open_matters"
+    __table_args__ = (
+        Index("ix_open_matters_writer_phone_key", "writer_phone_key"),
+        Index("ix_open_matters_writer_id_key", "writer_id_key"),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    letter_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    #: The citizen's tracking code at that tenant (already in ``letter_locators``).
+    tracking_code: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(30))
+    writer_phone_key: Mapped[str | None] = mapped_column(String(64))
+    writer_id_key: Mapped[str | None] = mapped_column(String(64))
+    fingerprint: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -35,6 +35,7 @@ from leadermail.platform.context import AppContext
 from leadermail.platform.db import utcnow
 from leadermail.platform.deadlines.rules import DeadlineRule, compute_due
 from leadermail.platform.deadlines.schedule import load_calendar
+from leadermail.platform.forwarding.completion import receive_completion_report
 from leadermail.platform.forwarding.crossings import deliver_forwarding, record_crossing
 from leadermail.platform.forwarding.matters import fingerprint, letter_text, writer_keys
 from leadermail.platform.forwarding.models import (
@@ -610,7 +611,10 @@ async def report_completion(
     actor: Actor,
     report: str,
 ) -> Forwarding:
-    """办结报告: the receiver reports back (art. 22(3)); passes up a chain by itself."""
+    """办结报告: the receiver reports back (art. 22(3)); passes up a chain by itself.
+
+    The sender's letter is answered by it (``completion.receive_completion_report``).
+    """
     if not (report or "").strip():
         raise ForwardingError("请填写办结报告")
     step = _Step(context, tenant, forwarding_id, "receiver")
@@ -634,21 +638,16 @@ async def report_completion(
             data={"forwarding_id": leg.id},
         )
         await _audit(session, tenant, actor, "forwarding.completed", letter, leg)
-        step.crossings.append(
-            _cross(
-                session,
-                f"fwd:{leg.id}:completed",
-                tenant_id=leg.from_tenant_id,
-                letter_id=leg.from_letter_id,
-                kind="completion_report",
-                public=True,
-                message=f"{tenant.name}已办结并报送办结报告",
-                action="forwarding.completion_received",
-                actor_label=f"{tenant.name} {actor.label}",
-                data={"forwarding_id": leg.id, "report": leg.completion_report},
-            )
+        # The sender's letter is answered by this report (its own transaction,
+        # run inline below; the outbox job is the safety net).
+        enqueue(
+            session,
+            "receive_completion_report",
+            forwarding_id=leg.id,
+            actor_label=actor.label,
         )
         parent_id = leg.parent_id
+    await receive_completion_report(context, forwarding_id=leg.id, actor_label=actor.label)
     if parent_id is not None:
         await _pass_up(context, parent_id, leg)
     return leg

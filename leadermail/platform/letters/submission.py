@@ -37,6 +37,7 @@ from leadermail.platform.deadlines.models import HolidayDay
 from leadermail.platform.deadlines.policies import policy_for
 from leadermail.platform.deadlines.rules import compute_due
 from leadermail.platform.deadlines.schedule import calendar_from_rows
+from leadermail.platform.forwarding.matter_events import enqueue_matter_refresh
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Attachment, Channel, Letter, LetterLocator
 from leadermail.platform.letters.receipt_seal import seal_password
@@ -217,6 +218,8 @@ async def submit_letter(
     # Routing rules, duplicate detection and the art. 19 "same matter already
     # in hand below" check run as jobs, committed with the letter.
     enqueue_arrival_jobs(session, tenant.id, letter.id)
+    # The shared index of open matters, which upper tenants' art. 19 check reads.
+    enqueue_matter_refresh(session, tenant.id, letter.id)
     # The row was flushed with the SQL expression; read back the real vector
     # lazily only if someone asks (expire just that attribute).
     session.expire(letter, ["search_vector"])

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.db import utcnow
+from leadermail.platform.forwarding.matter_events import enqueue_matter_refresh
 from leadermail.platform.letters.models import Letter, LetterEvent
 from leadermail.platform.supervision.events import enqueue_fact_refresh
 
@@ -38,6 +39,10 @@ STATE_LABELS: dict[str, str] = {
 
 #: States in which the letter still waits for an answer (deadline clocks run).
 OPEN_STATES = frozenset({"submitted", "registered", "accepted", "assigned", "awaiting_material"})
+#: States in which the matter is in someone's hands (art. 19): open, or
+#: forwarded and being handled below. Entering or leaving them refreshes the
+#: shared-schema index of open matters.
+MATTER_OPEN_STATES = OPEN_STATES | {"forwarded"}
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,14 @@ TRANSITIONS: dict[str, Transition] = {
             "forwarded",
             True,
             "来信已转交有权处理的机关办理",
+        ),
+        _t(
+            "complete_forwarded",
+            "转办办结",
+            {"forwarded"},
+            "replied",
+            True,
+            "受理机关已办结并答复",
         ),
         _t(
             "merge",
@@ -255,4 +268,6 @@ async def apply_transition(
         data={"from": previous, "to": target, "message": message, **(data or {})},
     )
     enqueue_fact_refresh(session, letter.tenant_id, letter.id)
+    if (previous in MATTER_OPEN_STATES) != (target in MATTER_OPEN_STATES):
+        enqueue_matter_refresh(session, letter.tenant_id, letter.id)
     return event
