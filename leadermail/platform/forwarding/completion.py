@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.context import AppContext
 from leadermail.platform.forwarding.models import Forwarding, ForwardingStatus
-from leadermail.platform.forwarding.tracking import handling_leg, legs_of
+from leadermail.platform.forwarding.tracking import handling_leg, subtree_of
 from leadermail.platform.letters.models import Letter, LetterEvent
 from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
 from leadermail.tenants.session import tenant_session
@@ -52,19 +52,9 @@ async def _is_current_leg(session: AsyncSession, letter: Letter, leg: Forwarding
     return latest == leg.id
 
 
-async def subtree(context: AppContext, leg: Forwarding) -> list[Forwarding]:
-    """``leg`` and every leg forwarded on from it, down the chain."""
-    rows = await legs_of(context, leg.root_tenant_id, leg.root_letter_id)
-    inside = {leg.id}
-    for row in rows:  # ordered by id: a parent comes before its children
-        if row.parent_id in inside:
-            inside.add(row.id)
-    return [row for row in rows if row.id in inside]
-
-
 async def handler_of(context: AppContext, leg: Forwarding) -> int:
     """The tenant that actually handled the matter below ``leg`` (the deepest leg)."""
-    leaf = handling_leg(await subtree(context, leg))
+    leaf = handling_leg(await subtree_of(context, leg))
     return leaf.to_tenant_id if leaf is not None else leg.to_tenant_id
 
 

@@ -37,6 +37,7 @@ from leadermail.platform.deadlines.rules import DeadlineRule, compute_due
 from leadermail.platform.deadlines.schedule import load_calendar
 from leadermail.platform.forwarding.completion import receive_completion_report
 from leadermail.platform.forwarding.crossings import deliver_forwarding, record_crossing
+from leadermail.platform.forwarding.matter_events import enqueue_matter_refresh
 from leadermail.platform.forwarding.matters import fingerprint, letter_text, writer_keys
 from leadermail.platform.forwarding.models import (
     OPEN_STATUSES,
@@ -551,6 +552,7 @@ async def _take_back(
     letter.extra = extra
     letter.state = previous
     letter.updated_at = utcnow()
+    enqueue_matter_refresh(session, letter.tenant_id, letter.id)  # the index shows the state
     await add_timeline_event(
         session,
         letter,

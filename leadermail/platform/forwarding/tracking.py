@@ -126,11 +126,39 @@ async def handling_tenant(
     return receiver, leaf.to_letter_id
 
 
+async def subtree_of(context: AppContext, leg: Forwarding) -> list[Forwarding]:
+    """``leg`` and every leg forwarded on from it, down the chain."""
+    rows = await legs_of(context, leg.root_tenant_id, leg.root_letter_id)
+    inside = {leg.id}
+    for row in rows:  # ordered by id: a parent comes before its children
+        if row.parent_id in inside:
+            inside.add(row.id)
+    return [row for row in rows if row.id in inside]
+
+
+async def final_reply_below(context: AppContext, leg: Forwarding) -> FinalReply | None:
+    """The reply of the tenant that handled the matter below ``leg`` (the
+    sender's "forwarded" view), or None while there is none."""
+    leaf = handling_leg(await subtree_of(context, leg))
+    if leaf is None or leaf.to_letter_id is None:
+        return None
+    holder = await context.tenants.by_id(leaf.to_tenant_id)
+    if holder is None:
+        return None
+    return await _last_sent_reply(context, holder, leaf.to_letter_id)
+
+
 async def final_reply_for(
     context: AppContext, tenant: TenantRef, letter: Letter
 ) -> FinalReply | None:
     """The reply sent to the citizen by whoever handled the letter, or None yet."""
     holder, letter_id = await handling_tenant(context, tenant, letter)
+    return await _last_sent_reply(context, holder, letter_id)
+
+
+async def _last_sent_reply(
+    context: AppContext, holder: TenantRef, letter_id: int
+) -> FinalReply | None:
     async with tenant_session(context.database, holder) as session:
         reply = await session.scalar(
             select(Reply)

@@ -40,8 +40,8 @@ STATE_LABELS: dict[str, str] = {
 #: States in which the letter still waits for an answer (deadline clocks run).
 OPEN_STATES = frozenset({"submitted", "registered", "accepted", "assigned", "awaiting_material"})
 #: States in which the matter is in someone's hands (art. 19): open, or
-#: forwarded and being handled below. Entering or leaving them refreshes the
-#: shared-schema index of open matters.
+#: forwarded and being handled below. A move into, out of or between them
+#: refreshes the shared-schema index of open matters (which shows the state).
 MATTER_OPEN_STATES = OPEN_STATES | {"forwarded"}
 
 
@@ -268,6 +268,6 @@ async def apply_transition(
         data={"from": previous, "to": target, "message": message, **(data or {})},
     )
     enqueue_fact_refresh(session, letter.tenant_id, letter.id)
-    if (previous in MATTER_OPEN_STATES) != (target in MATTER_OPEN_STATES):
+    if previous != target and (previous in MATTER_OPEN_STATES or target in MATTER_OPEN_STATES):
         enqueue_matter_refresh(session, letter.tenant_id, letter.id)
     return event
