@@ -31,10 +31,12 @@ from leadermail.platform.letters.staff_actions import SIMPLE_VERBS, TEXT_VERBS
 from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruction
 from leadermail.platform.letters.workflow import STATE_LABELS, allowed_transitions
 from leadermail.platform.privacy import mask_id_number, mask_phone
+from leadermail.platform.replies.attachments import EDITABLE_STATUSES, MAX_REPLY_ATTACHMENTS
 from leadermail.platform.replies.models import ReplySignature
 from leadermail.platform.replies.services import (
     DRAFTABLE_STATES,
     canned_replies,
+    canned_text,
     current_reply,
     public_preview,
 )
@@ -193,6 +195,11 @@ async def letter_page_context(
         "level_labels": WARNING_LEVEL_LABELS,
         "events": events,
         "attachments": [a for a in attachments if a.reply_id is None],
+        "reply_files": [a for a in attachments if reply is not None and a.reply_id == reply.id],
+        "reply_files_editable": reply is not None and reply.status in EDITABLE_STATUSES,
+        "max_reply_files": MAX_REPLY_ATTACHMENTS,
+        "reply_errors": {},
+        "editor_body": None,
         "duplicates": duplicates,
         "instructions": instructions,
         "notes": notes,
@@ -202,7 +209,10 @@ async def letter_page_context(
         "reply_editable": editable
         and (reply is None or reply.status != "sent" or letter.state in DRAFTABLE_STATES),
         "pending_body": pending_body,
-        "canned": await canned_replies(session, tenant_id) if editable else [],
+        "canned": [
+            {"id": c.id, "title": c.title, "html": c.body_html, "text": canned_text(c.body_html)}
+            for c in (await canned_replies(session, tenant_id) if editable else [])
+        ],
         "signatures": signatures,
         "signing_key": key,
         "preview": public_preview(letter, reply) if _can_publish(staff, letter, reply) else None,

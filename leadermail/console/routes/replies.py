@@ -1,20 +1,31 @@
 """Reply editor, approval, sending, publication, canned replies.
 
-    POST /console/letters/{id}/reply            save the draft (form post)
+    POST /console/letters/{id}/reply            the editor form: save the draft with
+                                                its new attachments, or (op=canned)
+                                                insert a 常用语, or remove_attachment=id
     POST /console/letters/{id}/reply/autosave   htmx, every few seconds while typing
+    POST /console/letters/{id}/reply/attachments/{aid}/public   公开 mark of one file
     POST /console/letters/{id}/reply/approve    leader
     POST /console/letters/{id}/reply/send       signs and sends (已答复)
     POST /console/letters/{id}/publish          公示 on/off (only with consent)
     GET/POST /console/canned-replies            常用语
 
 An expired session never loses a draft: the posted text is kept in the
-session cookie through the sign-in and put back into the editor.
+session cookie through the sign-in and put back into the editor. The editor's
+other buttons (insert a 常用语, remove a file) post the whole form too, so
+whatever was typed comes back in the editor, with or without JavaScript; a
+refused file is named next to the file field and the typed text stays.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -27,25 +38,42 @@ from leadermail.console.auth import (
 )
 from leadermail.console.flash import console_url, flash
 from leadermail.console.rendering import renderer_for
-from leadermail.console.routes.letters import run_letter_operation
-from leadermail.platform.accounts.policy import Action
+from leadermail.console.routes.letters import render_letter_page, run_letter_operation
+from leadermail.platform.accounts.policy import Action, StaffUser
+from leadermail.platform.audit.writer import Actor
 from leadermail.platform.letters.access import LetterNotFound, access_letter_by_id, staff_actor
-from leadermail.platform.letters.staff_actions import ActionRefused
+from leadermail.platform.letters.models import Letter
+from leadermail.platform.letters.staff_actions import ActionRefused, require
+from leadermail.platform.replies.attachments import (
+    MAX_REPLY_ATTACHMENTS,
+    READ_LIMIT,
+    add_reply_attachments,
+    check_reply_files,
+    remove_reply_attachment,
+    reply_attachments,
+    set_attachment_public,
+)
 from leadermail.platform.replies.sanitize import MAX_REPLY_CHARS
 from leadermail.platform.replies.services import (
     add_canned_reply,
     approve_reply,
     canned_replies,
+    canned_reply_by_id,
     current_reply,
+    insert_canned,
     save_draft,
     send_reply,
     set_publication,
 )
+from leadermail.platform.uploads import UploadRejected
 from leadermail.platform.web.requests import app_context, client_ip
 from leadermail.tenants.session import tenant_session
 
 #: What fits in the signed session cookie next to everything else.
 MAX_RESCUED_CHARS = 3000
+
+#: (session, staff, letter, actor) -> outcome of one editor button
+EditorPress = Callable[[AsyncSession, StaffUser, Letter, Actor], Awaitable["EditorOutcome"]]
 
 
 async def _staff_or_rescue(request: Request, body: str) -> None:
@@ -61,16 +89,137 @@ async def _staff_or_rescue(request: Request, body: str) -> None:
     raise SignInRequired(next_url=console_url(request, f"/letters/{letter_id}"))
 
 
+@dataclass
+class EditorOutcome:
+    """What one press of an editor button did."""
+
+    message: str = ""
+    #: Field name -> message shown next to that field (nothing is committed).
+    errors: dict[str, str] = field(default_factory=dict)
+    #: Show the editor again with this text (typed, not saved) instead of
+    #: going back to the saved draft.
+    editor_body: str | None = None
+
+
+async def _posted_files(form: FormData) -> list[tuple[str, bytes]]:
+    files = []
+    for item in form.getlist("attachments"):
+        if isinstance(item, UploadFile) and item.filename:
+            files.append((item.filename, await item.read(READ_LIMIT)))
+    return files
+
+
 async def reply_save(request: Request) -> Response:
-    async with request.form() as form:
+    # Generous part limits: too many files is refused with a message below,
+    # not with Starlette's bare 400.
+    async with request.form(max_files=4 * MAX_REPLY_ATTACHMENTS, max_fields=100) as form:
         body = str(form.get("body", ""))[: MAX_REPLY_CHARS * 2]
         await _staff_or_rescue(request, body)
+        files = await _posted_files(form)
+        removing = str(form.get("remove_attachment", ""))
+        canned_id = str(form.get("canned_id", ""))
+        op = str(form.get("op", "save"))
+    upload_dir = app_context(request).settings.upload_dir
+    unsent_files = "；所选的附件尚未上传，请重新选择后点击“保存草稿”" if files else ""
 
-        async def operation(session, staff, letter, actor, form) -> str:  # noqa: ANN001
-            await save_draft(session, staff, letter, actor, body)
-            request.session.pop(SESSION_PENDING_DRAFT, None)
-            return "答复草稿已保存"
+    async def save(session, staff, letter, actor) -> EditorOutcome:  # noqa: ANN001
+        reply = await current_reply(session, letter)
+        already = 0
+        if reply is not None and reply.status != "sent":
+            already = len(await reply_attachments(session, reply))
+        try:
+            checked = check_reply_files(files, already=already)
+        except UploadRejected as rejected:
+            return EditorOutcome(errors={"attachments": rejected.message})
+        try:
+            reply = await save_draft(session, staff, letter, actor, body)
+        except ActionRefused as refused:
+            return EditorOutcome(errors={"body": refused.message})
+        await add_reply_attachments(session, staff, letter, actor, reply, checked, upload_dir)
+        request.session.pop(SESSION_PENDING_DRAFT, None)
+        uploaded = f"，已上传 {len(checked)} 个附件" if checked else ""
+        return EditorOutcome(message="答复草稿已保存" + uploaded)
 
+    async def remove(session, staff, letter, actor) -> EditorOutcome:  # noqa: ANN001
+        reply = await current_reply(session, letter)
+        if reply is None:
+            raise ActionRefused("附件不存在")
+        name = await remove_reply_attachment(session, staff, letter, actor, reply, int(removing))
+        return EditorOutcome(message=f"已移除附件「{name}」{unsent_files}", editor_body=body)
+
+    async def insert(session, staff, letter, actor) -> EditorOutcome:  # noqa: ANN001
+        require(staff, Action.DRAFT_REPLY, letter)
+        canned = None
+        if canned_id.isdigit():
+            canned = await canned_reply_by_id(session, letter.tenant_id, int(canned_id))
+        if canned is None:
+            return EditorOutcome(errors={"canned": "请先选择要插入的常用语"})
+        return EditorOutcome(
+            message=f"已插入常用语「{canned.title}」，请检查后保存{unsent_files}",
+            editor_body=insert_canned(body, canned.body_html),
+        )
+
+    if removing.isdigit():
+        return await _run_editor(request, remove, body)
+    if op == "canned":
+        return await _run_editor(request, insert, body)
+    return await _run_editor(request, save, body)
+
+
+async def _run_editor(request: Request, press: EditorPress, body: str) -> Response:
+    """Run one editor button: commit and come back to the page, or show the
+    editor again with the typed text (and the errors next to their fields)."""
+    staff = await require_staff(request)
+    letter_id = request.path_params["letter_id"]
+    async with tenant_session(app_context(request).database, staff.tenant) as session:
+        try:
+            letter = await access_letter_by_id(
+                session, staff, letter_id, ip_address=client_ip(request), for_update=True
+            )
+        except LetterNotFound as exc:
+            raise HTTPException(404) from exc
+        try:
+            outcome = await press(session, staff, letter, staff_actor(staff, client_ip(request)))
+        except ActionRefused as exc:
+            outcome = EditorOutcome(errors={"editor": exc.message})
+        if outcome.errors:
+            await session.rollback()
+            await session.refresh(letter)
+            flashes = [{"message": "；".join(outcome.errors.values()), "error": True}]
+            extra = {"flashes": flashes, "reply_errors": outcome.errors, "editor_body": body}
+            response = await render_letter_page(
+                request, session, staff, letter, extra, status_code=422
+            )
+            await session.commit()
+            return response
+        await session.commit()
+        if outcome.editor_body is not None or request.headers.get("hx-request") == "true":
+            flashes = [{"message": outcome.message, "error": False}]
+            response = await render_letter_page(
+                request,
+                session,
+                staff,
+                letter,
+                {"flashes": flashes, "editor_body": outcome.editor_body},
+            )
+            await session.commit()
+            return response
+    flash(request, outcome.message)
+    return RedirectResponse(console_url(request, f"/letters/{letter_id}"), status_code=303)
+
+
+async def attachment_public(request: Request) -> Response:
+    """公开 or not: a staff attachment goes on the published page only when marked."""
+
+    async def operation(session, staff, letter, actor, form) -> str:  # noqa: ANN001
+        public = str(form.get("public", "")) == "1"
+        attachment = await set_attachment_public(
+            session, staff, letter, actor, request.path_params["attachment_id"], public
+        )
+        state = "公开" if public else "不公开"
+        return f"附件「{attachment.filename}」已设为{state}"
+
+    async with request.form() as form:
         return await run_letter_operation(request, operation, form)
 
 
@@ -161,6 +310,11 @@ async def canned_reply_list(request: Request) -> Response:
 routes = [
     Route("/letters/{letter_id:int}/reply", reply_save, methods=["POST"]),
     Route("/letters/{letter_id:int}/reply/autosave", reply_autosave, methods=["POST"]),
+    Route(
+        "/letters/{letter_id:int}/reply/attachments/{attachment_id:int}/public",
+        attachment_public,
+        methods=["POST"],
+    ),
     Route("/letters/{letter_id:int}/reply/approve", reply_approve, methods=["POST"]),
     Route("/letters/{letter_id:int}/reply/send", reply_send, methods=["POST"]),
     Route("/letters/{letter_id:int}/publish", letter_publish, methods=["POST"]),

@@ -225,6 +225,9 @@ class Attachment(TenantScoped, TenantBase):
     storage_key: Mapped[str] = mapped_column(String(255))
     #: citizen | staff
     uploaded_by: Mapped[str] = mapped_column(String(20), default="citizen")
+    #: A staff attachment of a reply goes on the published page only once a
+    #: staff member marked it public: files cannot be redacted automatically.
+    is_public: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -37,10 +37,15 @@ def plain_text_to_html(text: str) -> str:
     return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
 
 
+def looks_like_html(raw: str) -> bool:
+    """Whether the editor holds HTML (a saved draft) rather than typed text."""
+    return re.search(r"<\s*[a-zA-Z]", raw or "") is not None
+
+
 def reply_html_from_form(raw: str) -> str:
     """What a form posted, as safe HTML: HTML if it looks like HTML, else text."""
     raw = (raw or "").strip()
-    if re.search(r"<\s*[a-zA-Z]", raw):
+    if looks_like_html(raw):
         return sanitize_reply_html(raw)
     return plain_text_to_html(raw)
 

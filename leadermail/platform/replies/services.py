@@ -13,6 +13,7 @@ text (kind "public") so the published page carries a verifiable signature.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from leadermail.platform.replies.models import CannedReply, ReplySignature
 from leadermail.platform.replies.sanitize import (
     MAX_REPLY_CHARS,
     html_to_text,
+    looks_like_html,
     reply_html_from_form,
     sanitize_reply_html,
 )
@@ -287,3 +289,40 @@ async def add_canned_reply(
         object_id=canned.id,
     )
     return canned
+
+
+async def canned_reply_by_id(
+    session: AsyncSession, tenant_id: int, canned_id: int
+) -> CannedReply | None:
+    """An active 常用语 of the tenant (what the editor's picker offers)."""
+    return (
+        await session.execute(
+            select(CannedReply).where(
+                CannedReply.id == canned_id,
+                CannedReply.tenant_id == tenant_id,
+                CannedReply.is_active.is_(True),
+            )
+        )
+    ).scalar_one_or_none()
+
+
+def insert_canned(body: str, canned_html: str) -> str:
+    """The editor's text with a 常用语 added at the end (the no-JavaScript path).
+
+    The editor holds either plain text (paragraphs split by blank lines) or
+    the HTML of a saved draft; the canned text joins in the same form, so
+    :func:`reply_html_from_form` reads the whole as one or the other::
+
+        insert_canned("您好：", "<p>感谢来信。</p>")        # "您好：\\n\\n感谢来信。"
+        insert_canned("<p>您好：</p>", "<p>感谢来信。</p>")  # "<p>您好：</p><p>感谢来信。</p>"
+    """
+    body = (body or "").rstrip()
+    if looks_like_html(body):
+        return body + canned_html
+    text = canned_text(canned_html)
+    return f"{body}\n\n{text}" if body else text
+
+
+def canned_text(canned_html: str) -> str:
+    """A 常用语 as editor text: its paragraphs separated by blank lines."""
+    return html_to_text(re.sub(r"</(p|blockquote|ul|ol)>", r"</\1>\n", canned_html))

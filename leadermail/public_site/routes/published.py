@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from leadermail.platform.letters.models import CHANNEL_LABELS, LETTER_TYPE_LABELS
@@ -20,6 +20,12 @@ from leadermail.platform.letters.publication import (
     published_letter,
     published_page,
 )
+from leadermail.platform.replies.attachments import (
+    FileLink,
+    public_reply_attachment,
+    public_reply_attachments,
+)
+from leadermail.platform.uploads import UploadNotFound, open_upload
 from leadermail.public_site.views import render, site
 from leadermail.tenants.session import tenant_session
 
@@ -46,16 +52,61 @@ async def letter_detail(request: Request) -> Response:
     context, tenant = site(request)
     raw = request.path_params["letter_id"]
     letter = None
+    files: list[FileLink] = []
     if raw.isdigit() and len(raw) < 19:
         async with tenant_session(context.database, tenant) as session:
             letter = await published_letter(session, tenant, int(raw))
+            files = (
+                await public_reply_attachments(session, tenant.id, int(raw))
+                if letter is not None
+                else []
+            )
     if letter is None:
         return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
-    ctx = {"published": letter, "channel_label": CHANNEL_LABELS.get(letter.channel, "")}
+    ctx = {
+        "published": letter,
+        "channel_label": CHANNEL_LABELS.get(letter.channel, ""),
+        "reply_files": files,
+        "letter_id": int(raw),
+    }
     return render(request, "letters/published_detail.html", ctx)
+
+
+async def reply_attachment(request: Request) -> Response:
+    """A reply's file that staff marked public, of a published letter."""
+    context, tenant = site(request)
+    raw = request.path_params["letter_id"]
+    attachment = None
+    if raw.isdigit() and len(raw) < 19:
+        async with tenant_session(context.database, tenant) as session:
+            attachment = await public_reply_attachment(
+                session, int(raw), request.path_params["attachment_id"]
+            )
+    path = None
+    if attachment is not None:
+        try:
+            path = open_upload(
+                context.settings.upload_dir, attachment.storage_key, tenant_id=tenant.id
+            )
+        except UploadNotFound:
+            path = None
+    if attachment is None or path is None:
+        return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
+    # Revalidated on every use: a file taken off the public page stops at once.
+    return FileResponse(
+        path,
+        media_type=attachment.content_type,
+        filename=attachment.filename,
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 routes = [
     Route("/letters", letter_list, methods=["GET"], name="letters"),
     Route("/letters/{letter_id}", letter_detail, methods=["GET"]),
+    Route(
+        "/letters/{letter_id}/attachments/{attachment_id:int}",
+        reply_attachment,
+        methods=["GET"],
+    ),
 ]

@@ -14,7 +14,7 @@ from typing import Any
 import nh3
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from leadermail.platform.audit.writer import Actor
@@ -35,11 +35,19 @@ from leadermail.platform.letters.models import (
     CHANNEL_LABELS,
     LETTER_TYPE_LABELS,
     SATISFACTION_LABELS,
+    Attachment,
 )
 from leadermail.platform.letters.staging import Staging, valid_submission_key
 from leadermail.platform.letters.tracking import format_tracking_code
 from leadermail.platform.letters.workflow import STATE_LABELS
-from leadermail.platform.uploads import MAX_ATTACHMENTS, UploadRejected, check_upload
+from leadermail.platform.replies.attachments import sent_reply_attachment, sent_reply_attachments
+from leadermail.platform.uploads import (
+    MAX_ATTACHMENTS,
+    UploadNotFound,
+    UploadRejected,
+    check_upload,
+    open_upload,
+)
 from leadermail.platform.web.requests import client_ip
 from leadermail.public_site.views import body_too_large, redirect, render, site
 from leadermail.tenants.session import tenant_session
@@ -90,7 +98,11 @@ async def _letter_page(
         if letter is None:
             return redirect(request, "/track")
         view = await citizen_view(session, letter)
+        reply_files: dict[int, list[Attachment]] = {}
+        for attachment in await sent_reply_attachments(session, letter):
+            reply_files.setdefault(attachment.reply_id or 0, []).append(attachment)
     ctx = {
+        "reply_files": reply_files,
         "view": view,
         # Replies are sanitised when staff save them; clean again on the way out.
         "replies": [(reply, nh3.clean(reply.body_html)) for reply in view.replies],
@@ -202,6 +214,33 @@ async def material(request: Request) -> Response:
     return redirect(request, f"/track/{request.path_params['code']}")
 
 
+async def reply_attachment(request: Request) -> Response:
+    """A file staff attached to a sent reply: only for the browser that proved
+    the letter's password (the same grant as the letter page)."""
+    context, tenant = site(request)
+    async with tenant_session(context.database, tenant) as session:
+        letter = await letter_by_granted_code(
+            session, request.session, tenant, request.path_params["code"]
+        )
+        if letter is None:
+            return redirect(request, "/track")
+        attachment = await sent_reply_attachment(
+            session, letter, request.path_params["attachment_id"]
+        )
+    if attachment is None:
+        return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
+    try:
+        path = open_upload(context.settings.upload_dir, attachment.storage_key, tenant_id=tenant.id)
+    except UploadNotFound:
+        return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
+    return FileResponse(
+        path,
+        media_type=attachment.content_type,
+        filename=attachment.filename,
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
 async def forget(request: Request) -> Response:
     """退出查询: this browser forgets the letters it opened."""
     site(request)
@@ -216,4 +255,5 @@ routes = [
     Route("/track/{code}", letter_page, methods=["GET"]),
     Route("/track/{code}/evaluate", evaluate, methods=["POST"]),
     Route("/track/{code}/material", material, methods=["POST"]),
+    Route("/track/{code}/attachments/{attachment_id:int}", reply_attachment, methods=["GET"]),
 ]
