@@ -20,10 +20,14 @@ from starlette.requests import Request
 
 from leadermail.platform.accounts.models import Membership, User
 from leadermail.platform.accounts.policy import Action, StaffUser, role_allows
+from leadermail.platform.accounts.second_factor import second_factor_marker
 from leadermail.platform.web.requests import app_context, current_tenant
 
 SESSION_USER = "staff_user_id"
 SESSION_SIGNED_IN_AT = "staff_signed_in_at"
+#: Which TOTP secret a password sign-in passed (see accounts.second_factor):
+#: after an admin resets the second factor the session stops working.
+SESSION_SECOND_FACTOR = "staff_second_factor"
 #: Idle sessions end after this many seconds (the cookie itself lives 8 h).
 SESSION_MAX_AGE = 8 * 3600
 
@@ -44,7 +48,7 @@ class SignInRequired(HTTPException):
 SESSION_PENDING_DRAFT = "pending_reply_draft"
 
 
-def sign_in(request: Request, user_id: int) -> None:
+def sign_in(request: Request, user_id: int, second_factor: str | None = None) -> None:
     # A fresh session on sign-in: nothing from before (CSRF secret, half-done
     # sign-in steps) survives, which defeats session fixation. Only a reply
     # draft rescued from an expired session is carried over (it is data the
@@ -53,6 +57,8 @@ def sign_in(request: Request, user_id: int) -> None:
     request.session.clear()
     request.session[SESSION_USER] = user_id
     request.session[SESSION_SIGNED_IN_AT] = int(time.time())
+    if second_factor is not None:
+        request.session[SESSION_SECOND_FACTOR] = second_factor
     if isinstance(pending_draft, dict):
         request.session[SESSION_PENDING_DRAFT] = pending_draft
 
@@ -75,6 +81,9 @@ async def current_staff(request: Request) -> StaffUser | None:
         user = await session.get(User, user_id)
         if user is None or not user.is_active:
             return None
+        passed = request.session.get(SESSION_SECOND_FACTOR)
+        if passed is not None and passed != second_factor_marker(user):
+            return None  # the second factor was reset (or replaced) since
         memberships = (
             await session.execute(
                 select(Membership).where(

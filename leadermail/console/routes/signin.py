@@ -29,6 +29,7 @@ from leadermail.platform.accounts import totp
 from leadermail.platform.accounts.models import Membership, User
 from leadermail.platform.accounts.oidc import OIDCRefused, oidc_client, resolve_oidc_user
 from leadermail.platform.accounts.passwords import hash_password, needs_rehash, verify_password
+from leadermail.platform.accounts.second_factor import second_factor_marker
 from leadermail.platform.audit.writer import Actor, record_platform_audit
 from leadermail.platform.db import utcnow
 from leadermail.platform.web.requests import app_context, client_ip, current_tenant
@@ -90,6 +91,9 @@ async def _finish(request: Request, user_id: int, method: str, next_url: str) ->
         user = await session.get(User, user_id)
         assert user is not None
         user.last_login_at = utcnow()
+        # Only a TOTP sign-in is tied to the secret it passed; OIDC and
+        # certificates bring their own second factor.
+        marker = second_factor_marker(user) if method == "password+totp" else None
         await record_platform_audit(
             session,
             actor=Actor(user.id, user.display_name, client_ip(request)),
@@ -100,7 +104,7 @@ async def _finish(request: Request, user_id: int, method: str, next_url: str) ->
             data={"method": method},
         )
         await session.commit()
-    sign_in(request, user_id)
+    sign_in(request, user_id, second_factor=marker)
     return RedirectResponse(_safe_next(request, next_url), status_code=303)
 
 

@@ -48,6 +48,7 @@ class Action(enum.StrEnum):
     VIEW_PERSONAL_DATA = "view_personal_data"  # unmasked phone / ID number
     PROVINCE_ADMIN = "province_admin"  # provisioning, applications, cross-tenant figures
     MANAGE_CANNED_REPLIES = "manage_canned_replies"  # 常用语
+    RESET_SECOND_FACTOR = "reset_second_factor"  # lost phone: enrol a new TOTP
 
 
 _ALL = frozenset(Action)
@@ -83,7 +84,10 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
         }
     ),
     Role.PROVINCE_ADMIN: frozenset(
-        {Action.PROVINCE_ADMIN, Action.VIEW_SUPERVISION, Action.VIEW_AUDIT, Action.FORWARD}
+        {
+            Action.PROVINCE_ADMIN, Action.VIEW_SUPERVISION, Action.VIEW_AUDIT, Action.FORWARD,
+            Action.RESET_SECOND_FACTOR,
+        }
     ),
 }
 
@@ -100,6 +104,19 @@ class LetterLike(Protocol):
     tenant_id: int
     unit_id: int | None
     letter_type: str
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """Another staff member, as the target of a staff-management action."""
+
+    user_id: int
+    #: The tenant whose membership is being managed.
+    tenant_id: int
+    #: Their roles in that tenant.
+    roles: frozenset[str]
+    #: A province admin (in any tenant): only other province admins manage them.
+    is_province_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,17 +144,38 @@ def role_allows(roles: frozenset[str], action: Action) -> bool:
     return any(action in ROLE_ACTIONS.get(role, frozenset()) for role in roles)
 
 
-def can(staff: StaffUser, action: Action, letter: LetterLike | None = None) -> bool:
-    """The single permission check of the console."""
+def can(
+    staff: StaffUser, action: Action, letter: LetterLike | StaffMember | None = None
+) -> bool:
+    """The single permission check of the console.
+
+    The object is a letter, or a :class:`StaffMember` for actions on people.
+    """
     if not role_allows(staff.roles, action):
         return False
     if letter is None:
         return True
+    if isinstance(letter, StaffMember):
+        return _may_manage(staff, letter)
     if letter.tenant_id != staff.tenant.id:
         return False
     if staff.only_handler and action in UNIT_BOUND_ACTIONS:
         return staff.unit_id is not None and letter.unit_id == staff.unit_id
     return True
+
+
+def _may_manage(staff: StaffUser, member: StaffMember) -> bool:
+    # Never oneself: a stolen session must not be able to replace its own
+    # second factor; another admin has to do it.
+    if member.user_id == staff.user_id:
+        return False
+    # Province admins look after every tenant's staff, and each other.
+    if staff.is_province_admin:
+        return True
+    # A tenant admin: only members of their own tenant, never a province admin.
+    if member.tenant_id != staff.tenant.id:
+        return False
+    return not member.is_province_admin
 
 
 def sees_personal_data(staff: StaffUser) -> bool:

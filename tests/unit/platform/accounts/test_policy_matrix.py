@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from leadermail.platform.accounts.models import Role
-from leadermail.platform.accounts.policy import Action, StaffUser, can
+from leadermail.platform.accounts.policy import Action, StaffMember, StaffUser, can
 from leadermail.tenants.registry import TenantRef
 
 A = Action
@@ -63,7 +63,13 @@ EXPECTED: dict[str, set[Action]] = {
         A.VIEW_AUDIT,
         A.EXPORT,
     },
-    Role.PROVINCE_ADMIN: {A.PROVINCE_ADMIN, A.VIEW_SUPERVISION, A.VIEW_AUDIT, A.FORWARD},
+    Role.PROVINCE_ADMIN: {
+        A.PROVINCE_ADMIN,
+        A.VIEW_SUPERVISION,
+        A.VIEW_AUDIT,
+        A.FORWARD,
+        A.RESET_SECOND_FACTOR,
+    },
 }
 
 TENANT = TenantRef(
@@ -133,3 +139,42 @@ def test_a_handler_who_is_also_leader_is_not_bound_to_the_unit() -> None:
     both = staff(Role.HANDLER, Role.LEADER, unit_id=OWN_UNIT)
     assert can(both, A.VIEW_LETTER, FakeLetter(unit_id=OTHER_UNIT))
     assert can(both, A.APPROVE_REPLY, FakeLetter(unit_id=OTHER_UNIT))
+
+
+# --- actions on people: 重置动态验证码 ---------------------------------------------
+
+ME = 1
+
+
+def member(
+    user_id: int = 2,
+    tenant_id: int = TENANT.id,
+    role: str = Role.REGISTRAR,
+    *,
+    province_admin: bool = False,
+) -> StaffMember:
+    return StaffMember(user_id, tenant_id, frozenset({role}), is_province_admin=province_admin)
+
+
+#: (target, may a tenant admin reset it?, may a province admin?)
+TARGETS = {
+    "colleague": (member(), True, True),
+    "another admin": (member(role=Role.TENANT_ADMIN), True, True),
+    "oneself": (member(user_id=ME, role=Role.TENANT_ADMIN), False, False),
+    "another tenant's staff": (member(tenant_id=OTHER_TENANT_ID), False, True),
+    "a province admin": (member(role=Role.LEADER, province_admin=True), False, True),
+}
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_who_may_reset_whose_second_factor(role: str, target: str) -> None:
+    person, tenant_admin_may, province_admin_may = TARGETS[target]
+    expected = {Role.TENANT_ADMIN: tenant_admin_may, Role.PROVINCE_ADMIN: province_admin_may}
+    assert can(staff(role), A.RESET_SECOND_FACTOR, person) is expected.get(role, False)
+
+
+@pytest.mark.parametrize("action", sorted(set(Action) - {A.RESET_SECOND_FACTOR}))
+def test_nobody_acts_on_themselves_through_a_staff_target(action: Action) -> None:
+    admin = staff(Role.TENANT_ADMIN)
+    assert can(admin, action, member(user_id=ME)) is False
