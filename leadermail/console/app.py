@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute
 from leadermail.console.auth import SignInRequired
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.context import AppContext
+from leadermail.platform.web.routing import IndexedRouter
 
 ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.console.routes.rules",
@@ -79,8 +80,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def create_console_app(context: AppContext) -> Starlette:
     app = Starlette(
-        routes=collect_routes(),
         exception_handlers={SignInRequired: _sign_in_required, HTTPException: _http_error},
     )
+    app.router = IndexedRouter(routes=collect_routes())
     app.state.context = context
     return app

@@ -21,6 +21,7 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,13 +59,23 @@ async def tenant_session(database: Database, tenant: TenantRef) -> AsyncIterator
     """Open a session whose tenant tables resolve to ``tenant``'s schema only."""
     schema = check_schema_name(tenant.schema_name)
     engine = database.tenant_engine(schema, tenant.cluster)
-    async with AsyncSession(
+    session = AsyncSession(
         engine,
         sync_session_class=TenantBoundSession,
         expire_on_commit=False,
         info={"tenant_schema": schema, "tenant_id": tenant.id},
-    ) as session:
+    )
+    try:
         yield session
+    finally:
+        # close() rolls back an open transaction, returns the connection and
+        # detaches loaded objects. A session that holds none of these has
+        # nothing to release, and closing it anyway costs a greenlet switch
+        # plus a task (~15 µs) on every request that never reaches its
+        # tenant's tables. Shielded like AsyncSession.__aexit__, so a
+        # cancelled request still hands its connection back.
+        if session.in_transaction() or session.identity_map or session.new:
+            await asyncio.shield(session.close())
 
 
 async def current_search_path(session: AsyncSession) -> str:
