@@ -76,6 +76,10 @@ def settings(services: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
             "LEADERMAIL_VAR_DIR": str(tmp_path_factory.mktemp("var")),
             "BASE_URL": "http://testserver",
             "PLATFORM_HOST": "testserver",
+            # Tests change data and read the page back at once; the shared
+            # page cache has its own tests (tests/functional/public_site/
+            # test_page_cache.py) and is on in the browser tests' server.
+            "PAGE_CACHE_SECONDS": "0",
         }
     )
     return base

@@ -74,6 +74,10 @@ class Settings:
     #: Multiplies every citizen-site rate limit; a load test raises it so the
     #: limiter is still consulted but does not refuse the load generator.
     rate_limit_multiplier: int = 1
+    #: How long a worker reuses a page every visitor sees alike (home,
+    #: published letters, statistics); 0 renders every request. See
+    #: public_site/page_cache.py.
+    page_cache_seconds: int = 5
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -108,6 +112,7 @@ class Settings:
             ),
             challenge_max_number=_int(env, "CHALLENGE_MAX_NUMBER", 100_000),
             rate_limit_multiplier=_int(env, "RATE_LIMIT_MULTIPLIER", 1),
+            page_cache_seconds=_int(env, "PAGE_CACHE_SECONDS", 5),
         )
         settings.check_production()
         return settings

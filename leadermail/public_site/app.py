@@ -9,12 +9,14 @@ from __future__ import annotations
 import importlib
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from leadermail.platform.context import AppContext
 from leadermail.platform.web.requests import app_context
+from leadermail.platform.web.routing import IndexedRouter
 from leadermail.public_site.rendering import renderer_for
 
 ROUTE_MODULES: tuple[str, ...] = (
@@ -48,7 +50,22 @@ def collect_routes() -> list[BaseRoute]:
     return routes
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Citizens get a page in the site's own theme and language, never
+    Starlette's plain-text "Not Found"."""
+    assert isinstance(exc, HTTPException)
+    template = "errors/not_found.html" if exc.status_code == 404 else "errors/http_error.html"
+    return renderer_for(app_context(request)).render(
+        request,
+        template,
+        {"status": exc.status_code},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
 def create_public_app(context: AppContext) -> Starlette:
-    app = Starlette(routes=collect_routes())
+    app = Starlette(exception_handlers={HTTPException: _http_error})
+    app.router = IndexedRouter(routes=collect_routes())
     app.state.context = context
     return app

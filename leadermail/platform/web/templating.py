@@ -49,6 +49,7 @@ class Themes:
 
     def __init__(self, themes_dir: Path) -> None:
         self.themes_dir = themes_dir
+        self._static_urls: dict[tuple[str, str], str] = {}
 
     @cached_property
     def available(self) -> dict[str, Theme]:
@@ -85,11 +86,20 @@ class Themes:
         return chain
 
     def static_url(self, theme: str, path: str) -> str:
-        """URL of a static file, taken from the nearest theme that has it."""
-        for candidate in self.chain(theme):
-            if (candidate.path / "static" / path).is_file():
-                return f"/static/themes/{candidate.name}/{path}"
-        return f"/static/themes/base/{path}"
+        """URL of a static file, taken from the nearest theme that has it.
+
+        Remembered per process: themes ship with a release, and every page
+        asks for the same few files (four file-system look-ups per page).
+        """
+        url = self._static_urls.get((theme, path))
+        if url is None:
+            url = f"/static/themes/base/{path}"
+            for candidate in self.chain(theme):
+                if (candidate.path / "static" / path).is_file():
+                    url = f"/static/themes/{candidate.name}/{path}"
+                    break
+            self._static_urls[(theme, path)] = url
+        return url
 
 
 def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

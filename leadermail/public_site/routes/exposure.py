@@ -29,6 +29,7 @@ from starlette.routing import Route
 from leadermail.platform.supervision.charts import percent
 from leadermail.platform.supervision.queries import Period, dashboard
 from leadermail.platform.web.requests import app_context, current_tenant
+from leadermail.public_site.page_cache import shared_page
 from leadermail.public_site.rendering import renderer_for
 from leadermail.tenants.models import TenantKind
 from leadermail.tenants.registry import TenantRef
@@ -69,6 +70,7 @@ def exposure_rules(tenant: TenantRef) -> ExposureRules:
     )
 
 
+@shared_page
 async def exposure(request: Request) -> Response:
     tenant = current_tenant(request)
     rules = exposure_rules(tenant)

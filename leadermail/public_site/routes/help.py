@@ -11,10 +11,12 @@ from leadermail.platform.channels.models import ChannelMailbox
 from leadermail.platform.deadlines.policies import policy_for
 from leadermail.platform.letters.models import LETTER_TYPE_LABELS
 from leadermail.platform.web.requests import app_context, current_tenant
+from leadermail.public_site.page_cache import shared_page
 from leadermail.public_site.rendering import renderer_for
 from leadermail.tenants.session import tenant_session
 
 
+@shared_page
 async def help_page(request: Request) -> Response:
     tenant = current_tenant(request)
     context = app_context(request)

@@ -11,6 +11,7 @@ from leadermail.platform.letters.figures import cached, headline_figures, statis
 from leadermail.platform.letters.models import LETTER_TYPE_LABELS
 from leadermail.platform.letters.publication import recent_published
 from leadermail.platform.web.requests import app_context
+from leadermail.public_site.page_cache import shared_page
 from leadermail.public_site.rendering import renderer_for
 from leadermail.public_site.views import local_path, render, site
 from leadermail.tenants.registry import TenantRef
@@ -28,6 +29,7 @@ def time_limits(tenant: TenantRef) -> dict[str, object]:
     }
 
 
+@shared_page
 async def home(request: Request) -> Response:
     context = app_context(request)
     if request.state.tenant is None:
@@ -45,6 +47,7 @@ async def home(request: Request) -> Response:
     return render(request, "home.html", {"figures": figures, "recent": recent, "limits": limits})
 
 
+@shared_page
 async def statistics_page(request: Request) -> Response:
     context, tenant = site(request)
     stats = await statistics(context.database, tenant)
@@ -52,6 +55,7 @@ async def statistics_page(request: Request) -> Response:
     return render(request, "statistics.html", {"stats": stats, "top": top})
 
 
+@shared_page
 async def statement_page(request: Request) -> Response:
     site(request)
     return render(request, "statement.html")

@@ -26,10 +26,12 @@ from leadermail.platform.replies.attachments import (
     public_reply_attachments,
 )
 from leadermail.platform.uploads import UploadNotFound, open_upload
+from leadermail.public_site.page_cache import shared_page
 from leadermail.public_site.views import render, site
 from leadermail.tenants.session import tenant_session
 
 
+@shared_page
 async def letter_list(request: Request) -> Response:
     context, tenant = site(request)
     filters = PublishedFilters.from_query(request.query_params)
@@ -48,6 +50,7 @@ async def letter_list(request: Request) -> Response:
     return render(request, "letters/published.html", ctx, fragment="letter_rows")
 
 
+@shared_page
 async def letter_detail(request: Request) -> Response:
     context, tenant = site(request)
     raw = request.path_params["letter_id"]
