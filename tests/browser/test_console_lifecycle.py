@@ -15,12 +15,14 @@ from leadermail.platform.accounts.models import Role
 from leadermail.platform.accounts.services import create_user, grant_role
 from leadermail.platform.audit.writer import Actor
 from leadermail.platform.letters.models import Evaluation, Unit
+from leadermail.platform.replies.models import CannedReply
 from leadermail.platform.routing.jobs import route_new_letter
 from leadermail.platform.routing.rules import RuleDraft
 from leadermail.platform.routing.services import create_rule
 from leadermail.tenants.session import tenant_session
 from tests.browser.conftest import new_context, open_tenant, screenshot, tenant_base
 from tests.browser.test_citizen_flows import fill_letter, read_receipt
+from tests.functional.console.test_reply_attachments import png_bytes
 from tests.functional.public_site.domain import load_letter
 
 PASSWORD = "correct horse 9"
@@ -67,6 +69,11 @@ async def test_letter_lifecycle_through_the_console(
             Actor.system("测试"),
             tenant_ids=[tenant.id],
         )
+        session.add(
+            CannedReply(
+                tenant_id=tenant.id, title="致谢", body_html="<p>感谢您对我们工作的监督。</p>"
+            )
+        )
         await session.commit()
     registrar = await staff_member(context, tenant, "王登记", Role.REGISTRAR)
     handler = await staff_member(context, tenant, "李承办", Role.HANDLER, unit_id=unit.id)
@@ -95,9 +102,18 @@ async def test_letter_lifecycle_through_the_console(
     # 4. The handler drafts the reply.
     office = await console_sign_in(browser, live_server, tenant, *handler)
     await office.get_by_role("link", name="夜间施工噪音扰民").click()
-    await office.get_by_label("答复内容（可使用段落、加粗、列表）").fill(REPLY)
+    editor = office.get_by_label("答复内容（可使用段落、加粗、列表）")
+    await editor.fill(REPLY)
+    # A 常用语 goes in at the cursor by script (no round trip), a photo rides along.
+    await office.get_by_label("选择常用语").select_option(label="致谢")
+    await office.get_by_role("button", name="插入到答复").click()
+    await expect(editor).to_have_value(REPLY + "\n\n感谢您对我们工作的监督。")
+    await office.locator("#reply-attachments").set_input_files(
+        {"name": "现场照片.png", "mimeType": "image/png", "buffer": png_bytes()}
+    )
     await office.get_by_role("button", name="保存草稿").click()
     await expect(office.get_by_test_id("reply-status")).to_have_text("草稿")
+    await expect(office.get_by_test_id("reply-files")).to_contain_text("现场照片.png")
     await screenshot(office, "console-letter-draft")
 
     # 5. The leader approves it.
@@ -119,6 +135,7 @@ async def test_letter_lifecycle_through_the_console(
     await page.get_by_label("查询密码").fill(password)
     await page.get_by_role("button", name="查询").click()
     await expect(page.get_by_text("工地已承诺每晚22时后停止施工")).to_be_visible()
+    await expect(page.get_by_role("link", name="现场照片.png")).to_be_visible()
     await page.get_by_role("radio", name="满意", exact=True).check()
     await page.get_by_label("已解决").check()
     await page.get_by_role("button", name="提交评价").click()
