@@ -117,7 +117,8 @@ class Letter(TenantScoped, TenantBase):
         ),
         # The supervision reconcile job reads "changed since" per tenant (0006).
         Index("ix_letters_updated_at", "updated_at"),
-        # The console inbox walks these in deadline order (tenant 0003).
+        # The console inbox walks these in deadline order (tenant 0003, 0008).
+        Index("ix_letters_due", "reply_due_at", "id"),
         Index("ix_letters_open_due", "reply_due_at", "id", postgresql_where=_OPEN),
         Index("ix_letters_state_due", "state", "reply_due_at", "id"),
         Index("ix_letters_unit_open_due", "unit_id", "reply_due_at", "id", postgresql_where=_OPEN),

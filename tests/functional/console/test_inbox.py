@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from urllib.parse import unquote
 
+import pytest
 from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
@@ -132,3 +135,61 @@ async def test_bulk_assign_and_inline_accept(context, make_tenant, client):
     assert states[first.id] == states[second.id] == "assigned"
     assert units[first.id] == units[second.id] == unit
     assert states[waiting.id] == "accepted"
+
+
+@pytest.mark.parametrize("walk_rows", [1, 3, 1000])
+async def test_search_pages_are_the_same_whichever_way_they_are_found(
+    context, make_tenant, client, monkeypatch, walk_rows
+):
+    """Free text is looked up by an ordered walk first and by the GIN index
+    when the walk is cut short (inbox_query._search_rows): a tiny walk forces
+    the second way, a long one the first; pages and their order must agree."""
+    from sqlalchemy import func
+
+    from leadermail.console import inbox_query
+
+    monkeypatch.setattr(inbox_query, "SEARCH_WALK_ROWS", walk_rows)
+    monkeypatch.setattr(inbox_query, "PAGE_SIZE", 2)
+    tenant = await make_tenant()
+    now = utcnow()
+
+    async def letter(title: str, state: str, due_in_days: int | None) -> None:
+        body = "来信内容"
+        await make_letter(
+            context, tenant, title=title, state=state, body=body,
+            reply_due_at=None if due_in_days is None else now + timedelta(days=due_in_days),
+            search_vector=func.to_tsvector("simple", index_terms(title, body)),
+        )
+
+    # Matching and other letters interleaved in deadline order, two without
+    # a deadline (they come last), one closed (only under "全部").
+    for index, due in enumerate((5, 1, 9, 3, 7)):
+        await letter(f"工地噪音第{index}封", "accepted", due)
+        await letter(f"路灯不亮第{index}封", "accepted", due)
+    await letter("无期限噪音甲", "submitted", None)
+    await letter("无期限噪音乙", "registered", None)
+    await letter("已办结噪音", "closed", 2)
+    sign_in_client(client, await make_staff(context, tenant, "王登记", Role.REGISTRAR))
+
+    async def all_pages(params: dict[str, str]) -> list[str]:
+        titles: list[str] = []
+        for _ in range(10):
+            page = await client.get(console_url(tenant, "/inbox"), params=params)
+            assert page.status_code == 200
+            titles += re.findall(r'/letters/\d+">([^<]+)</a>', page.text)
+            cursor = re.search(r'after=([^"&]+)">下一页', page.text)
+            if cursor is None:
+                return titles
+            params = {**params, "after": unquote(cursor.group(1))}
+        raise AssertionError("more pages than letters")
+
+    dated = [f"工地噪音第{i}封" for i in (1, 3, 0, 4, 2)]  # by deadline: 1, 3, 5, 7, 9 days
+    undated = ["无期限噪音甲", "无期限噪音乙"]
+    assert await all_pages({"q": "噪音"}) == dated + undated
+    assert await all_pages({"q": "噪音", "state": "all"}) == [
+        dated[0], "已办结噪音", *dated[1:], *undated
+    ]
+    # A complaint turns "due soon" in its last 20% of 14 days: the 1-day one.
+    assert await all_pages({"q": "噪音", "level": "normal"}) == dated[1:] + undated
+    assert await all_pages({"q": "噪音", "level": "due_soon"}) == dated[:1]
+    assert await all_pages({"q": "没有这个词"}) == []
