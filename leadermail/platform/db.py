@@ -113,7 +113,7 @@ class Database:
             connect_args=_connect_args(self.url),
         )
         self._sync_engine: Engine | None = None
-        self._tenant_engines: dict[str, AsyncEngine] = {}
+        self._tenant_engines: dict[tuple[str, bool], AsyncEngine] = {}
 
     @property
     def sync_engine(self) -> Engine:
@@ -133,18 +133,23 @@ class Database:
             raise LookupError(f"unknown database cluster {cluster!r}; only 'main' is configured")
         return self.engine
 
-    def tenant_engine(self, schema_name: str, cluster: str = "main") -> AsyncEngine:
+    def tenant_engine(
+        self, schema_name: str, cluster: str = "main", *, autocommit: bool = False
+    ) -> AsyncEngine:
         """An engine copy that renders tenant tables under ``schema_name``.
 
         ``execution_options`` returns a lightweight copy sharing the pool and
-        the compiled-SQL cache, so one copy per tenant costs little.
+        the compiled-SQL cache, so one copy per tenant costs little. With
+        ``autocommit`` its connections run each statement on its own (see
+        ``tenant_session(transaction=False)``); the pool resets them on return.
         """
-        engine = self._tenant_engines.get(schema_name)
+        engine = self._tenant_engines.get((schema_name, autocommit))
         if engine is None:
-            engine = self.engine_for_cluster(cluster).execution_options(
-                schema_translate_map={None: schema_name}
-            )
-            self._tenant_engines[schema_name] = engine
+            options: dict[str, Any] = {"schema_translate_map": {None: schema_name}}
+            if autocommit:
+                options["isolation_level"] = "AUTOCOMMIT"
+            engine = self.engine_for_cluster(cluster).execution_options(**options)
+            self._tenant_engines[(schema_name, autocommit)] = engine
         return engine
 
     @asynccontextmanager

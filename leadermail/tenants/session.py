@@ -43,8 +43,30 @@ class TenantBoundSession(Session):
 
 @event.listens_for(TenantBoundSession, "after_begin")
 def _bind_search_path(session: Session, transaction: Any, connection: Any) -> None:
+    if session.info.get("autocommit"):
+        # No transaction for SET LOCAL to live in; see ``transaction=False``.
+        return
     schema = session.info["tenant_schema"]
     connection.exec_driver_sql(f"SELECT set_config('search_path', '{schema}', true)")
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A write was attempted in a ``transaction=False`` tenant session."""
+
+
+@event.listens_for(TenantBoundSession, "before_flush")
+def _refuse_flush_without_transaction(session: Session, *_: Any) -> None:
+    if session.info.get("autocommit"):
+        raise ReadOnlySessionError("a tenant session without a transaction only reads")
+
+
+@event.listens_for(TenantBoundSession, "do_orm_execute")
+def _refuse_dml_without_transaction(state: Any) -> None:
+    # (text() SQL needs no check: it cannot name a tenant table here.)
+    if state.session.info.get("autocommit") and (
+        state.is_insert or state.is_update or state.is_delete
+    ):
+        raise ReadOnlySessionError("a tenant session without a transaction only reads")
 
 
 def check_schema_name(schema_name: str) -> str:
@@ -55,15 +77,28 @@ def check_schema_name(schema_name: str) -> str:
 
 
 @asynccontextmanager
-async def tenant_session(database: Database, tenant: TenantRef) -> AsyncIterator[AsyncSession]:
-    """Open a session whose tenant tables resolve to ``tenant``'s schema only."""
+async def tenant_session(
+    database: Database, tenant: TenantRef, *, transaction: bool = True
+) -> AsyncIterator[AsyncSession]:
+    """Open a session whose tenant tables resolve to ``tenant``'s schema only.
+
+    ``transaction=False`` is for the hottest look-ups of a single statement
+    (the tracking form, the double-submit check of the letter form). Each
+    statement then runs on its own, which saves three of the four round trips
+    of a one-query transaction (BEGIN, set_config, the query, ROLLBACK).
+    Isolation is unchanged: ORM and Core statements name the tenant's schema
+    through the translate map, while hand-written ``text()`` SQL finds no
+    tenant table (search_path stays ``pg_catalog``) and fails as before. Such
+    a session only reads: flushes and INSERT/UPDATE/DELETE raise
+    :class:`ReadOnlySessionError`, and two statements see no common snapshot.
+    """
     schema = check_schema_name(tenant.schema_name)
-    engine = database.tenant_engine(schema, tenant.cluster)
+    engine = database.tenant_engine(schema, tenant.cluster, autocommit=not transaction)
     session = AsyncSession(
         engine,
         sync_session_class=TenantBoundSession,
         expire_on_commit=False,
-        info={"tenant_schema": schema, "tenant_id": tenant.id},
+        info={"tenant_schema": schema, "tenant_id": tenant.id, "autocommit": not transaction},
     )
     try:
         yield session

@@ -88,3 +88,55 @@ async def test_tenant_tables_are_not_reachable_through_public(context):
         ).scalar_one()
     assert count == 0
 
+
+
+# --- transaction=False: one-statement look-ups without BEGIN/ROLLBACK --------
+
+
+async def test_a_session_without_transaction_reads_only_its_tenant(context, make_tenant):
+    tenant_a = await make_tenant(units=["甲单位"])
+    tenant_b = await make_tenant(units=["乙单位"])
+    for tenant, name in ((tenant_a, "甲单位"), (tenant_b, "乙单位")):
+        async with tenant_session(context.database, tenant, transaction=False) as session:
+            assert (await session.execute(select(Unit.name))).scalars().all() == [name]
+            # No transaction: the connection is outside any BEGIN.
+            status = (await session.connection()).sync_connection.connection.dbapi_connection
+            assert status.info.transaction_status.name == "IDLE"
+
+
+async def test_a_session_without_transaction_fails_closed_for_raw_sql(context, make_tenant):
+    tenant = await make_tenant()
+    async with tenant_session(context.database, tenant, transaction=False) as session:
+        assert await current_search_path(session) == "pg_catalog"
+        with pytest.raises(ProgrammingError, match="does not exist"):
+            await session.execute(text("SELECT name FROM units"))
+
+
+async def test_a_session_without_transaction_refuses_writes(context, make_tenant):
+    from sqlalchemy import update
+
+    from leadermail.tenants.session import ReadOnlySessionError
+
+    tenant = await make_tenant(units=["只读单位"])
+    async with tenant_session(context.database, tenant, transaction=False) as session:
+        session.add(Unit(tenant_id=tenant.id, name="不该写入"))
+        with pytest.raises(ReadOnlySessionError):
+            await session.flush()
+    async with tenant_session(context.database, tenant, transaction=False) as session:
+        with pytest.raises(ReadOnlySessionError):
+            await session.execute(update(Unit).values(name="改名"))
+    async with tenant_session(context.database, tenant) as session:
+        assert (await session.execute(select(Unit.name))).scalars().all() == ["只读单位"]
+
+
+async def test_connections_go_back_to_the_pool_with_transactions_on(context, make_tenant):
+    tenant = await make_tenant()
+    # More sessions than the pool holds, alternating modes, so each pooled
+    # connection is used both ways.
+    for _ in range(2 * context.settings.db_pool_size):
+        async with tenant_session(context.database, tenant, transaction=False) as session:
+            await session.execute(select(Unit.id).limit(1))
+        async with tenant_session(context.database, tenant) as session:
+            assert await current_search_path(session) == tenant.schema_name
+            raw = (await session.connection()).sync_connection.connection.dbapi_connection
+            assert raw.autocommit is False

@@ -184,8 +184,11 @@ class Letter(TenantScoped, TenantBase):
     #: Set on a copy received through cross-tenant forwarding.
     origin_tenant_id: Mapped[int | None] = mapped_column(BigInteger)
     origin_letter_id: Mapped[int | None] = mapped_column(BigInteger)
-    #: CJK unigrams + bigrams (see leadermail.platform.search).
-    search_vector: Mapped[Any] = mapped_column(TSVECTOR, nullable=True)
+    #: CJK unigrams + bigrams (see leadermail.platform.search). Deferred: it
+    #: is only ever searched in SQL, and loading it with every letter moved
+    #: several KB of text per row for nothing (a tracking look-up spent more
+    #: time decoding it than finding the letter).
+    search_vector: Mapped[Any] = mapped_column(TSVECTOR, nullable=True, deferred=True)
     extra: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
