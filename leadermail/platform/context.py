@@ -32,8 +32,7 @@ class AppContext:
     @property
     def rate_limiter(self) -> RateLimiter:
         if self._rate_limiter is None:
-            assert self.settings.redis_url is not None
-            self._rate_limiter = RateLimiter(self.settings.redis_url)
+            self._rate_limiter = RateLimiter(self.redis)
         return self._rate_limiter
 
     @classmethod

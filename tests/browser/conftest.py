@@ -142,7 +142,7 @@ def live_server(migrated: Settings) -> Iterator[str]:
 async def _fresh_rate_limits(context) -> None:  # noqa: ANN001
     """Tenant ids restart with each fresh test database but the test Redis
     lives on: forget earlier runs' rate-limit counters."""
-    async for key in context.redis.scan_iter(match="LIMITS:*"):
+    async for key in context.redis.scan_iter(match="lm:rl:*"):
         await context.redis.delete(key)
 
 

@@ -19,6 +19,7 @@ session (:func:`grant`), and later requests use :func:`letter_by_granted_code`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadermail.platform.context import AppContext
 from leadermail.platform.letters.models import Letter
 from leadermail.platform.letters.tracking import normalize_tracking_code, verify_query_password
+from leadermail.platform.web.ratelimit import Step
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
 
@@ -38,6 +40,14 @@ MAX_WRONG_PASSWORDS = 5
 IP_LIMIT = ("track-ip", 30, "10 minutes")
 CODE_LIMIT = ("track-code", 20, "hour")
 WRONG_LIMIT = ("track-wrong", MAX_WRONG_PASSWORDS, "hour")
+
+
+@dataclass(frozen=True)
+class TrackedLetter:
+    """The letter a code and password opened (load the rest in its own session)."""
+
+    id: int
+    tracking_code: str
 
 
 class TrackingRefused(Exception):
@@ -59,33 +69,35 @@ async def access_letter_by_code(
     password: str,
     *,
     ip_address: str = "unknown",
-) -> Letter:
+) -> TrackedLetter:
     """The tenant's letter with this code and password, or :class:`TrackingRefused`."""
     limiter = context.rate_limiter
-    if not await limiter.hit(IP_LIMIT[0], f"{tenant.id}:{ip_address}", _limit(context, IP_LIMIT)):
-        raise TrackingRefused(BUSY_MESSAGE)
     canonical = normalize_tracking_code(code or "")
     code_key = f"{tenant.id}:{canonical or (code or '').strip().upper()[:20]}"
-    if not await limiter.test(WRONG_LIMIT[0], code_key, _limit(context, WRONG_LIMIT)):
-        raise TrackingRefused(LOCKED_MESSAGE)
-    if not await limiter.hit(CODE_LIMIT[0], code_key, _limit(context, CODE_LIMIT)):
-        raise TrackingRefused(BUSY_MESSAGE)
-    letter: Letter | None = None
+    over = await limiter.check(  # in this order, in one round trip
+        Step.hit(IP_LIMIT[0], f"{tenant.id}:{ip_address}", _limit(context, IP_LIMIT)),
+        Step.test(WRONG_LIMIT[0], code_key, _limit(context, WRONG_LIMIT)),
+        Step.hit(CODE_LIMIT[0], code_key, _limit(context, CODE_LIMIT)),
+    )
+    if over is not None:
+        raise TrackingRefused(LOCKED_MESSAGE if over.scope == WRONG_LIMIT[0] else BUSY_MESSAGE)
+    found = None
     if canonical is not None:
-        async with tenant_session(context.database, tenant) as session:
-            letter = await _by_code(session, tenant, canonical)
-    if letter is None or not verify_query_password(
-        password or "", letter.query_password_hash, context.settings.secret_key
+        # One statement, so no transaction: the hottest citizen POST.
+        async with tenant_session(context.database, tenant, transaction=False) as session:
+            found = (
+                await session.execute(
+                    select(Letter.id, Letter.tracking_code, Letter.query_password_hash)
+                    .where(Letter.tracking_code == canonical)
+                    .where(Letter.tenant_id == tenant.id)
+                )
+            ).one_or_none()
+    if found is None or not verify_query_password(
+        password or "", found.query_password_hash, context.settings.secret_key
     ):
         await limiter.hit(WRONG_LIMIT[0], code_key, _limit(context, WRONG_LIMIT))
         raise TrackingRefused(NEUTRAL_MESSAGE)
-    return letter
-
-
-async def _by_code(session: AsyncSession, tenant: TenantRef, code: str) -> Letter | None:
-    statement = select(Letter).where(Letter.tracking_code == code)
-    statement = statement.where(Letter.tenant_id == tenant.id)
-    return await session.scalar(statement)
+    return TrackedLetter(found.id, found.tracking_code)
 
 
 # --- the session grant --------------------------------------------------------

@@ -1,42 +1,120 @@
 """Rate limits kept in Redis, shared by every web worker.
 
-    limiter = RateLimiter(settings.redis_url)
+    limiter = RateLimiter(redis)
     if not await limiter.hit("submit", client_ip, "10/hour"):
         ... answer 429 with a clear message ...
 
-``limits`` does the counting (sliding window counter); the key names say what is
-limited so operators can read them in Redis.
+    # Several limits in one round trip, checked in order:
+    failed = await limiter.check(
+        Step.hit("track-ip", ip, "30/10 minutes"),
+        Step.test("track-wrong", code, "5/hour"),
+        Step.hit("track-code", code, "20/hour"),
+    )   # None, or the first step over its limit
+
+Algorithm: a sliding window counter (two fixed windows, the previous one
+weighted by how much of it still overlaps the sliding window), O(1) memory
+per key, as in Cloudflare's and the ``limits`` package's implementation. It
+is one Lua script so that a page with three limits costs one round trip
+instead of three (measured on the tracking form: the three separate calls
+through ``limits`` cost more CPU than the database look-up). A step that
+counts (``hit``) only counts when it is allowed; a step before a failing one
+has counted, exactly as three calls in a row would.
+
+Key names say what is limited (``lm:rl:<scope>:<key>:<seconds>:<window>``) so
+operators can read them in Redis.
 """
 
 from __future__ import annotations
 
-from limits import parse
-from limits.aio.storage import RedisStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+import functools
+import re
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)?\s*(second|minute|hour|day)s?\s*$")
+
+_SCRIPT = """
+local steps = tonumber(ARGV[1])
+for i = 1, steps do
+  local base = 1 + (i - 1) * 4
+  local limit = tonumber(ARGV[base + 1])
+  local weight = tonumber(ARGV[base + 2])
+  local counts = ARGV[base + 3] == "1"
+  local ttl = tonumber(ARGV[base + 4])
+  local current = tonumber(redis.call("GET", KEYS[2 * i - 1]) or "0")
+  local previous = tonumber(redis.call("GET", KEYS[2 * i]) or "0")
+  if previous * weight + current + 1 > limit then
+    return i
+  end
+  if counts then
+    redis.call("INCR", KEYS[2 * i - 1])
+    redis.call("EXPIRE", KEYS[2 * i - 1], ttl)
+  end
+end
+return 0
+"""
 
 
-def _storage_uri(redis_url: str) -> str:
-    if redis_url.startswith("unix://"):
-        return "async+redis+unix://" + redis_url.removeprefix("unix://")
-    return "async+" + redis_url
+@functools.lru_cache(maxsize=256)
+def parse_limit(limit: str) -> tuple[int, int]:
+    """``"30/10 minutes"`` → (30, 600): attempts allowed per that many seconds."""
+    match = _LIMIT.match(limit)
+    if match is None:
+        raise ValueError(f"not a rate limit: {limit!r} (expected e.g. '5/hour', '30/10 minutes')")
+    amount, multiple, unit = match.groups()
+    return int(amount), int(multiple or 1) * _UNITS[unit]
+
+
+@dataclass(frozen=True)
+class Step:
+    scope: str
+    key: str
+    limit: str
+    counts: bool
+
+    @classmethod
+    def hit(cls, scope: str, key: str, limit: str) -> Step:
+        """Count one attempt if it is within the limit."""
+        return cls(scope, key, limit, True)
+
+    @classmethod
+    def test(cls, scope: str, key: str, limit: str) -> Step:
+        """Would one more attempt be allowed? Counts nothing."""
+        return cls(scope, key, limit, False)
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str) -> None:
-        # redis-py (already a dependency), not the default coredis client.
-        self.storage = RedisStorage(_storage_uri(redis_url), implementation="redispy")
-        # Sliding window counter: two counters per key, O(1) per hit. A moving
-        # window keeps one list entry per hit and reads it by index, which gets
-        # slow for generous limits (measured: the track POST at 16 req/s).
-        self.strategy = SlidingWindowCounterRateLimiter(self.storage)
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._script = redis.register_script(_SCRIPT)
+
+    async def check(self, *steps: Step, now: float | None = None) -> Step | None:
+        """Apply ``steps`` in order in one round trip; the first over its limit, or None."""
+        moment = time.time() if now is None else now
+        keys: list[str] = []
+        args: list[str | int | float] = [len(steps)]
+        for step in steps:
+            amount, seconds = parse_limit(step.limit)
+            window, into = divmod(moment, seconds)
+            name = f"lm:rl:{step.scope}:{step.key}:{seconds}"
+            keys += [f"{name}:{int(window)}", f"{name}:{int(window) - 1}"]
+            args += [amount, f"{1 - into / seconds:.6f}", int(step.counts), 2 * seconds]
+        failed = int(await self._script(keys=keys, args=args))
+        return steps[failed - 1] if failed else None
 
     async def hit(self, scope: str, key: str, limit: str) -> bool:
         """Count one attempt; False when ``limit`` (e.g. "5/minute") is exceeded."""
-        return await self.strategy.hit(parse(limit), "leadermail", scope, key)
+        return await self.check(Step.hit(scope, key, limit)) is None
 
     async def test(self, scope: str, key: str, limit: str) -> bool:
         """Would one more attempt be allowed? (Counts nothing.)"""
-        return await self.strategy.test(parse(limit), "leadermail", scope, key)
+        return await self.check(Step.test(scope, key, limit)) is None
 
     async def clear(self, scope: str, key: str, limit: str) -> None:
-        await self.strategy.clear(parse(limit), "leadermail", scope, key)
+        _, seconds = parse_limit(limit)
+        window = int(time.time() // seconds)
+        name = f"lm:rl:{scope}:{key}:{seconds}"
+        await self.redis.delete(f"{name}:{window}", f"{name}:{window - 1}")

@@ -21,7 +21,7 @@ PASSWORD = "correct horse 9"
 async def clear_login_limits(context) -> None:
     """Every test client signs in from the same address, and the test Redis
     outlives the run: start each test with fresh sign-in counters."""
-    async for key in context.redis.scan_iter(match="LIMITS:*console-login*"):
+    async for key in context.redis.scan_iter(match="lm:rl:console-login*"):
         await context.redis.delete(key)
 
 

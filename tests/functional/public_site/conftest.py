@@ -147,7 +147,7 @@ def _fresh_figures() -> None:
 async def _fresh_rate_limits(context) -> None:  # noqa: ANN001
     """Tenant ids restart with each fresh test database, but the test Redis
     lives on: forget earlier runs' counters so limits start from zero."""
-    async for key in context.redis.scan_iter(match="LIMITS:*"):
+    async for key in context.redis.scan_iter(match="lm:rl:*"):
         await context.redis.delete(key)
 
 
