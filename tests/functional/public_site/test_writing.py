@@ -253,3 +253,16 @@ async def test_do_not_publish_is_stored(citizen, context):
     letter = await load_letter(context, citizen.tenant, code)
     assert letter.publish_consent is False
     assert normalize_tracking_code(code) == letter.tracking_code
+
+
+async def test_ten_letters_an_hour_per_address_then_a_clear_refusal(citizen, context):
+    for n in range(10):
+        response = await citizen.submit(title=f"第{n + 1}封来信：路灯损坏问题")
+        assert response.status_code == 303, (n, response.text[:300])
+    refused = await citizen.submit(title="第十一封来信：路灯损坏问题")
+    assert refused.status_code == 429
+    assert "您本小时内提交的来信过多，请稍后再试。您填写的内容已保留。" in refused.text
+    # Nothing is lost: what the citizen typed is still in the form.
+    assert 'value="第十一封来信：路灯损坏问题"' in refused.text
+    assert "我家附近的工地每天夜里十二点以后还在施工" in refused.text
+    assert await count_letters(context, citizen.tenant) == 10
