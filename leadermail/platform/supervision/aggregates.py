@@ -14,8 +14,9 @@ Refreshes of one tenant are serialised by a transaction-level advisory lock
 taken *before* anything is read; each later statement then sees every
 committed change, so the last refresh to commit always wrote current
 figures. The rollup rows of every (unit, month) a letter left or joined are
-recomputed from ``letter_facts`` by one ``INSERT … SELECT``: rollups are
-never patched by deltas, so they cannot drift from the facts.
+recomputed from ``letter_facts`` by one ``INSERT … SELECT``, and the
+tenant's rows of those months from its unit rows: rollups are never patched
+by deltas, so they cannot drift from the facts.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from leadermail.platform.db import Database, utcnow
 from leadermail.platform.deadlines.calendar import WorkCalendar
 from leadermail.platform.letters.models import Category, Evaluation, Letter, LetterEvent, Unit
 from leadermail.platform.supervision.facts import FactSource, TimelineEntry, build_fact
-from leadermail.platform.supervision.models import LetterFact, LetterFactSync, UnitMonthlyStats
+from leadermail.platform.supervision.models import (
+    LetterFact,
+    LetterFactSync,
+    TenantMonthlyStats,
+    UnitMonthlyStats,
+)
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
 
@@ -53,11 +59,16 @@ _LETTER_COLUMNS = (
     Letter.origin_tenant_id, Letter.updated_at,
 )
 
-_ROLLUP_COLUMNS = """
-    tenant_id, unit_id, month, unit_name, received, accepted, not_accepted, replied,
-    replied_on_time, closed, evaluated, satisfied, solved_answered, solved, rehandled,
-    complaints, forwarded, assigned, urged, away, handling_days_sum, handling_count
-"""
+#: The counts of both rollups, in the order ``_ROLLUP_SELECT`` computes them.
+_COUNT_COLUMNS = (
+    "received", "accepted", "not_accepted", "replied", "replied_on_time", "closed",
+    "evaluated", "satisfied", "solved_answered", "solved", "rehandled", "complaints",
+    "forwarded", "assigned", "urged", "away", "handling_days_sum", "handling_count",
+    "open_with_deadline",
+)
+_ROLLUP_COLUMNS = ", ".join(("tenant_id", "unit_id", "month", "unit_name", *_COUNT_COLUMNS))
+_TENANT_COLUMNS = ", ".join(("tenant_id", "month", *_COUNT_COLUMNS))
+_TENANT_SUMS = ", ".join(f"sum({name})" for name in _COUNT_COLUMNS)
 _ROLLUP_SELECT = """
     SELECT f.tenant_id, f.unit_id, f.month, max(f.unit_name), count(*),
         count(*) FILTER (WHERE f.is_accepted),
@@ -76,7 +87,8 @@ _ROLLUP_SELECT = """
         coalesce(sum(f.urge_count), 0),
         count(*) FILTER (WHERE f.is_away),
         coalesce(sum(f.handling_working_days), 0),
-        count(f.handling_working_days)
+        count(f.handling_working_days),
+        count(*) FILTER (WHERE f.is_open AND f.effective_due_at IS NOT NULL)
     FROM core.letter_facts f
 """
 # Recomputes the rollups of the given (unit, month) groups from the facts.
@@ -89,11 +101,25 @@ _ROLLUP_SQL = text(
     GROUP BY f.tenant_id, f.unit_id, f.month
     """
 )
-#: Every rollup from facts, into an empty table (after a bulk load; the
-#: benchmark uses it).
-BUILD_ALL_ROLLUPS = text(
-    f"INSERT INTO core.unit_monthly_stats ({_ROLLUP_COLUMNS}) {_ROLLUP_SELECT}"  # noqa: S608
-    " GROUP BY f.tenant_id, f.unit_id, f.month"
+# The tenant rollups of the given months: sums of the unit rollups.
+_TENANT_ROLLUP_SQL = text(
+    f"INSERT INTO core.tenant_monthly_stats ({_TENANT_COLUMNS}) "  # noqa: S608
+    f"SELECT tenant_id, month, {_TENANT_SUMS} FROM core.unit_monthly_stats "
+    "WHERE tenant_id = :tenant_id AND month = ANY(CAST(:months AS date[])) "
+    "GROUP BY tenant_id, month"
+)
+#: Every rollup from facts, into empty tables (after a bulk load; the
+#: benchmark uses it). Run in this order.
+BUILD_ALL_ROLLUPS = (
+    text(
+        f"INSERT INTO core.unit_monthly_stats ({_ROLLUP_COLUMNS}) {_ROLLUP_SELECT}"  # noqa: S608
+        " GROUP BY f.tenant_id, f.unit_id, f.month"
+    ),
+    text(
+        f"INSERT INTO core.tenant_monthly_stats ({_TENANT_COLUMNS}) "  # noqa: S608
+        f"SELECT tenant_id, month, {_TENANT_SUMS} FROM core.unit_monthly_stats "
+        "GROUP BY tenant_id, month"
+    ),
 )
 
 
@@ -207,6 +233,14 @@ async def recompute_rollups(
             "months": [month for _, month in ordered],
         },
     )
+    # The tenant's rows of those months follow their units (a few rows each).
+    months = sorted({month for _, month in ordered})
+    await session.execute(
+        delete(TenantMonthlyStats).where(
+            TenantMonthlyStats.tenant_id == tenant_id, TenantMonthlyStats.month.in_(months)
+        )
+    )
+    await session.execute(_TENANT_ROLLUP_SQL, {"tenant_id": tenant_id, "months": months})
 
 
 async def refresh_letters(
