@@ -5,6 +5,8 @@ ctx = await letter_page_context(session, request, staff, letter)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, or_, select
@@ -32,15 +34,17 @@ from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruc
 from leadermail.platform.letters.workflow import STATE_LABELS, allowed_transitions
 from leadermail.platform.privacy import mask_id_number, mask_phone
 from leadermail.platform.replies.attachments import EDITABLE_STATUSES, MAX_REPLY_ATTACHMENTS
-from leadermail.platform.replies.models import ReplySignature
+from leadermail.platform.replies.models import ReplySignature, SigningKey
 from leadermail.platform.replies.services import (
     DRAFTABLE_STATES,
     canned_replies,
     canned_text,
-    current_reply,
+    letter_replies,
     public_preview,
+    sent_replies,
+    working_reply,
 )
-from leadermail.platform.replies.signing import active_signing_key
+from leadermail.platform.replies.signing import verify
 
 
 def writer_details(staff: StaffUser, letter: Letter) -> dict[str, str | None]:
@@ -158,32 +162,27 @@ async def letter_page_context(
         .all()
     )
     evaluations = (
-        (await session.execute(select(Evaluation).where(Evaluation.letter_id == letter.id)))
+        (
+            await session.execute(
+                select(Evaluation).where(Evaluation.letter_id == letter.id).order_by(Evaluation.id)
+            )
+        )
         .scalars()
         .all()
     )
-    reply = await current_reply(session, letter)
-    signatures: list[ReplySignature] = []
-    if reply is not None:
-        signatures = list(
-            (
-                await session.execute(
-                    select(ReplySignature).where(ReplySignature.reply_id == reply.id)
-                )
-            ).scalars()
-        )
-    key = await active_signing_key(session, tenant_id) if signatures else None
+    replies = await letter_replies(session, letter)
+    reply = working_reply(replies)
+    sent = sent_replies(replies)
+    reply_signatures = await _signatures(session, sent)
     pending = request.session.get(SESSION_PENDING_DRAFT)
     pending_body = (
         pending.get("body")
         if isinstance(pending, dict) and pending.get("letter_id") == letter.id
         else None
     )
-    editable = (
-        letter.state in DRAFTABLE_STATES
-        and can(staff, Action.DRAFT_REPLY, letter)
-        and (reply is None or reply.status in {"draft", "approved", "sent"})
-    )
+    # Drafting goes on whatever was sent before: after 不满意 and re-handling
+    # the next draft is a new reply and the sent ones stay as they are.
+    editable = letter.state in DRAFTABLE_STATES and can(staff, Action.DRAFT_REPLY, letter)
     names = await lookups(session, tenant_id)
     return {
         "letter": letter,
@@ -206,24 +205,83 @@ async def letter_page_context(
         "evaluations": evaluations,
         "actions": available_actions(staff, letter),
         "reply": reply,
-        "reply_editable": editable
-        and (reply is None or reply.status != "sent" or letter.state in DRAFTABLE_STATES),
+        "reply_editable": editable,
+        "sent_replies": [
+            SentReply(
+                number,
+                sent_reply,
+                [a for a in attachments if a.reply_id == sent_reply.id],
+                reply_signatures.get(sent_reply.id, []),
+                current=number == len(sent),
+            )
+            for number, sent_reply in enumerate(sent, start=1)
+        ],
+        "rehandling": rehandling_request(letter, sent, evaluations),
         "pending_body": pending_body,
         "canned": [
             {"id": c.id, "title": c.title, "html": c.body_html, "text": canned_text(c.body_html)}
             for c in (await canned_replies(session, tenant_id) if editable else [])
         ],
-        "signatures": signatures,
-        "signing_key": key,
-        "preview": public_preview(letter, reply) if _can_publish(staff, letter, reply) else None,
+        "preview": (
+            public_preview(letter, sent[-1]) if sent and _can_publish(staff, letter) else None
+        ),
+        "earlier_previews": (
+            [public_preview(letter, r).reply_text for r in sent[:-1]]
+            if _can_publish(staff, letter)
+            else []
+        ),
+        "public_files": [a for a in attachments if a.reply_id in {r.id for r in sent}],
         **names,
     }
 
 
-def _can_publish(staff: StaffUser, letter: Letter, reply: Reply | None) -> bool:
-    return (
-        can(staff, Action.PUBLISH, letter)
-        and letter.publish_consent
-        and reply is not None
-        and reply.status == "sent"
-    )
+def _can_publish(staff: StaffUser, letter: Letter) -> bool:
+    return can(staff, Action.PUBLISH, letter) and letter.publish_consent
+
+
+@dataclass(frozen=True)
+class SignatureRow:
+    signature: ReplySignature
+    key: SigningKey
+    valid: bool
+
+
+@dataclass(frozen=True)
+class SentReply:
+    """One reply the citizen received, shown read-only."""
+
+    number: int
+    reply: Reply
+    files: list[Attachment]
+    signatures: list[SignatureRow]
+    #: The newest sent reply: the answer in force (the one the citizen rates).
+    current: bool
+
+
+async def _signatures(session: AsyncSession, replies: list[Reply]) -> dict[int, list[SignatureRow]]:
+    """Each sent reply's signatures, checked against their keys."""
+    if not replies:
+        return {}
+    rows = (
+        await session.execute(
+            select(ReplySignature, SigningKey)
+            .join(SigningKey, SigningKey.id == ReplySignature.signing_key_id)
+            .where(ReplySignature.reply_id.in_([r.id for r in replies]))
+            .order_by(ReplySignature.id)
+        )
+    ).all()
+    found: dict[int, list[SignatureRow]] = {}
+    for signature, key in rows:
+        valid = verify(key.public_key_pem, signature.payload, signature.signature)
+        found.setdefault(signature.reply_id, []).append(SignatureRow(signature, key, valid))
+    return found
+
+
+def rehandling_request(
+    letter: Letter, sent: list[Reply], evaluations: Sequence[Evaluation]
+) -> Evaluation | None:
+    """The citizen's 不满意 that sent the letter back, while no new reply went out."""
+    if letter.state not in DRAFTABLE_STATES or not sent:
+        return None
+    asked = [e for e in evaluations if e.wants_rehandling and e.reply_id == sent[-1].id]
+    return asked[-1] if asked else None

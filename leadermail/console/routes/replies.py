@@ -61,9 +61,11 @@ from leadermail.platform.replies.services import (
     canned_reply_by_id,
     current_reply,
     insert_canned,
+    letter_replies,
     save_draft,
     send_reply,
     set_publication,
+    working_reply,
 )
 from leadermail.platform.uploads import UploadRejected
 from leadermail.platform.web.requests import app_context, client_ip
@@ -251,7 +253,8 @@ async def _with_reply(request: Request, verb: str) -> Response:
     secret = app_context(request).settings.secret_key
 
     async def operation(session, staff, letter, actor, form) -> str:  # noqa: ANN001
-        reply = await current_reply(session, letter)
+        # The reply in hand; one sent before re-handling is never approved or sent again.
+        reply = working_reply(await letter_replies(session, letter))
         if reply is None:
             raise ActionRefused("还没有答复草稿")
         if verb == "approve":

@@ -9,11 +9,19 @@ A reply goes draft → approved → sent. Editing an approved draft sends it bac
 to draft: a leader approves exactly the text that goes out. The text sent is
 signed with the tenant key (kind "sent"); publishing signs the redacted public
 text (kind "public") so the published page carries a verifiable signature.
+
+After 不满意 and re-handling (once, ``workflow.MAX_REHANDLING``) the letter is
+draftable again while its last reply is sent: the next draft is a *new* reply,
+and the sent ones stay as they were (the citizen received them)::
+
+    replies = await letter_replies(session, letter)   # oldest first
+    working_reply(replies)                            # the draft or approved one, or None
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -27,7 +35,7 @@ from leadermail.platform.letters.models import Letter, Reply
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
 from leadermail.platform.privacy import redact
-from leadermail.platform.replies.models import CannedReply, ReplySignature
+from leadermail.platform.replies.models import CannedReply, ReplySignature, SigningKey
 from leadermail.platform.replies.sanitize import (
     MAX_REPLY_CHARS,
     html_to_text,
@@ -38,6 +46,8 @@ from leadermail.platform.replies.sanitize import (
 from leadermail.platform.replies.signing import ensure_signing_key, sign_reply
 
 DRAFTABLE_STATES = frozenset({"accepted", "assigned", "awaiting_material"})
+#: A reply in these statuses is still being worked on; "sent" is final.
+WORKING_STATUSES = frozenset({"draft", "approved"})
 
 
 async def current_reply(session: AsyncSession, letter: Letter) -> Reply | None:
@@ -50,6 +60,28 @@ async def current_reply(session: AsyncSession, letter: Letter) -> Reply | None:
             .limit(1)
         )
     ).scalar_one_or_none()
+
+
+async def letter_replies(session: AsyncSession, letter: Letter) -> list[Reply]:
+    """Every reply of the letter, oldest first (several once it was handled again)."""
+    return list(
+        await session.scalars(
+            select(Reply)
+            .where(Reply.letter_id == letter.id, Reply.tenant_id == letter.tenant_id)
+            .order_by(Reply.id)
+        )
+    )
+
+
+def working_reply(replies: Sequence[Reply]) -> Reply | None:
+    """The reply being drafted or awaiting sending: the newest, unless it was sent."""
+    newest = replies[-1] if replies else None
+    return newest if newest is not None and newest.status in WORKING_STATUSES else None
+
+
+def sent_replies(replies: Sequence[Reply]) -> list[Reply]:
+    """What the citizen received, oldest first; the last one is the answer in force."""
+    return [reply for reply in replies if reply.status == "sent"]
 
 
 async def save_draft(
@@ -156,6 +188,10 @@ async def send_reply(
     reply.sent_at = utcnow()
     reply.signer_name = signer
     reply.signature = signature.signature
+    if letter.is_published and letter.publish_consent:
+        # Published before (re-handled after 不满意): the new answer goes on the
+        # public page at once, so it needs its public signature too.
+        await _sign_public(session, key, secret, letter, reply)
     await record_audit(
         session,
         tenant_id=letter.tenant_id,
@@ -225,21 +261,16 @@ async def set_publication(
         return None
     if not letter.publish_consent:
         raise ActionRefused("来信人不同意公开，不能公示")
-    reply = await current_reply(session, letter)
-    if reply is None or reply.status != "sent":
+    # Every sent reply goes on the public page (the first one too, after
+    # re-handling), so each gets a signature over its public text.
+    sent = sent_replies(await letter_replies(session, letter))
+    if not sent:
         raise ActionRefused("答复发送后才能公示")
-    preview = public_preview(letter, reply)
     key = await ensure_signing_key(session, letter.tenant_id, secret)
-    signature = await sign_reply(
-        session,
-        key,
-        secret,
-        reply,
-        kind="public",
-        text=preview.reply_text,
-        signer_name=reply.signer_name or staff.tenant.name,
-        tracking_code=letter.tracking_code,
-    )
+    signatures = [
+        await _sign_public(session, key, secret, letter, reply, staff.tenant.name) for reply in sent
+    ]
+    signature = signatures[-1]
     letter.is_published = True
     letter.published_at = utcnow()
     await add_timeline_event(
@@ -252,9 +283,30 @@ async def set_publication(
         action="letter.publish",
         object_type="letter",
         object_id=letter.id,
-        data={"signature_id": signature.id},
+        data={"signature_id": signature.id, "signature_ids": [s.id for s in signatures]},
     )
     return signature
+
+
+async def _sign_public(
+    session: AsyncSession,
+    key: SigningKey,
+    secret: str,
+    letter: Letter,
+    reply: Reply,
+    fallback_signer: str = "",
+) -> ReplySignature:
+    """Sign the redacted text of a sent reply, as the public page shows it."""
+    return await sign_reply(
+        session,
+        key,
+        secret,
+        reply,
+        kind="public",
+        text=public_preview(letter, reply).reply_text,
+        signer_name=reply.signer_name or fallback_signer,
+        tracking_code=letter.tracking_code,
+    )
 
 
 async def canned_replies(session: AsyncSession, tenant_id: int) -> list[CannedReply]:
