@@ -1,12 +1,13 @@
 """统一监管: figures across tenants, kept in the shared schema.
 
 * :mod:`.models` — ``core.letter_facts`` (one narrow row per letter),
-  ``core.unit_monthly_stats`` (rollups), ``core.letter_fact_sync`` and
-  ``core.supervision_reports``;
+  ``core.unit_monthly_stats`` and ``core.tenant_monthly_stats`` (rollups),
+  ``core.letter_fact_sync`` and ``core.supervision_reports``;
 * :mod:`.facts` — computing one letter's fact from its tenant schema;
 * :mod:`.aggregates` — writing facts and rollups (``refresh_letters``);
 * :mod:`.jobs` — ``refresh_letter_facts``, the reconcile cron, report jobs,
   and :func:`enqueue_fact_refresh` for other code;
-* :mod:`.queries` — what the dashboards and the exposure page read;
+* :mod:`.queries` — what the dashboards and the exposure page read, as the
+  values of :mod:`.figures` (Figures, Period, Dashboard);
 * :mod:`.charts` — server-side SVG; :mod:`.reports` — XLSX and PDF.
 """

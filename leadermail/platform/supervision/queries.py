@@ -20,8 +20,7 @@ snapshot, so the subtraction is exact.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -29,169 +28,21 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.db import Database, utcnow
-from leadermail.platform.deadlines.calendar import local_day
-
-SUMMED = (
-    "received", "accepted", "not_accepted", "replied", "replied_on_time", "closed",
-    "evaluated", "satisfied", "solved_answered", "solved", "rehandled", "complaints",
-    "forwarded", "assigned", "urged", "away", "handling_days_sum", "handling_count",
-    "open_with_deadline",
+from leadermail.platform.supervision.figures import (
+    SUMMED,
+    Dashboard,
+    Figures,
+    Period,
+    RankedUnit,
+    UnitFigures,
+    add,
 )
 
-
-def _rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
-
-
-@dataclass
-class Figures:
-    """Summed counts of some letters, and the rates shown for them."""
-
-    received: int = 0
-    accepted: int = 0
-    not_accepted: int = 0
-    replied: int = 0
-    replied_on_time: int = 0
-    closed: int = 0
-    evaluated: int = 0
-    satisfied: int = 0
-    solved_answered: int = 0
-    solved: int = 0
-    rehandled: int = 0
-    complaints: int = 0
-    forwarded: int = 0
-    assigned: int = 0
-    urged: int = 0
-    away: int = 0
-    handling_days_sum: int = 0
-    handling_count: int = 0
-    #: Open letters with a deadline (past or not): see :func:`overdue_counts`.
-    open_with_deadline: int = 0
-    #: Open letters past their (fairness-adjusted) deadline, now.
-    overdue: int = 0
-
-    @property
-    def acceptance_rate(self) -> float | None:
-        """受理率: accepted among the letters decided (accepted or refused)."""
-        return _rate(self.accepted, self.accepted + self.not_accepted)
-
-    @property
-    def on_time_rate(self) -> float | None:
-        """按时答复率: replies in time among replies plus letters overdue now."""
-        return _rate(self.replied_on_time, self.replied + self.overdue)
-
-    @property
-    def closed_rate(self) -> float | None:
-        """办结率 among accepted letters."""
-        return _rate(self.closed, self.accepted)
-
-    @property
-    def satisfaction_rate(self) -> float | None:
-        """满意率: 满意 + 基本满意 among rated letters."""
-        return _rate(self.satisfied, self.evaluated)
-
-    @property
-    def solved_rate(self) -> float | None:
-        """解决率: "problem solved" among citizens who answered that question."""
-        return _rate(self.solved, self.solved_answered)
-
-    @property
-    def rehandle_rate(self) -> float | None:
-        """重办率 among rated letters."""
-        return _rate(self.rehandled, self.evaluated)
-
-    @property
-    def average_handling_days(self) -> float | None:
-        """Average working days from receipt to reply (time elsewhere left out)."""
-        return self.handling_days_sum / self.handling_count if self.handling_count else None
-
-
-@dataclass(frozen=True)
-class Period:
-    """Months ``first`` to ``last`` inclusive (first days of months)."""
-
-    first: date
-    last: date
-
-    @classmethod
-    def last_months(cls, count: int, *, today: date | None = None) -> Period:
-        today = today or local_day(utcnow())
-        last = today.replace(day=1)
-        index = last.year * 12 + last.month - 1 - (count - 1)
-        return cls(date(index // 12, index % 12 + 1, 1), last)
-
-    @classmethod
-    def year(cls, year: int) -> Period:
-        return cls(date(year, 1, 1), date(year, 12, 1))
-
-    @classmethod
-    def month(cls, month: date) -> Period:
-        return cls(month.replace(day=1), month.replace(day=1))
-
-    @classmethod
-    def parse(cls, first: str | None, last: str | None, *, default_months: int = 12) -> Period:
-        """From ``YYYY-MM`` strings (query parameters); bad input → the default."""
-        default = cls.last_months(default_months)
-        try:
-            start = date.fromisoformat(f"{first}-01") if first else default.first
-            end = date.fromisoformat(f"{last}-01") if last else default.last
-        except ValueError:
-            return default
-        if end < start or (end.year - start.year) > 10:
-            return default
-        return cls(start, end)
-
-    def months(self) -> list[date]:
-        result, current = [], self.first
-        while current <= self.last:
-            result.append(current)
-            index = current.year * 12 + current.month
-            current = date(index // 12, index % 12 + 1, 1)
-        return result
-
-    @property
-    def label(self) -> str:
-        if self.first == self.last:
-            return f"{self.first.year}年{self.first.month}月"
-        return (
-            f"{self.first.year}年{self.first.month}月至{self.last.year}年{self.last.month}月"
-        )
-
-
-@dataclass
-class UnitFigures:
-    tenant_id: int
-    unit_id: int
-    unit_name: str
-    figures: Figures
-
-
-@dataclass
-class Dashboard:
-    period: Period
-    totals: Figures
-    by_month: list[tuple[date, Figures]]
-    by_tenant: dict[int, Figures]
-    by_unit: list[UnitFigures]
-    generated_at: datetime = field(default_factory=utcnow)
-
-    def ranking(self, minimum_letters: int) -> list[UnitFigures]:
-        """Units with at least ``minimum_letters`` letters, best on-time rate first."""
-        ranked = [u for u in self.by_unit if u.unit_id and u.figures.received >= minimum_letters]
-        return sorted(
-            ranked,
-            key=lambda u: (
-                -(u.figures.on_time_rate or 0.0),
-                -(u.figures.satisfaction_rate or 0.0),
-                u.unit_name,
-            ),
-        )
-
-    def most_complained(self, count: int = 10) -> list[UnitFigures]:
-        """被投诉较多的机关、单位 (《信访工作条例》 art. 41)."""
-        units = [u for u in self.by_unit if u.unit_id and u.figures.complaints]
-        return sorted(units, key=lambda u: (-u.figures.complaints, u.unit_name))[:count]
-
+# The values live in figures.py; callers import them from here too.
+__all__ = [
+    "SUMMED", "Dashboard", "Figures", "Period", "RankedUnit", "UnitFigures", "add",
+    "dashboard", "overdue_counts", "ranked_units",
+]
 
 _SUMS = ", ".join(f"sum({name})::bigint AS {name}" for name in SUMMED)
 
@@ -416,12 +267,6 @@ async def dashboard(
     return Dashboard(period, totals, by_month, tenants, by_unit)
 
 
-@dataclass
-class RankedUnit(UnitFigures):
-    position: int = 0
-    ranked_count: int = 0
-
-
 async def ranked_units(
     database: Database,
     period: Period,
@@ -488,11 +333,3 @@ async def ranked_units(
             )
         )
     return result
-
-
-def add(figures: Iterable[Figures]) -> Figures:
-    total = Figures()
-    for item in figures:
-        for f in fields(Figures):
-            setattr(total, f.name, getattr(total, f.name) + getattr(item, f.name))
-    return total
