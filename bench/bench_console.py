@@ -198,6 +198,14 @@ def session_cookie(user_id: int) -> tuple[str, str]:
     return cookie, csrf
 
 
+async def first_request(client: httpx.AsyncClient, path: str) -> float:
+    """The very first request of the process (no pool, no compiled template)."""
+    began = time.perf_counter()
+    response = await client.get(path)
+    assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    return (time.perf_counter() - began) * 1000
+
+
 async def measure(client: httpx.AsyncClient, paths: list[str], rounds: int) -> tuple[float, float]:
     for path in paths[:10]:  # warm-up: pools, caches, compiled SQL
         response = await client.get(path)
@@ -281,10 +289,14 @@ async def run(count: int, rounds: int, reuse_loaded: bool) -> None:
             "inbox, level=due_soon": [f"{base}/inbox?level=due_soon"],
             "inbox, free text 噪音": [f"{base}/inbox?q=噪音"],
             "inbox, free text 人民路 + type=help": [f"{base}/inbox?q=人民路&type=help"],
+            "inbox, rare term (no match)": [f"{base}/inbox?q=龙舟竞渡"],
+            "inbox, state=all (every state)": [f"{base}/inbox?state=all"],
             "letter page (random letters)": [
                 f"{base}/letters/{rng.randrange(1, count + 1)}" for _ in range(rounds)
             ],
         }
+        first = await first_request(client, f"{base}/inbox?q=人民路&type=help")
+        print(f"\nfirst request of the fresh process (common term + type): {first:.1f} ms")
         print(f"\nsingle user, {rounds} requests each, in-process ASGI (ms):")
         print(f"  {'scenario':45} {'p50':>7} {'p99':>7}")
         for name, paths in scenarios.items():

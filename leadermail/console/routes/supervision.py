@@ -29,7 +29,13 @@ from leadermail.platform.db import utcnow
 from leadermail.platform.deadlines.calendar import local_day
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.supervision.cache import province_figures
-from leadermail.platform.supervision.charts import bar_chart, column_chart, days, percent
+from leadermail.platform.supervision.charts import (
+    bar_chart,
+    column_chart,
+    days,
+    figure_cells,
+    percent,
+)
 from leadermail.platform.supervision.models import SupervisionReport
 from leadermail.platform.supervision.queries import Dashboard, Period, dashboard
 from leadermail.platform.supervision.reports import MEDIA_TYPES, download_name, report_path
@@ -87,6 +93,7 @@ async def tenant_dashboard(request: Request) -> Response:
             "province_link": staff.is_province_admin and tenant.kind == TenantKind.PROVINCE,
             "pct": percent,
             "days": days,
+            "cells": figure_cells,
             **_charts(board, ranked),
         },
     )
@@ -122,6 +129,7 @@ async def province_dashboard(request: Request) -> Response:
             "shown": RANKING_SHOWN,
             "pct": percent,
             "days": days,
+            "cells": figure_cells,
             **_charts(board, ranked, names),
         },
     )

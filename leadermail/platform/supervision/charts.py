@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from leadermail.platform.supervision.figures import Figures
+
 _ids = itertools.count(1)
 FONT = "'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC',sans-serif"
 
@@ -121,3 +123,21 @@ def percent(value: float | None) -> str:
 
 def days(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
+
+
+def figure_cells(figures: Figures) -> Markup:
+    """The nine ``<td>`` of a table row of figures, in the order of the
+    ``figure_headers`` macro. A function, not a macro: the province page
+    has ~150 such rows and a Jinja macro call costs ~10 times as much."""
+    values = (
+        str(figures.received),
+        percent(figures.acceptance_rate),
+        percent(figures.on_time_rate),
+        str(figures.overdue),
+        days(figures.average_handling_days),
+        percent(figures.satisfaction_rate),
+        percent(figures.solved_rate),
+        percent(figures.closed_rate),
+        percent(figures.rehandle_rate),
+    )
+    return Markup("".join(f"<td>{escape(value)}</td>" for value in values))  # noqa: S704
