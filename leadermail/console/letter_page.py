@@ -44,7 +44,7 @@ from leadermail.platform.replies.services import (
     sent_replies,
     working_reply,
 )
-from leadermail.platform.replies.signing import verify
+from leadermail.platform.replies.signing import SignatureCheck, verify_reply_signature
 
 
 def writer_details(staff: StaffUser, letter: Letter) -> dict[str, str | None]:
@@ -243,7 +243,7 @@ def _can_publish(staff: StaffUser, letter: Letter) -> bool:
 class SignatureRow:
     signature: ReplySignature
     key: SigningKey
-    valid: bool
+    check: SignatureCheck
 
 
 @dataclass(frozen=True)
@@ -259,7 +259,7 @@ class SentReply:
 
 
 async def _signatures(session: AsyncSession, replies: list[Reply]) -> dict[int, list[SignatureRow]]:
-    """Each sent reply's signatures, checked against their keys."""
+    """Each sent reply's signatures, checked against their keys and the files now."""
     if not replies:
         return {}
     rows = (
@@ -270,10 +270,15 @@ async def _signatures(session: AsyncSession, replies: list[Reply]) -> dict[int, 
             .order_by(ReplySignature.id)
         )
     ).all()
+    # The newest public signature supersedes older ones (made before a file was
+    # marked public, or before re-publication): those no longer match the files.
+    newest_public = {s.reply_id: s.id for s, _ in rows if s.kind == "public"}
     found: dict[int, list[SignatureRow]] = {}
     for signature, key in rows:
-        valid = verify(key.public_key_pem, signature.payload, signature.signature)
-        found.setdefault(signature.reply_id, []).append(SignatureRow(signature, key, valid))
+        if signature.kind == "public" and newest_public[signature.reply_id] != signature.id:
+            continue
+        check = await verify_reply_signature(session, signature, key)
+        found.setdefault(signature.reply_id, []).append(SignatureRow(signature, key, check))
     return found
 
 

@@ -51,7 +51,6 @@ from leadermail.platform.replies.attachments import (
     check_reply_files,
     remove_reply_attachment,
     reply_attachments,
-    set_attachment_public,
 )
 from leadermail.platform.replies.sanitize import MAX_REPLY_CHARS
 from leadermail.platform.replies.services import (
@@ -62,6 +61,7 @@ from leadermail.platform.replies.services import (
     current_reply,
     insert_canned,
     letter_replies,
+    mark_attachment_public,
     save_draft,
     send_reply,
     set_publication,
@@ -213,10 +213,12 @@ async def _run_editor(request: Request, press: EditorPress, body: str) -> Respon
 async def attachment_public(request: Request) -> Response:
     """公开 or not: a staff attachment goes on the published page only when marked."""
 
+    secret = app_context(request).settings.secret_key
+
     async def operation(session, staff, letter, actor, form) -> str:  # noqa: ANN001
         public = str(form.get("public", "")) == "1"
-        attachment = await set_attachment_public(
-            session, staff, letter, actor, request.path_params["attachment_id"], public
+        attachment = await mark_attachment_public(
+            session, staff, letter, actor, request.path_params["attachment_id"], public, secret
         )
         state = "公开" if public else "不公开"
         return f"附件「{attachment.filename}」已设为{state}"

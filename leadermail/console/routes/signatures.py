@@ -4,7 +4,9 @@
     GET /console/signatures/{reply_id}       a published reply's signed text and signature
 
 Only the "public" signature of a letter that is published is shown, so this
-reveals nothing that is not already on the public site. Anyone can check it:
+reveals nothing that is not already on the public site (its files are the
+ones marked public). The page checks the signature and, for a v2 payload, that
+the reply's public files are still the ones signed. Anyone can check it:
 ``base64 -d sig > sig.bin; openssl pkeyutl -verify -pubin -inkey key.pem -rawin
 -in payload.json -sigfile sig.bin``.
 """
@@ -20,7 +22,7 @@ from starlette.routing import Route
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.letters.models import Letter, Reply
 from leadermail.platform.replies.models import ReplySignature, SigningKey
-from leadermail.platform.replies.signing import verify
+from leadermail.platform.replies.signing import verify_reply_signature
 from leadermail.platform.web.requests import app_context, current_tenant
 from leadermail.tenants.session import tenant_session
 
@@ -52,14 +54,11 @@ async def reply_signature(request: Request) -> Response:
                 .limit(1)
             )
         ).first()
-    if row is None:
-        raise HTTPException(404)
-    signature, key = row
-    ctx = {
-        "signature": signature,
-        "key": key,
-        "valid": verify(key.public_key_pem, signature.payload, signature.signature),
-    }
+        if row is None:
+            raise HTTPException(404)
+        signature, key = row
+        check = await verify_reply_signature(session, signature, key)
+    ctx = {"signature": signature, "key": key, "valid": check.valid, "check": check}
     return renderer_for(context).render(request, "replies/signature.html", ctx)
 
 

@@ -4,6 +4,7 @@
     await approve_reply(session, staff, letter, actor, reply)          # leader
     await send_reply(session, staff, letter, actor, reply, secret)     # signs, 已答复
     await set_publication(session, staff, letter, actor, True, secret) # only with consent
+    await mark_attachment_public(session, staff, letter, actor, file_id, True, secret)
 
 A reply goes draft → approved → sent. Editing an approved draft sends it back
 to draft: a leader approves exactly the text that goes out. The text sent is
@@ -31,10 +32,11 @@ from leadermail.platform.accounts.models import User
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.db import utcnow
-from leadermail.platform.letters.models import Letter, Reply
+from leadermail.platform.letters.models import Attachment, Letter, Reply
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
 from leadermail.platform.privacy import redact
+from leadermail.platform.replies.attachments import set_attachment_public
 from leadermail.platform.replies.models import CannedReply, ReplySignature, SigningKey
 from leadermail.platform.replies.sanitize import (
     MAX_REPLY_CHARS,
@@ -43,7 +45,11 @@ from leadermail.platform.replies.sanitize import (
     reply_html_from_form,
     sanitize_reply_html,
 )
-from leadermail.platform.replies.signing import ensure_signing_key, sign_reply
+from leadermail.platform.replies.signing import (
+    covered_attachments,
+    ensure_signing_key,
+    sign_reply,
+)
 
 DRAFTABLE_STATES = frozenset({"accepted", "assigned", "awaiting_material"})
 #: A reply in these statuses is still being worked on; "sent" is final.
@@ -183,6 +189,7 @@ async def send_reply(
         text=html_to_text(reply.body_html),
         signer_name=signer,
         tracking_code=letter.tracking_code,
+        attachments=await covered_attachments(session, reply, "sent"),
     )
     reply.status = "sent"
     reply.sent_at = utcnow()
@@ -306,7 +313,27 @@ async def _sign_public(
         text=public_preview(letter, reply).reply_text,
         signer_name=reply.signer_name or fallback_signer,
         tracking_code=letter.tracking_code,
+        attachments=await covered_attachments(session, reply, "public"),
     )
+
+
+async def mark_attachment_public(
+    session: AsyncSession,
+    staff: StaffUser,
+    letter: Letter,
+    actor: Actor,
+    attachment_id: int,
+    public: bool,
+    secret: str,
+) -> Attachment:
+    """公开 or not for one file of a sent reply. On a published letter the public
+    signature covers the public files, so that reply is signed again."""
+    attachment = await set_attachment_public(session, staff, letter, actor, attachment_id, public)
+    reply = await session.get(Reply, attachment.reply_id)
+    if letter.is_published and letter.publish_consent and reply is not None:
+        key = await ensure_signing_key(session, letter.tenant_id, secret)
+        await _sign_public(session, key, secret, letter, reply, staff.tenant.name)
+    return attachment
 
 
 async def canned_replies(session: AsyncSession, tenant_id: int) -> list[CannedReply]:

@@ -11,6 +11,16 @@ fingerprint; the public key is published on the tenant's key page, so a
 citizen or journalist can check a published reply with any Ed25519 tool
 (e.g. ``openssl pkeyutl -verify -rawin``).
 
+Payload versions: v1 (no ``"v"`` field) covers the text only; v2 (``"v": 2``)
+also lists the reply's files as ``{"filename", "sha256"}`` sorted by hash then
+name — all of them for a "sent" signature, those marked public for a "public"
+one. Checking a v2 signature compares that list with the files as they are
+now, so a swapped, added or removed file fails; a v1 signature, made before
+files were covered, is still checked on its text::
+
+    check = await verify_reply_signature(session, signature, key)
+    check.valid, check.version, check.problem     # True, 2, None
+
 The private key is kept in the tenant schema encrypted with a password
 derived from the deployment secret: a stolen database dump alone cannot sign.
 """
@@ -21,6 +31,8 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -30,8 +42,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.db import utcnow
-from leadermail.platform.letters.models import Reply
+from leadermail.platform.letters.models import Attachment, Reply
 from leadermail.platform.replies.models import ReplySignature, SigningKey
+
+#: The payload version new signatures get (see the module docstring).
+PAYLOAD_VERSION = 2
 
 
 def _password(secret: str, tenant_id: int) -> bytes:
@@ -82,6 +97,34 @@ def canonical_payload(fields: dict[str, Any]) -> str:
     return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def signed_files(attachments: Sequence[Attachment]) -> list[dict[str, str]]:
+    """The files as a v2 payload lists them: stable whatever order the rows come in."""
+    files = [{"filename": a.filename, "sha256": a.sha256} for a in attachments]
+    return sorted(files, key=lambda f: (f["sha256"], f["filename"]))
+
+
+async def covered_attachments(session: AsyncSession, reply: Reply, kind: str) -> list[Attachment]:
+    """The files a signature of ``kind`` covers: all of the reply's for "sent"
+    (what the citizen received), the ones marked public for "public"."""
+    query = select(Attachment).where(
+        Attachment.tenant_id == reply.tenant_id,
+        Attachment.letter_id == reply.letter_id,
+        Attachment.reply_id == reply.id,
+        Attachment.uploaded_by == "staff",
+    )
+    if kind == "public":
+        query = query.where(Attachment.is_public.is_(True))
+    return list(await session.scalars(query.order_by(Attachment.id)))
+
+
+def load_private_key(key: SigningKey, secret: str) -> Ed25519PrivateKey:
+    private_key = serialization.load_pem_private_key(
+        key.private_key_pem.encode(), password=_password(secret, key.tenant_id)
+    )
+    assert isinstance(private_key, Ed25519PrivateKey)
+    return private_key
+
+
 async def sign_reply(
     session: AsyncSession,
     key: SigningKey,
@@ -92,13 +135,13 @@ async def sign_reply(
     text: str,
     signer_name: str,
     tracking_code: str,
+    attachments: Sequence[Attachment],
 ) -> ReplySignature:
-    private_key = serialization.load_pem_private_key(
-        key.private_key_pem.encode(), password=_password(secret, key.tenant_id)
-    )
-    assert isinstance(private_key, Ed25519PrivateKey)
+    """Sign ``text`` and ``attachments`` (a v2 payload) as this reply's ``kind`` signature."""
+    private_key = load_private_key(key, secret)
     payload = canonical_payload(
         {
+            "v": PAYLOAD_VERSION,
             "kind": kind,
             "key": key.fingerprint,
             "letter": tracking_code,
@@ -106,6 +149,7 @@ async def sign_reply(
             "signed_at": utcnow().isoformat(timespec="seconds"),
             "signer": signer_name,
             "text": text,
+            "attachments": signed_files(attachments),
         }
     )
     signature = ReplySignature(
@@ -132,3 +176,57 @@ def verify(public_key_pem: str, payload: str, signature_b64: str) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """The outcome of checking one stored signature."""
+
+    valid: bool
+    #: Payload version (1: text only; 2: text and files); 0 if unreadable.
+    version: int
+    #: Why it is not valid, in Chinese for the page; None when valid.
+    problem: str | None = None
+
+
+def check_signature(
+    public_key_pem: str,
+    payload: str,
+    signature_b64: str,
+    *,
+    reply_id: int,
+    attachments: Sequence[Attachment],
+) -> SignatureCheck:
+    """Is this a valid signature of reply ``reply_id`` with these files now?"""
+    try:
+        fields = json.loads(payload)
+        version = int(fields.get("v", 1)) if isinstance(fields, dict) else 0
+    except (ValueError, TypeError):
+        return SignatureCheck(False, 0, "签名内容无法读取")
+    if not verify(public_key_pem, payload, signature_b64):
+        return SignatureCheck(False, version, "签名与签名内容不符：内容在签名后被改动")
+    if fields.get("reply") != reply_id:
+        return SignatureCheck(False, version, "签名内容属于另一份答复")
+    if version == 1:
+        return SignatureCheck(True, 1)  # made before files were signed: the text only
+    if version != PAYLOAD_VERSION:
+        return SignatureCheck(False, version, f"未知的签名格式版本 {version}")
+    if fields.get("attachments") != signed_files(attachments):
+        return SignatureCheck(False, version, "答复附件与签名时不一致：附件被更换、增加或删除")
+    return SignatureCheck(True, version)
+
+
+async def verify_reply_signature(
+    session: AsyncSession, signature: ReplySignature, key: SigningKey
+) -> SignatureCheck:
+    """Check a stored signature against its key and the reply's files as they are now."""
+    reply = await session.get(Reply, signature.reply_id)
+    if reply is None:
+        return SignatureCheck(False, 0, "答复不存在")
+    return check_signature(
+        key.public_key_pem,
+        signature.payload,
+        signature.signature,
+        reply_id=reply.id,
+        attachments=await covered_attachments(session, reply, signature.kind),
+    )
