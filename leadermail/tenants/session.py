@@ -46,6 +46,9 @@ def _bind_search_path(session: Session, transaction: Any, connection: Any) -> No
     if session.info.get("autocommit"):
         # No transaction for SET LOCAL to live in; see ``transaction=False``.
         return
+    if transaction.nested:
+        # A savepoint inside the transaction: SET LOCAL already holds.
+        return
     schema = session.info["tenant_schema"]
     connection.exec_driver_sql(f"SELECT set_config('search_path', '{schema}', true)")
 

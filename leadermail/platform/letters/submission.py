@@ -95,15 +95,9 @@ async def _calendar(session: AsyncSession) -> WorkCalendar:
     return calendar_from_rows(rows.all())
 
 
-async def _unused_code(session: AsyncSession) -> str:
-    for _ in range(_CODE_ATTEMPTS):
-        code = new_tracking_code()
-        taken = await session.scalar(
-            select(LetterLocator.tracking_code).where(LetterLocator.tracking_code == code)
-        )
-        if taken is None:
-            return code
-    raise RuntimeError("could not draw an unused tracking code")  # ~2^-49 per draw
+def _violated_constraint(error: IntegrityError) -> str | None:
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 async def _existing(session: AsyncSession, submission_key: str) -> Letter | None:
@@ -126,65 +120,72 @@ async def submit_letter(
     """Create the letter in ``session`` (a tenant session of ``tenant``); the caller commits."""
     if session.info.get("tenant_id") != tenant.id:
         raise ValueError("submit_letter needs a tenant session of the same tenant")
-    if submission_key:
-        earlier = await _existing(session, submission_key)
-        if earlier is not None:
-            return SubmittedLetter(earlier, earlier.tracking_code, None)
-
     moment = submitted_at or utcnow()
     policy = policy_for(tenant.settings, clean.letter_type)
     work_calendar = calendar if calendar is not None else await _calendar(session)
     acceptance = compute_due(moment, policy.acceptance, work_calendar)
     reply = compute_due(moment, policy.reply, work_calendar)
-    code = await _unused_code(session)
     password = new_query_password()
-    letter = Letter(
-        tenant_id=tenant.id,
-        tracking_code=code,
-        query_password_hash=hash_query_password(password, secret_key),
-        letter_type=str(clean.letter_type),
-        category_id=clean.category_id,
-        title=clean.title,
-        body=clean.body,
-        region=clean.region,
-        writer_name=clean.name,
-        writer_phone=clean.phone,
-        writer_email=clean.email,
-        writer_id_number=clean.id_number,
-        publish_consent=clean.publish_consent,
-        channel=str(channel),
-        state="submitted",
-        submitted_at=moment,
-        received_at=moment,
-        acceptance_due_at=acceptance.due_at,
-        reply_due_at=reply.due_at,
-        deadline_provisional=acceptance.provisional or reply.provisional,
-        submission_key=submission_key,
-        extra={},
-        created_at=moment,
-        updated_at=moment,
-    )
-    letter.search_vector = func.to_tsvector("simple", search_text_terms(letter))
-    try:
-        async with session.begin_nested():
-            session.add(letter)
-            await session.flush()
-    except IntegrityError:
-        # Two submits of one form raced: the other one committed first.
-        if submission_key:
-            earlier = await _existing(session, submission_key)
-            if earlier is not None:
-                return SubmittedLetter(earlier, earlier.tracking_code, None)
-        raise
-    session.add(
-        LetterLocator(
+    password_hash = hash_query_password(password, secret_key)
+    # No look-ups before the insert (they cost two round trips per letter):
+    # the unique constraints decide. A form sent twice hits the submission key
+    # and gets the first letter back; a tracking code already drawn anywhere
+    # on the platform (about 2^-49 per draw) hits the locator and is redrawn.
+    # The savepoint keeps the caller's transaction usable either way.
+    for _ in range(_CODE_ATTEMPTS):
+        code = new_tracking_code()
+        letter = Letter(
+            tenant_id=tenant.id,
             tracking_code=code,
-            origin_tenant_id=tenant.id,
-            origin_letter_id=letter.id,
-            current_tenant_id=tenant.id,
+            query_password_hash=password_hash,
+            letter_type=str(clean.letter_type),
+            category_id=clean.category_id,
+            title=clean.title,
+            body=clean.body,
+            region=clean.region,
+            writer_name=clean.name,
+            writer_phone=clean.phone,
+            writer_email=clean.email,
+            writer_id_number=clean.id_number,
+            publish_consent=clean.publish_consent,
+            channel=str(channel),
+            state="submitted",
+            submitted_at=moment,
+            received_at=moment,
+            acceptance_due_at=acceptance.due_at,
+            reply_due_at=reply.due_at,
+            deadline_provisional=acceptance.provisional or reply.provisional,
+            submission_key=submission_key,
+            extra={},
             created_at=moment,
+            updated_at=moment,
         )
-    )
+        letter.search_vector = func.to_tsvector("simple", search_text_terms(letter))
+        try:
+            async with session.begin_nested():
+                session.add(letter)
+                await session.flush()
+                session.add(
+                    LetterLocator(
+                        tracking_code=code,
+                        origin_tenant_id=tenant.id,
+                        origin_letter_id=letter.id,
+                        current_tenant_id=tenant.id,
+                        created_at=moment,
+                    )
+                )
+                await session.flush()
+            break
+        except IntegrityError as error:
+            constraint = _violated_constraint(error)
+            if constraint == "uq_letters_submission_key" and submission_key:
+                earlier = await _existing(session, submission_key)
+                if earlier is not None:
+                    return SubmittedLetter(earlier, earlier.tracking_code, None)
+            if constraint not in ("uq_letters_tracking_code", "pk_letter_locators"):
+                raise
+    else:
+        raise RuntimeError("could not draw an unused tracking code")
     for stored in attachments:
         session.add(
             Attachment(

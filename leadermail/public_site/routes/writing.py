@@ -163,7 +163,8 @@ async def write_letter(request: Request) -> Response:
                 ),
                 status_code=429,
             )
-        async with tenant_session(context.database, tenant) as session:
+        # Reads only (the choices are cached): no transaction, one round trip.
+        async with tenant_session(context.database, tenant, transaction=False) as session:
             earlier = await session.scalar(
                 select(Letter.id).where(Letter.submission_key == key)
             )

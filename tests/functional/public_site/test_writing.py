@@ -266,3 +266,52 @@ async def test_ten_letters_an_hour_per_address_then_a_clear_refusal(citizen, con
     assert 'value="第十一封来信：路灯损坏问题"' in refused.text
     assert "我家附近的工地每天夜里十二点以后还在施工" in refused.text
     assert await count_letters(context, citizen.tenant) == 10
+
+
+async def _submit_direct(context, tenant, key: str | None = None):  # noqa: ANN001, ANN202
+    from leadermail.platform.letters.submission import submit_letter
+    from leadermail.platform.letters.validation import validate_letter
+    from tests.functional.public_site.conftest import letter_values
+
+    from leadermail.platform.letters.models import Category
+
+    async with tenant_session(context.database, tenant) as session:
+        category = int(await session.scalar(select(Category.id).limit(1)))
+    clean, errors = validate_letter(letter_values(category=str(category)), categories={category})
+    assert clean is not None, errors
+    async with tenant_session(context.database, tenant) as session:
+        result = await submit_letter(
+            session, tenant, clean, secret_key=TEST_SECRET, submission_key=key
+        )
+        await session.commit()
+    return result
+
+
+async def test_a_tracking_code_already_taken_anywhere_is_drawn_again(context, make_tenant, monkeypatch):  # noqa: ANN001, E501
+    from leadermail.platform.letters import submission
+
+    first_tenant, second_tenant = await make_tenant(), await make_tenant()
+    taken = (await _submit_direct(context, first_tenant)).tracking_code
+    draws = iter([taken, taken, "K7M2P9Q4R8"])
+    monkeypatch.setattr(submission, "new_tracking_code", lambda: next(draws))
+    # Another tenant: its own letters table has no such code, the platform's locator does.
+    result = await _submit_direct(context, second_tenant)
+    assert result.tracking_code == "K7M2P9Q4R8"
+    async with context.database.core_session() as session:
+        owners = (
+            await session.execute(
+                select(LetterLocator.tracking_code, LetterLocator.origin_tenant_id).where(
+                    LetterLocator.tracking_code.in_([taken, "K7M2P9Q4R8"])
+                )
+            )
+        ).all()
+    assert sorted(owners) == sorted([(taken, first_tenant.id), ("K7M2P9Q4R8", second_tenant.id)])
+
+
+async def test_the_same_submission_key_twice_returns_the_first_letter(context, make_tenant):  # noqa: ANN001
+    tenant = await make_tenant()
+    first = await _submit_direct(context, tenant, key="same-form-key-0123456789")
+    again = await _submit_direct(context, tenant, key="same-form-key-0123456789")
+    assert again.tracking_code == first.tracking_code
+    assert again.password is None  # the password is shown once, with the first receipt
+    assert await count_letters(context, tenant) == 1
