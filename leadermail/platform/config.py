@@ -40,6 +40,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _optional_int(env: Mapping[str, str], name: str, default: int) -> int | None:
+    """An integer, or None for "off"/"none"."""
+    if (env.get(name) or "").strip().lower() in {"off", "none"}:
+        return None
+    return _int(env, name, default)
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str = "development"
@@ -61,6 +68,9 @@ class Settings:
     #: 120 KB per tenant schema touched) is bounded; see research notes.
     db_pool_size: int = 10
     db_pool_recycle_seconds: int = 900
+    #: psycopg prepares a statement after this many uses on one connection
+    #: (None: never). See Database for why it is on by default.
+    db_prepare_threshold: int | None = 5
     migration_workers: int = 4
     lock_timeout_ms: int = 5000
     oidc_issuer: str | None = None
@@ -99,6 +109,7 @@ class Settings:
             smtp_sender=env.get("SMTP_SENDER") or "noreply@leadermail.local",
             db_pool_size=_int(env, "DB_POOL_SIZE", 10),
             db_pool_recycle_seconds=_int(env, "DB_POOL_RECYCLE_SECONDS", 900),
+            db_prepare_threshold=_optional_int(env, "DB_PREPARE_THRESHOLD", 5),
             migration_workers=_int(env, "MIGRATION_WORKERS", 4),
             lock_timeout_ms=_int(env, "MIGRATION_LOCK_TIMEOUT_MS", 5000),
             oidc_issuer=env.get("OIDC_ISSUER") or None,

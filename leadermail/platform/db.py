@@ -74,10 +74,20 @@ class TenantScoped:
     tenant_id: Mapped[int] = mapped_column(nullable=False)
 
 
-def _connect_args(url: str) -> dict[str, Any]:
-    # prepare_threshold=None: statements differ per tenant schema, so server
-    # side prepared statements only churn (and break behind PgBouncer).
-    return {"prepare_threshold": None, "options": f"-c search_path={NEUTRAL_SEARCH_PATH}"}
+def _connect_args(settings: Settings) -> dict[str, Any]:
+    # Prepared statements: the research notes (shared/research/
+    # multitenancy-scale.md §2) found them useless when every transaction
+    # changes tenant, because the SQL text names the schema and psycopg's LRU
+    # of 100 statements per connection churns. That churn is harmless, while
+    # traffic is far from uniform: the province mailbox and a few big cities
+    # get most of it, and for their hot one-statement look-ups (tracking form,
+    # letter page) preparing cut PostgreSQL's time per query about threefold
+    # here (133 → 45 µs, letters has 21 indexes to plan with). Behind
+    # PgBouncer < 1.21 in transaction mode set DB_PREPARE_THRESHOLD=off.
+    return {
+        "prepare_threshold": settings.db_prepare_threshold,
+        "options": f"-c search_path={NEUTRAL_SEARCH_PATH}",
+    }
 
 
 def async_url(url: str) -> str:
@@ -110,7 +120,7 @@ class Database:
             max_overflow=0,
             pool_recycle=settings.db_pool_recycle_seconds,
             pool_pre_ping=False,
-            connect_args=_connect_args(self.url),
+            connect_args=_connect_args(settings),
         )
         self._sync_engine: Engine | None = None
         self._tenant_engines: dict[tuple[str, bool], AsyncEngine] = {}
@@ -124,7 +134,7 @@ class Database:
                 pool_size=max(self.settings.migration_workers, 2),
                 max_overflow=self.settings.migration_workers,
                 pool_recycle=self.settings.db_pool_recycle_seconds,
-                connect_args=_connect_args(self.url),
+                connect_args=_connect_args(self.settings),
             )
         return self._sync_engine
 
