@@ -99,6 +99,14 @@ class InboxFilters:
             after=params.get("after") or None,
         )
 
+    @property
+    def narrowed(self) -> bool:
+        """Filters beyond the state tab (the tab counts do not follow them)."""
+        return any(
+            (self.letter_type, self.category_id is not None, self.unit_id is not None,
+             self.level, self.q)
+        )
+
     def query_params(self, **changes: Any) -> dict[str, str]:
         merged = replace(self, **changes)
         values = {

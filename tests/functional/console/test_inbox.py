@@ -62,6 +62,9 @@ async def test_inbox_filters_sorts_and_counts(context, make_tenant, client):
     assert "很快到期" in due_soon.text and "逾期的投诉" not in due_soon.text
     by_type = await client.get(console_url(tenant, "/inbox?type=suggestion"))
     assert "下月到期的建议" in by_type.text and "很快到期" not in by_type.text
+    # The tab counts are totals per state, and a filtered page says so.
+    assert 'data-state="accepted">2<' in by_type.text and "没有按类型" in by_type.text
+    assert "没有按类型" not in text
     by_state = await client.get(console_url(tenant, "/inbox?state=closed"))
     assert "早已办完的信" in by_state.text and "很快到期" not in by_state.text
     assert {late.id, soon.id, later.id}
