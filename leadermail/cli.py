@@ -7,6 +7,7 @@
     leadermail tenants list | disable SLUG --reason ... | enable SLUG
     leadermail demo
     leadermail audit verify
+    leadermail matters reindex [--tenant SLUG]
 
 Other packages add sub-commands by listing a module in ``COMMAND_MODULES``
 that defines ``register(subparsers)``.
@@ -30,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "leadermail.platform.commands.database",
     "leadermail.platform.commands.tenants",
     "leadermail.platform.commands.audit",
+    "leadermail.platform.commands.matters",
     "leadermail.platform.commands.holidays",
     "leadermail.platform.commands.demo",
 )

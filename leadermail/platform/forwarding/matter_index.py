@@ -18,7 +18,8 @@ duplicate detector (``letters.duplicates``) does that job.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -87,22 +88,54 @@ async def refresh_open_matter(ctx: dict[str, Any], *, tenant_id: int, letter_id:
     return "indexed"
 
 
-async def reindex_tenant(context: AppContext, tenant: TenantRef, *, batch: int = 500) -> int:
-    """Index every open letter of ``tenant`` (a backfill; the job does the rest).
+@dataclass(frozen=True)
+class ReindexResult:
+    """What one tenant's rebuild did (``leadermail matters reindex`` prints it)."""
 
-    Returns how many letters were looked at.
+    #: Letters looked at: the open ones, and those with a row left in the index.
+    letters: int = 0
+    indexed: int = 0
+    removed: int = 0
+
+    @property
+    def skipped(self) -> int:
+        """Open letters without a phone or ID number to key on: not indexed."""
+        return self.letters - self.indexed - self.removed
+
+
+async def reindex_tenant(context: AppContext, tenant: TenantRef) -> ReindexResult:
+    """Rebuild ``tenant``'s part of the index from its letters (a backfill, or a
+    repair after lost jobs; the job keeps it in step otherwise)::
+
+        result = await reindex_tenant(context, tenant)   # ReindexResult(letters=12, ...)
+
+    Every open letter is indexed, and every row whose letter is no longer open
+    (or gone) is removed; each through the job itself, so a rebuild running
+    next to the worker agrees with it.
     """
     async with tenant_session(context.database, tenant) as session:
-        ids = (
+        open_ids = set(
             await session.scalars(
                 select(Letter.id).where(
                     Letter.state.in_(MATTER_OPEN_STATES), Letter.channel != Channel.FORWARDED
                 )
             )
-        ).all()
-    for letter_id in ids:
-        await refresh_open_matter({"app": context}, tenant_id=tenant.id, letter_id=letter_id)
-    return len(ids)
+        )
+    async with context.database.core_session() as session:
+        indexed_ids = set(
+            await session.scalars(
+                select(OpenMatter.letter_id).where(OpenMatter.tenant_id == tenant.id)
+            )
+        )
+    outcomes: Counter[str] = Counter()
+    for letter_id in sorted(open_ids | indexed_ids):
+        outcome = await refresh_open_matter(
+            {"app": context}, tenant_id=tenant.id, letter_id=letter_id
+        )
+        outcomes[outcome] += 1
+    return ReindexResult(
+        letters=sum(outcomes.values()), indexed=outcomes["indexed"], removed=outcomes["removed"]
+    )
 
 
 async def descendant_ids(context: AppContext, tenant: TenantRef) -> set[int]:
