@@ -269,11 +269,10 @@ async def test_ten_letters_an_hour_per_address_then_a_clear_refusal(citizen, con
 
 
 async def _submit_direct(context, tenant, key: str | None = None):  # noqa: ANN001, ANN202
+    from leadermail.platform.letters.models import Category
     from leadermail.platform.letters.submission import submit_letter
     from leadermail.platform.letters.validation import validate_letter
     from tests.functional.public_site.conftest import letter_values
-
-    from leadermail.platform.letters.models import Category
 
     async with tenant_session(context.database, tenant) as session:
         category = int(await session.scalar(select(Category.id).limit(1)))
