@@ -5,8 +5,7 @@ One row per letter a citizen wrote to a tenant directly, while it is open
 keyed bigram fingerprint of the text, so an upper tenant's intake finds the
 same matter in hand below with one indexed query. Maintained by the
 ``refresh_open_matter`` job. Letters submitted before this revision are added
-by ``forwarding.matter_index.reindex_tenant`` (once per tenant; a fresh site
-needs nothing): the keys need the server secret, which a migration lacks.
+by ``leadermail matters reindex`` (once; a fresh site needs nothing): the keys need the server secret, which a migration lacks.
 
 Revision ID: 0006
 Revises: 0005
