@@ -11,6 +11,7 @@ passed between sessions, jobs and templates freely::
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ from sqlalchemy import select
 
 from leadermail.platform.db import Database
 from leadermail.tenants.models import Tenant, TenantDomain, TenantStatus
+
+logger = logging.getLogger(__name__)
 
 KIND_LABELS = {
     "province": "省级",
@@ -86,35 +89,61 @@ async def load_tenants(database: Database) -> list[TenantRef]:
 
 
 class TenantDirectory:
-    """All tenants in memory, reloaded at most every ``ttl`` seconds.
+    """All tenants in memory, refreshed in the background every ``ttl`` seconds.
 
     A province has at most a few thousand tenants: one query loads them all,
-    and routing a request is then two dictionary look-ups.
+    and routing a request is then two dictionary look-ups. Reloading 1,000
+    tenants takes 40–60 ms, so no request waits for it once the first load
+    is done: after ``ttl`` the next request starts a reload in the background
+    and carries on with the current copy (a change made by another process is
+    seen within ``ttl`` plus one reload). :meth:`invalidate` (called by this
+    process after it changed a tenant) makes the next request wait for fresh
+    data instead.
     """
 
     def __init__(self, database: Database, ttl: float = 5.0) -> None:
         self.database = database
         self.ttl = ttl
-        self._loaded_at = 0.0
+        self._loaded_at: float | None = None
+        self._stale_before = 0.0  # copies loaded before this are not good enough
         self._by_id: dict[int, TenantRef] = {}
         self._by_slug: dict[str, TenantRef] = {}
         self._by_host: dict[str, TenantRef] = {}
         self._lock = asyncio.Lock()
+        self._refresh: asyncio.Task[None] | None = None
 
     def invalidate(self) -> None:
-        self._loaded_at = 0.0
+        # A timestamp rather than clearing _loaded_at: a background reload
+        # that started before the change must not count as fresh.
+        self._stale_before = time.monotonic()
+
+    def _needs_reload(self) -> bool:
+        return self._loaded_at is None or self._loaded_at < self._stale_before
 
     async def _fresh(self) -> None:
-        if time.monotonic() - self._loaded_at < self.ttl:
-            return
+        loaded_at = self._loaded_at
+        if loaded_at is None or self._needs_reload():
+            await self._reload(required=True)
+        elif time.monotonic() - loaded_at >= self.ttl and self._refresh is None:
+            self._refresh = asyncio.create_task(self._reload(required=False))
+            self._refresh.add_done_callback(self._refresh_done)
+
+    def _refresh_done(self, task: asyncio.Task[None]) -> None:
+        self._refresh = None
+        if not task.cancelled() and task.exception() is not None:
+            # Keep serving the last good copy; the next request tries again.
+            logger.warning("tenant directory refresh failed", exc_info=task.exception())
+
+    async def _reload(self, *, required: bool) -> None:
         async with self._lock:
-            if time.monotonic() - self._loaded_at < self.ttl:
-                return
+            if required and not self._needs_reload():
+                return  # another request loaded it while this one waited
+            started = time.monotonic()
             tenants = await load_tenants(self.database)
             self._by_id = {t.id: t for t in tenants}
             self._by_slug = {t.slug: t for t in tenants}
             self._by_host = {host: t for t in tenants for host in t.domains}
-            self._loaded_at = time.monotonic()
+            self._loaded_at = started
 
     async def by_host(self, host: str) -> TenantRef | None:
         await self._fresh()
