@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
@@ -29,7 +30,7 @@ from leadermail.platform.context import AppContext
 from leadermail.platform.web.csrf import CSRFMiddleware
 from leadermail.platform.web.headers import SecurityHeadersMiddleware
 from leadermail.platform.web.routing import IndexedRouter
-from leadermail.public_site.app import create_public_app
+from leadermail.public_site.app import create_public_router, http_error_page
 from leadermail.public_site.errors import render_error_page
 from leadermail.public_site.rendering import renderer_for as public_renderer
 from leadermail.tenants.registry import TenantRef
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         {settings.platform_host.lower(), "localhost", "127.0.0.1", "testserver"}
     )
     app = Starlette(
+        # Citizens' pages; the console app renders its own errors first.
+        exception_handlers={HTTPException: http_error_page},
         middleware=[
             Middleware(SecurityHeadersMiddleware),
             Middleware(
@@ -141,7 +144,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         routes=[
             *static_mounts(settings, context),
             Mount("/console", app=create_console_app(context)),
-            Mount("/", app=create_public_app(context)),
+            Mount("/", app=create_public_router()),
         ],
         lifespan=lifespan,
     )

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import importlib
 
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from leadermail.platform.context import AppContext
 from leadermail.platform.web.requests import app_context
 from leadermail.platform.web.routing import IndexedRouter
 from leadermail.public_site.rendering import renderer_for
@@ -50,7 +48,7 @@ def collect_routes() -> list[BaseRoute]:
     return routes
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
+async def http_error_page(request: Request, exc: Exception) -> Response:
     """Citizens get a page in the site's own theme and language, never
     Starlette's plain-text "Not Found"."""
     assert isinstance(exc, HTTPException)
@@ -64,8 +62,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_public_app(context: AppContext) -> Starlette:
-    app = Starlette(exception_handlers={HTTPException: _http_error})
-    app.router = IndexedRouter(routes=collect_routes())
-    app.state.context = context
-    return app
+def create_public_router() -> IndexedRouter:
+    """The citizens' routes, mounted at ``/`` by ``leadermail.app``.
+
+    A router rather than a Starlette app of its own: a second app would wrap
+    every citizen request in its own error and exception layers again. Its
+    HTTP errors are rendered by :func:`http_error_page`, registered on the
+    root app (the console handles its own before they get there).
+    """
+    return IndexedRouter(routes=collect_routes())
