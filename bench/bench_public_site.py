@@ -23,7 +23,11 @@ Honesty notes:
   load generator on one IP is not refused; the limiter still runs per request;
 * every letter POST has its own submission key, so each creates a letter
   (with deadlines, locator, timeline event and receipt job);
-* GETs send no cookie, like first-time visitors (a session is created for each).
+* GETs send no cookie, like first-time visitors (a session is created for each);
+  such visitors get the shared rendering of a page (public_site/page_cache.py),
+  so run once more with ``PAGE_CACHE_SECONDS=0`` for the cost of rendering;
+* the letter POSTs are urlencoded; a browser sends that form (it has a file
+  field) as multipart, which the CSRF middleware parses in full.
 """
 
 from __future__ import annotations
