@@ -339,7 +339,45 @@ class _Step:
         )
         if letter is None:
             raise ForwardingError("转办来信尚未送达，请稍后再试")
+        self.leg, self.letter = leg, letter
         return self.session, leg, letter
+
+    async def record(
+        self, actor: Actor, kind: str, message: str, action: str, /, **audit: object
+    ) -> None:
+        """This side's timeline event and audit record of the step (``audit``:
+        extra audit data, which may itself hold a "message")."""
+        await add_timeline_event(
+            self.session,
+            self.letter,
+            kind,
+            actor,
+            message=message,
+            data={"forwarding_id": self.leg.id},
+        )
+        await _audit(self.session, self.tenant, actor, action, self.letter, self.leg, **audit)
+
+    def tell_other_side(
+        self, key: str, actor: Actor, kind: str, message: str, action: str, /, **extra: object
+    ) -> None:
+        """Queue the crossing that records the step in the other tenant's letter
+        and audit trail (run inline after commit; the outbox is the safety net)."""
+        leg = self.leg
+        to_sender = self.side == "receiver"
+        self.crossings.append(
+            _cross(
+                self.session,
+                f"fwd:{leg.id}:{key}",
+                tenant_id=leg.from_tenant_id if to_sender else leg.to_tenant_id,
+                letter_id=leg.from_letter_id if to_sender else leg.to_letter_id,
+                kind=kind,
+                message=message,
+                action=action,
+                actor_label=f"{self.tenant.name} {actor.label}",
+                data={"forwarding_id": leg.id},
+                **extra,
+            )
+        )
 
     async def __aexit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
         try:
@@ -382,27 +420,9 @@ async def accept_forwarding(
             raise ForwardingError(f"该转办当前为“{leg.status_label}”，不能签收")
         leg.status, leg.accepted_at = ForwardingStatus.ACCEPTED, utcnow()
         leg.receiver_state = letter.state
-        await add_timeline_event(
-            session,
-            letter,
-            "forwarding_accepted",
-            actor,
-            message="已签收转办来信",
-            data={"forwarding_id": leg.id},
-        )
-        await _audit(session, tenant, actor, "forwarding.accepted", letter, leg)
-        step.crossings.append(
-            _cross(
-                session,
-                f"fwd:{leg.id}:accepted",
-                tenant_id=leg.from_tenant_id,
-                letter_id=leg.from_letter_id,
-                kind="forwarding_accepted",
-                message=f"{tenant.name}已签收",
-                action="forwarding.accepted",
-                actor_label=f"{tenant.name} {actor.label}",
-                data={"forwarding_id": leg.id},
-            )
+        await step.record(actor, "forwarding_accepted", "已签收转办来信", "forwarding.accepted")
+        step.tell_other_side(
+            "accepted", actor, "forwarding_accepted", f"{tenant.name}已签收", "forwarding.accepted"
         )
     return leg
 
@@ -421,29 +441,19 @@ async def object_forwarding(
             raise ForwardingError("已超过异议期限（收到转办后5个工作日内），请继续办理")
         leg.status, leg.objected_at = ForwardingStatus.OBJECTED, utcnow()
         leg.objection_reason = reason.strip()
-        await add_timeline_event(
-            session,
-            letter,
-            "forwarding_objected",
+        await step.record(
             actor,
-            message=f"提出异议：{leg.objection_reason}",
-            data={"forwarding_id": leg.id},
+            "forwarding_objected",
+            f"提出异议：{leg.objection_reason}",
+            "forwarding.objected",
+            reason=leg.objection_reason,
         )
-        await _audit(
-            session, tenant, actor, "forwarding.objected", letter, leg, reason=leg.objection_reason
-        )
-        step.crossings.append(
-            _cross(
-                session,
-                f"fwd:{leg.id}:objected",
-                tenant_id=leg.from_tenant_id,
-                letter_id=leg.from_letter_id,
-                kind="forwarding_objected",
-                message=f"{tenant.name}提出异议：{leg.objection_reason}",
-                action="forwarding.objected",
-                actor_label=f"{tenant.name} {actor.label}",
-                data={"forwarding_id": leg.id},
-            )
+        step.tell_other_side(
+            "objected",
+            actor,
+            "forwarding_objected",
+            f"{tenant.name}提出异议：{leg.objection_reason}",
+            "forwarding.objected",
         )
     return leg
 
@@ -473,7 +483,6 @@ async def decide_objection(
         now = utcnow()
         leg.decided_at, leg.decided_by_label = now, actor.label
         leg.decision_note = (note or "").strip() or None
-        key = f"fwd:{leg.id}:{decision}"
         if decision == "dismiss":
             if not leg.decision_note:
                 raise ForwardingError("请说明异议不成立的理由")
@@ -524,19 +533,13 @@ async def decide_objection(
             leg,
             note=leg.decision_note,
         )
-        step.crossings.append(
-            _cross(
-                session,
-                key,
-                tenant_id=leg.to_tenant_id,
-                letter_id=leg.to_letter_id,
-                kind=f"forwarding_objection_{decision}",
-                message=message,
-                action=f"forwarding.objection_{decision}",
-                actor_label=f"{tenant.name} {actor.label}",
-                data={"forwarding_id": leg.id},
-                state=state,
-            )
+        step.tell_other_side(
+            decision,
+            actor,
+            f"forwarding_objection_{decision}",
+            message,
+            f"forwarding.objection_{decision}",
+            state=state,
         )
     if new_leg is not None:
         await deliver_forwarding(context, new_leg.id)
@@ -580,27 +583,15 @@ async def urge_forwarding(
         leg.urge_count += 1
         leg.last_urged_at = utcnow()
         text = (message or "").strip() or "请抓紧办理并按期报送办结报告"
-        await add_timeline_event(
-            session,
-            letter,
-            "forwarding_urged",
-            actor,
-            message=f"向受理机关催办：{text}",
-            data={"forwarding_id": leg.id},
+        await step.record(
+            actor, "forwarding_urged", f"向受理机关催办：{text}", "forwarding.urged", message=text
         )
-        await _audit(session, tenant, actor, "forwarding.urged", letter, leg, message=text)
-        step.crossings.append(
-            _cross(
-                session,
-                f"fwd:{leg.id}:urge:{leg.urge_count}",
-                tenant_id=leg.to_tenant_id,
-                letter_id=leg.to_letter_id,
-                kind="urge",
-                message=f"{tenant.name}催办：{text}",
-                action="forwarding.urged",
-                actor_label=f"{tenant.name} {actor.label}",
-                data={"forwarding_id": leg.id},
-            )
+        step.tell_other_side(
+            f"urge:{leg.urge_count}",
+            actor,
+            "urge",
+            f"{tenant.name}催办：{text}",
+            "forwarding.urged",
         )
     return leg
 
@@ -631,15 +622,7 @@ async def report_completion(
         leg.accepted_at = leg.accepted_at or now
         leg.completion_report = report.strip()
         leg.receiver_state = letter.state
-        await add_timeline_event(
-            session,
-            letter,
-            "completion_reported",
-            actor,
-            message="已报送办结报告",
-            data={"forwarding_id": leg.id},
-        )
-        await _audit(session, tenant, actor, "forwarding.completed", letter, leg)
+        await step.record(actor, "completion_reported", "已报送办结报告", "forwarding.completed")
         # The sender's letter is answered by this report (its own transaction,
         # run inline below; the outbox job is the safety net).
         enqueue(
