@@ -40,12 +40,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from leadermail.platform.web.requests import app_context
+from leadermail.public_site.rendering import wants_large_text
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 #: Entries per worker process; on overflow, expired ones go first, then all.
 MAX_ENTRIES = 2_000
-LARGE_TEXT_COOKIE = "lm_large_text"
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,12 @@ def _key(request: Request) -> tuple[object, ...] | None:
         tenant.id if tenant is not None else None,
         tenant.theme if tenant is not None else None,
         request.scope.get("root_path", ""),
-        request.url.path,
-        request.url.query,
+        request.scope["path"],
+        request.scope.get("query_string", b""),
         headers.get("hx-request"),
         headers.get("hx-boosted"),
         headers.get("hx-target"),
-        request.cookies.get(LARGE_TEXT_COOKIE) == "1",
+        wants_large_text(request),
     )
 
 

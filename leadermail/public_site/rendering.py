@@ -14,6 +14,12 @@ from leadermail.platform.web.templating import Renderer, Themes
 TEMPLATES = Path(__file__).parent / "templates"
 
 _renderers: dict[int, Renderer] = {}
+#: The 适老化 display switch (large text, high contrast), set by /display.
+LARGE_TEXT_COOKIE = "lm_large_text"
+
+
+def wants_large_text(request: Request) -> bool:
+    return request.cookies.get(LARGE_TEXT_COOKIE) == "1"
 
 
 class LazyToken:
@@ -46,7 +52,7 @@ def _context(request: Request) -> dict[str, Any]:
     return {
         "here": site_path(request),
         "csrf_token": LazyToken(request) if has_session else "",
-        "large_text": request.cookies.get("lm_large_text") == "1",
+        "large_text": wants_large_text(request),
     }
 
 

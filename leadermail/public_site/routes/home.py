@@ -12,12 +12,10 @@ from leadermail.platform.letters.models import LETTER_TYPE_LABELS
 from leadermail.platform.letters.publication import recent_published
 from leadermail.platform.web.requests import app_context
 from leadermail.public_site.page_cache import shared_page
-from leadermail.public_site.rendering import renderer_for
+from leadermail.public_site.rendering import LARGE_TEXT_COOKIE, renderer_for
 from leadermail.public_site.views import local_path, render, site
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
-
-LARGE_TEXT_COOKIE = "lm_large_text"
 
 
 def time_limits(tenant: TenantRef) -> dict[str, object]:
