@@ -15,13 +15,16 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from leadermail.platform.accounts.models import Membership, User
 from leadermail.platform.accounts.policy import Action, StaffUser, role_allows
 from leadermail.platform.accounts.second_factor import second_factor_marker
-from leadermail.platform.web.requests import app_context, current_tenant
+from leadermail.platform.letters.access import LetterNotFound, access_letter_by_id
+from leadermail.platform.letters.models import Letter
+from leadermail.platform.web.requests import app_context, client_ip, current_tenant
 
 SESSION_USER = "staff_user_id"
 SESSION_SIGNED_IN_AT = "staff_signed_in_at"
@@ -116,3 +119,21 @@ async def require_staff(request: Request, action: Action | None = None) -> Staff
     if action is not None and not role_allows(staff.roles, action):
         raise HTTPException(status_code=403, detail="您没有执行此操作的权限")
     return staff
+
+
+async def letter_or_404(
+    request: Request, session: AsyncSession, staff: StaffUser, *, for_update: bool = False
+) -> Letter:
+    """The letter of the URL's ``letter_id``, as this staff member may see it
+    (``access_letter_by_id``: reading a 举报 is audited with the client's
+    address), or 404 — the same for a missing letter and someone else's."""
+    try:
+        return await access_letter_by_id(
+            session,
+            staff,
+            request.path_params["letter_id"],
+            ip_address=client_ip(request),
+            for_update=for_update,
+        )
+    except LetterNotFound as exc:
+        raise HTTPException(404, "来信不存在") from exc

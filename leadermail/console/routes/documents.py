@@ -12,7 +12,6 @@ member may not see is a 404 like a missing one.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
@@ -20,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from leadermail.console.auth import require_staff
+from leadermail.console.auth import letter_or_404, require_staff
 from leadermail.console.rendering import renderer_for
-from leadermail.platform.accounts.policy import Action, StaffUser, sees_personal_data
+from leadermail.platform.accounts.policy import Action, sees_personal_data
 from leadermail.platform.documents.documents import (
     ReplyDocument,
     acceptance_notice_pdf,
@@ -31,9 +30,8 @@ from leadermail.platform.documents.documents import (
     load_assignment_slip,
     reply_document_pdf,
 )
-from leadermail.platform.letters.access import LetterNotFound, access_letter_by_id
-from leadermail.platform.letters.models import Letter, Reply, Unit
-from leadermail.platform.web.requests import app_context, client_ip
+from leadermail.platform.letters.models import Reply, Unit
+from leadermail.platform.web.requests import app_context
 from leadermail.tenants.session import tenant_session
 
 MAX_FIELD = 5000
@@ -47,15 +45,6 @@ def pdf_response(pdf: bytes, name: str) -> Response:
     )
 
 
-async def _letter(request: Request, session: Any, staff: StaffUser) -> Letter:
-    try:
-        return await access_letter_by_id(
-            session, staff, int(request.path_params["letter_id"]), ip_address=client_ip(request)
-        )
-    except LetterNotFound as exc:
-        raise HTTPException(404, "来信不存在") from exc
-
-
 def _plain(html: str) -> str:
     """The reply's sanitised HTML as plain text for the opinion field."""
     text = re.sub(r"<\s*(br|/p|/li)\s*/?>", "\n", html, flags=re.I)
@@ -66,7 +55,7 @@ async def documents_page(request: Request) -> Response:
     staff = await require_staff(request, Action.VIEW_LETTER)
     context = app_context(request)
     async with tenant_session(context.database, staff.tenant) as session:
-        letter = await _letter(request, session, staff)
+        letter = await letter_or_404(request, session, staff)
         slip = await load_assignment_slip(session, letter)
         notice = await load_acceptance_notice(session, letter)
         reply = (
@@ -94,7 +83,7 @@ async def assignment_slip(request: Request) -> Response:
     staff = await require_staff(request, Action.VIEW_LETTER)
     context = app_context(request)
     async with tenant_session(context.database, staff.tenant) as session:
-        letter = await _letter(request, session, staff)
+        letter = await letter_or_404(request, session, staff)
         slip = await load_assignment_slip(session, letter, show_phone=sees_personal_data(staff))
         await session.commit()
     if slip is None:
@@ -108,7 +97,7 @@ async def acceptance_notice(request: Request) -> Response:
     staff = await require_staff(request, Action.VIEW_LETTER)
     context = app_context(request)
     async with tenant_session(context.database, staff.tenant) as session:
-        letter = await _letter(request, session, staff)
+        letter = await letter_or_404(request, session, staff)
         notice = await load_acceptance_notice(session, letter)
         await session.commit()
     if notice is None:
@@ -137,7 +126,7 @@ async def reply_document(request: Request) -> Response:
         if not fields[name]
     ]
     async with tenant_session(context.database, staff.tenant) as session:
-        letter = await _letter(request, session, staff)
+        letter = await letter_or_404(request, session, staff)
         await session.commit()
     if missing:
         raise HTTPException(400, "请填写：" + "、".join(missing))

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from leadermail.console.auth import require_staff
+from leadermail.console.auth import letter_or_404, require_staff
 from leadermail.console.flash import console_url, flash
 from leadermail.console.letter_page import letter_page_context
 from leadermail.console.rendering import renderer_for
@@ -33,7 +33,6 @@ from leadermail.platform.audit.writer import Actor
 from leadermail.platform.letters.access import (
     LetterNotFound,
     access_attachment_by_id,
-    access_letter_by_id,
     staff_actor,
 )
 from leadermail.platform.letters.models import Letter
@@ -73,12 +72,7 @@ async def render_letter_page(
 async def letter_detail(request: Request) -> Response:
     staff = await require_staff(request, Action.VIEW_LETTER)
     async with tenant_session(app_context(request).database, staff.tenant) as session:
-        try:
-            letter = await access_letter_by_id(
-                session, staff, request.path_params["letter_id"], ip_address=client_ip(request)
-            )
-        except LetterNotFound as exc:
-            raise HTTPException(404) from exc
+        letter = await letter_or_404(request, session, staff)
         response = await render_letter_page(request, session, staff, letter)
         await session.commit()  # the audit record of reading a 举报
     return response
@@ -87,14 +81,8 @@ async def letter_detail(request: Request) -> Response:
 async def run_letter_operation(request: Request, operation: Operation, form: FormData) -> Response:
     """Look the letter up, run ``operation``, commit, answer page or fragment."""
     staff = await require_staff(request)
-    letter_id = request.path_params["letter_id"]
     async with tenant_session(app_context(request).database, staff.tenant) as session:
-        try:
-            letter = await access_letter_by_id(
-                session, staff, letter_id, ip_address=client_ip(request), for_update=True
-            )
-        except LetterNotFound as exc:
-            raise HTTPException(404) from exc
+        letter = await letter_or_404(request, session, staff, for_update=True)
         error: str | None = None
         message = ""
         try:
@@ -124,7 +112,7 @@ async def run_letter_operation(request: Request, operation: Operation, form: For
             await session.commit()
             return response
     flash(request, error or message, error=error is not None)
-    return RedirectResponse(console_url(request, f"/letters/{letter_id}"), status_code=303)
+    return RedirectResponse(console_url(request, f"/letters/{letter.id}"), status_code=303)
 
 
 async def letter_verb(request: Request) -> Response:

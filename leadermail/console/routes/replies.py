@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -34,6 +33,7 @@ from leadermail.console.auth import (
     SESSION_PENDING_DRAFT,
     SignInRequired,
     current_staff,
+    letter_or_404,
     require_staff,
 )
 from leadermail.console.flash import console_url, flash
@@ -172,14 +172,8 @@ async def _run_editor(request: Request, press: EditorPress, body: str) -> Respon
     """Run one editor button: commit and come back to the page, or show the
     editor again with the typed text (and the errors next to their fields)."""
     staff = await require_staff(request)
-    letter_id = request.path_params["letter_id"]
     async with tenant_session(app_context(request).database, staff.tenant) as session:
-        try:
-            letter = await access_letter_by_id(
-                session, staff, letter_id, ip_address=client_ip(request), for_update=True
-            )
-        except LetterNotFound as exc:
-            raise HTTPException(404) from exc
+        letter = await letter_or_404(request, session, staff, for_update=True)
         try:
             outcome = await press(session, staff, letter, staff_actor(staff, client_ip(request)))
         except ActionRefused as exc:
@@ -207,7 +201,7 @@ async def _run_editor(request: Request, press: EditorPress, body: str) -> Respon
             await session.commit()
             return response
     flash(request, outcome.message)
-    return RedirectResponse(console_url(request, f"/letters/{letter_id}"), status_code=303)
+    return RedirectResponse(console_url(request, f"/letters/{letter.id}"), status_code=303)
 
 
 async def attachment_public(request: Request) -> Response:
