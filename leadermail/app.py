@@ -3,9 +3,10 @@
     uvicorn --factory leadermail.app:create_app
 
 Request flow: security headers → session → tenant resolution
-(``request.state.tenant``) → CSRF → ``/console`` (staff) or ``/`` (citizens and
-the platform's own pages). ``public_site`` and ``console`` never import each
-other; this module is the only place that knows both.
+(``request.state.tenant``) → CSRF → ``/console`` (staff) or the citizens' routes
+(and the platform's own pages), all in one indexed router. ``public_site`` and
+``console`` never import each other; this module is the only place that knows
+both.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from leadermail.platform.context import AppContext
 from leadermail.platform.web.csrf import CSRFMiddleware
 from leadermail.platform.web.headers import SecurityHeadersMiddleware
 from leadermail.platform.web.routing import IndexedRouter
-from leadermail.public_site.app import create_public_router, http_error_page
+from leadermail.public_site.app import http_error_page, public_routes
 from leadermail.public_site.errors import render_error_page
 from leadermail.public_site.rendering import renderer_for as public_renderer
 from leadermail.tenants.registry import TenantRef
@@ -144,7 +145,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         routes=[
             *static_mounts(settings, context),
             Mount("/console", app=create_console_app(context)),
-            Mount("/", app=create_public_router()),
+            *public_routes(),
         ],
         lifespan=lifespan,
     )

@@ -14,7 +14,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from leadermail.platform.web.requests import app_context
-from leadermail.platform.web.routing import IndexedRouter
 from leadermail.public_site.rendering import renderer_for
 
 ROUTE_MODULES: tuple[str, ...] = (
@@ -62,12 +61,15 @@ async def http_error_page(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_public_router() -> IndexedRouter:
-    """The citizens' routes, mounted at ``/`` by ``leadermail.app``.
+def public_routes() -> list[BaseRoute]:
+    """The citizens' routes, placed by ``leadermail.app`` straight into the
+    root router, after the console and static mounts.
 
-    A router rather than a Starlette app of its own: a second app would wrap
-    every citizen request in its own error and exception layers again. Its
-    HTTP errors are rendered by :func:`http_error_page`, registered on the
-    root app (the console handles its own before they get there).
+    Neither a Starlette app of its own (that would wrap every citizen request
+    in a second pair of error and exception layers) nor a router mounted at
+    ``/`` (one more match and dispatch on every request): the root
+    IndexedRouter indexes these routes with the others. Their HTTP errors are
+    rendered by :func:`http_error_page`, registered on the root app (the
+    console handles its own before they get there).
     """
-    return IndexedRouter(routes=collect_routes())
+    return collect_routes()

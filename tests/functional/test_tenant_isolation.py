@@ -140,3 +140,26 @@ async def test_connections_go_back_to_the_pool_with_transactions_on(context, mak
             assert await current_search_path(session) == tenant.schema_name
             raw = (await session.connection()).sync_connection.connection.dbapi_connection
             assert raw.autocommit is False
+
+
+async def test_an_unused_session_builds_nothing_and_a_used_one_is_a_plain_async_session(
+    context, make_tenant
+):
+    from sqlalchemy.ext.asyncio import AsyncSession, async_object_session
+
+    from leadermail.tenants.session import TenantBoundSession
+
+    tenant = await make_tenant(units=["延迟单位"])
+    async with tenant_session(context.database, tenant) as session:
+        assert isinstance(session, AsyncSession)
+        assert not session.started
+    assert not session.started  # leaving it did not build it either
+    async with tenant_session(context.database, tenant) as session:
+        assert session.info["tenant_schema"] == tenant.schema_name  # first use builds it
+        assert session.started
+        assert isinstance(session.sync_session, TenantBoundSession)
+        unit = (await session.execute(select(Unit))).scalar_one()
+        assert async_object_session(unit) is session
+        with pytest.raises(AttributeError):
+            session.no_such_attribute  # noqa: B018
+    assert not session.in_transaction()  # closed on the way out
