@@ -7,8 +7,9 @@
 2. ``db upgrade`` of one new revision across 1,000 tenant schemas
 3. ``db upgrade`` with nothing to do across 5,000 tenant schemas
 4. request overhead: req/s of a trivial tenant page (tenant resolution +
-   tenant session + one query) as a ratio of a bare Starlette handler,
-   both served by one uvicorn worker and measured with wrk in the same run
+   tenant session; and with one query) as a ratio of a bare Starlette
+   handler, both served by one uvicorn worker and measured with wrk in the
+   same run, three alternating rounds, median ratio
 """
 
 from __future__ import annotations
@@ -185,42 +186,49 @@ def main() -> None:
         print(f"  {name:<{width}}  {value}")
 
 
-def request_overhead(settings, results: list) -> None:  # noqa: ANN001
-    """4. request overhead, same run, same worker count."""
+#: Bare and tenant servers alternate this many times; the ratio reported is
+#: the median of the rounds' ratios. This VM's throughput drifts by ±15 %
+#: from one ten-second run to the next (the same bare server measured 19,000
+#: to 27,000 req/s), so one pair of runs can land on either side of a target.
+ROUNDS = 3
+
+
+def request_overhead(settings, results: list, seconds: int = 6) -> None:  # noqa: ANN001
+    """4. request overhead, same run, same worker count (one uvicorn worker)."""
     env = {
         "DATABASE_URL": settings.database_url or "",
         "REDIS_URL": settings.redis_url or "",
         "SECRET_KEY": settings.secret_key,
         "PLATFORM_HOST": "127.0.0.1",
     }
-    with uvicorn_process(BARE_APP, env) as base:
-        wrk(base + "/", seconds=3)
-        bare = wrk(base + "/")
-    with uvicorn_process("leadermail.app:create_app", env, factory=True) as base:
-        wrk(base + "/t/one00/healthz", seconds=3)
-        bound = wrk(base + "/t/one00/livez")
-        tenant = wrk(base + "/t/one00/healthz")
-    assert tenant["non_2xx"] == 0 and bound["non_2xx"] == 0
-    results.append(
-        (
-            "tenant page: resolution + tenant-bound session (lazy, no query)",
-            f"{bound['rps']:.0f} req/s, p99 {bound['p99_ms']:.1f} ms",
+    rounds: list[tuple[dict, dict, dict]] = []
+    for _ in range(ROUNDS):
+        with uvicorn_process(BARE_APP, env) as base:
+            wrk(base + "/", seconds=2)
+            bare = wrk(base + "/", seconds=seconds)
+        with uvicorn_process("leadermail.app:create_app", env, factory=True) as base:
+            wrk(base + "/t/one00/healthz", seconds=2)
+            bound = wrk(base + "/t/one00/livez", seconds=seconds)
+            tenant = wrk(base + "/t/one00/healthz", seconds=seconds)
+        assert tenant["non_2xx"] == 0 and bound["non_2xx"] == 0
+        rounds.append((bare, bound, tenant))
+
+    def summary(index: int) -> str:
+        ratios = sorted(r[index]["rps"] / r[0]["rps"] for r in rounds)
+        return f"{median(ratios):.2f} (rounds: {', '.join(f'{x:.2f}' for x in ratios)})"
+
+    def figures(index: int) -> str:
+        return ", ".join(
+            f"{r[index]['rps']:.0f} req/s p99 {r[index]['p99_ms']:.1f} ms" for r in rounds
         )
-    )
-    results.append(("  ratio to bare", f"{bound['rps'] / bare['rps']:.2f} (target >= 0.5)"))
+
+    results.append(("bare Starlette hello (1 uvicorn worker, 32 conns)", figures(0)))
     results.append(
-        (
-            "bare Starlette hello (1 uvicorn worker, 32 conns)",
-            f"{bare['rps']:.0f} req/s, p99 {bare['p99_ms']:.1f} ms",
-        )
+        ("tenant page: resolution + tenant-bound session (lazy, no query)", figures(1))
     )
-    results.append(
-        (
-            "tenant page: resolution + tenant session + 1 query (/healthz)",
-            f"{tenant['rps']:.0f} req/s, p99 {tenant['p99_ms']:.1f} ms",
-        )
-    )
-    results.append(("  ratio to bare", f"{tenant['rps'] / bare['rps']:.2f}"))
+    results.append(("  median ratio to bare", f"{summary(1)} (target >= 0.5)"))
+    results.append(("tenant page: resolution + tenant session + 1 query (/healthz)", figures(2)))
+    results.append(("  median ratio to bare", summary(2)))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -31,6 +30,7 @@ from leadermail.platform.context import AppContext
 from leadermail.platform.web.csrf import CSRFMiddleware
 from leadermail.platform.web.headers import SecurityHeadersMiddleware
 from leadermail.platform.web.routing import IndexedRouter
+from leadermail.platform.web.sessions import CookieSessionMiddleware
 from leadermail.public_site.app import http_error_page, public_routes
 from leadermail.public_site.errors import render_error_page
 from leadermail.public_site.rendering import renderer_for as public_renderer
@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         middleware=[
             Middleware(SecurityHeadersMiddleware),
             Middleware(
-                SessionMiddleware,
+                CookieSessionMiddleware,
                 secret_key=settings.secret_key,
                 session_cookie="leadermail_session",
                 same_site="lax",

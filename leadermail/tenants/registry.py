@@ -145,12 +145,24 @@ class TenantDirectory:
             self._by_host = {host: t for t in tenants for host in t.domains}
             self._loaded_at = started
 
+    def _current(self) -> bool:
+        loaded_at = self._loaded_at
+        return (
+            loaded_at is not None
+            and loaded_at >= self._stale_before
+            and time.monotonic() - loaded_at < self.ttl
+        )
+
+    # The two look-ups of every request skip the _fresh() coroutine while the
+    # copy is current (almost always): one coroutine less per look-up.
     async def by_host(self, host: str) -> TenantRef | None:
-        await self._fresh()
+        if not self._current():
+            await self._fresh()
         return self._by_host.get(host.lower())
 
     async def by_slug(self, slug: str) -> TenantRef | None:
-        await self._fresh()
+        if not self._current():
+            await self._fresh()
         return self._by_slug.get(slug)
 
     async def by_id(self, tenant_id: int) -> TenantRef | None:
