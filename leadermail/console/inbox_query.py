@@ -38,6 +38,7 @@ from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_f
 from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter
 from leadermail.platform.letters.staff_models import LetterCount
 from leadermail.platform.letters.workflow import OPEN_STATES, STATE_LABELS
+from leadermail.platform.search import matches as text_matches
 from leadermail.platform.search import query_terms
 
 PAGE_SIZE = 50
@@ -243,7 +244,7 @@ def conditions(
 
 
 def _text_condition(terms: str) -> ColumnElement[bool]:
-    return Letter.search_vector.op("@@")(func.to_tsquery("simple", terms))
+    return text_matches(Letter.search_vector, terms)
 
 
 _ORDER = (Letter.reply_due_at.asc().nulls_last(), Letter.id.asc())

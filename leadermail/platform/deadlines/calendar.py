@@ -83,6 +83,9 @@ def end_of_day(day: date) -> datetime:
 
 #: The library names holidays in English; staff see the Chinese names.
 _LIBRARY_NAMES: dict[str, str] = {h.value: h.chinese for h in chinese_calendar.Holiday}
+#: Bound on each memo of a WorkCalendar (a few years of days; it stays tiny in
+#: practice, but a long-lived calendar must not grow without limit).
+_MEMO_LIMIT = 4096
 
 
 @cache
@@ -98,7 +101,8 @@ class WorkCalendar:
     """Working days and holidays, from loaded schedules, the library or Mon–Fri.
 
     Build one per request or job from the table (``await load_calendar(db)``)
-    or, in tests, from :class:`OfficialDay` values; it is immutable and cheap.
+    or, in tests, from :class:`OfficialDay` values; it is immutable, cheap, and
+    remembers the days it has already looked up.
     """
 
     def __init__(self, official_days: Iterable[OfficialDay] = ()) -> None:
@@ -108,6 +112,13 @@ class WorkCalendar:
                 raise ValueError(f"unknown day kind {official.kind!r}")
             self._official[official.day] = official
         self._loaded_years = frozenset(o.year for o in self._official.values())
+        # Answers already worked out. The calendar never changes once built,
+        # and one is shared by every letter written in the minute it is
+        # cached for (public_site/routes/writing.py): without these, each
+        # letter walked ~40 days through chinese_calendar's validating
+        # look-up for its two deadlines (~7 % of the write request's CPU).
+        self._working: dict[date, bool] = {}
+        self._after: dict[tuple[date, int], date] = {}
 
     @property
     def loaded_years(self) -> frozenset[int]:
@@ -129,6 +140,14 @@ class WorkCalendar:
         return all(self.has_official_data(y) for y in range(first.year, last.year + 1))
 
     def is_working_day(self, day: date) -> bool:
+        known = self._working.get(day)
+        if known is None:
+            known = self._working_day_uncached(day)
+            if len(self._working) < _MEMO_LIMIT:
+                self._working[day] = known
+        return known
+
+    def _working_day_uncached(self, day: date) -> bool:
         official = self._official.get(day)
         if official is not None:
             return official.kind == "workday"
@@ -170,9 +189,14 @@ class WorkCalendar:
         """The ``n``-th working day strictly after ``day`` (n ≥ 1)."""
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
+        known = self._after.get((day, n))
+        if known is not None:
+            return known
         current = day
         for _ in range(n):
             current = self.next_working_day(current)
+        if len(self._after) < _MEMO_LIMIT:
+            self._after[(day, n)] = current
         return current
 
     def add_working_days(self, start: datetime, n: int) -> datetime:

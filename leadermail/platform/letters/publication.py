@@ -10,7 +10,7 @@ staff member did. What leaves this module is already redacted
 (:func:`leadermail.platform.privacy.redact` with the writer's name): the
 writer's name, phone, e-mail and ID number are never part of the result, so a
 template cannot show them by mistake. The search index holds redacted text
-too (see ``submission.search_text_terms``).
+too (see ``submission.letter_search_vector``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from leadermail.platform.letters.models import (
     Unit,
 )
 from leadermail.platform.privacy import redact
-from leadermail.platform.search import query_terms
+from leadermail.platform.search import matches, query_terms
 from leadermail.platform.web.templating import SHANGHAI
 from leadermail.tenants.registry import TenantRef
 
@@ -130,7 +130,7 @@ def _published() -> Select:
 def _filtered(statement: Select, filters: PublishedFilters) -> Select:
     terms = query_terms(filters.q)
     if terms is not None:
-        statement = statement.where(Letter.search_vector.op("@@")(func.to_tsquery("simple", terms)))
+        statement = statement.where(matches(Letter.search_vector, terms))
     if filters.letter_type:
         statement = statement.where(Letter.letter_type == filters.letter_type)
     if filters.category_id:

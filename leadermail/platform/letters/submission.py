@@ -25,10 +25,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from leadermail.platform.audit.writer import Actor
 from leadermail.platform.db import utcnow
@@ -50,7 +52,7 @@ from leadermail.platform.letters.validation import CleanLetter
 from leadermail.platform.letters.workflow import add_timeline_event
 from leadermail.platform.privacy import redact
 from leadermail.platform.routing.jobs import enqueue_arrival_jobs
-from leadermail.platform.search import index_terms
+from leadermail.platform.search import search_vector
 from leadermail.tenants.registry import TenantRef
 
 RECEIPT_JOB = "send_letter_receipt"
@@ -81,11 +83,11 @@ class SubmittedLetter:
         return self.password is None
 
 
-def search_text_terms(letter: Letter) -> str:
+def letter_search_vector(letter: Letter) -> ColumnElement[Any]:
     """What the search index holds: title and body *with personal data removed*,
     so a search for someone's phone number on the public site finds nothing."""
     names = [letter.writer_name] if letter.writer_name else []
-    return index_terms(redact(letter.title, names=names), redact(letter.body, names=names))
+    return search_vector(redact(letter.title, names=names), redact(letter.body, names=names))
 
 
 async def _calendar(session: AsyncSession) -> WorkCalendar:
@@ -160,7 +162,7 @@ async def submit_letter(
             created_at=moment,
             updated_at=moment,
         )
-        letter.search_vector = func.to_tsvector("simple", search_text_terms(letter))
+        letter.search_vector = letter_search_vector(letter)
         try:
             async with session.begin_nested():
                 session.add(letter)
