@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from urllib.parse import unquote_plus
 
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -62,10 +63,7 @@ class CSRFMiddleware:
                 replay_receive = _replay(body)
             elif content_type.startswith("multipart/form-data"):
                 body = await _read_body(receive)
-                form_request = Request(scope, _replay(body))
-                async with form_request.form(max_files=20, max_fields=200) as form:
-                    value = form.get(FIELD_NAME)
-                    supplied = value if isinstance(value, str) else None
+                supplied = _multipart_field(body, content_type, FIELD_NAME)
                 replay_receive = _replay(body)
         if not expected or not supplied or not hmac.compare_digest(str(expected), supplied):
             await self.reject(scope, replay_receive, send)
@@ -84,6 +82,45 @@ def _urlencoded_field(body: bytes, name: str) -> str | None:
         if part.startswith(prefix):
             value = part[len(prefix) :]
     return None if value is None else unquote_plus(value.decode("latin-1"), errors="replace")
+
+
+def _multipart_field(body: bytes, content_type: str, name: str) -> str | None:
+    """One plain field of a multipart body, as the form parser would read it
+    (the last of repeated fields wins; file parts never count).
+
+    Only part headers are examined and only the wanted field's content is
+    copied. Parsing the whole form here, as this middleware used to, spooled
+    every attachment of a letter (up to 5 × 10 MB) to temporary files just to
+    find a 43-character token, and the view then parsed it all again.
+    """
+    _, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if not boundary:
+        return None
+    delimiter = b"--" + boundary
+    wanted = name.encode()
+    value: str | None = None
+    position = body.find(delimiter)
+    while position != -1:
+        start = position + len(delimiter)
+        if body.startswith(b"--", start):
+            break  # the closing delimiter
+        following = body.find(b"\r\n" + delimiter, start)
+        end = following if following != -1 else len(body)
+        head_end = body.find(b"\r\n\r\n", start, end)
+        if head_end != -1 and _is_plain_field(body[start:head_end], wanted):
+            value = body[head_end + 4 : end].decode("utf-8", errors="replace")
+        position = -1 if following == -1 else following + 2
+    return value
+
+
+def _is_plain_field(head: bytes, name: bytes) -> bool:
+    for line in head.split(b"\r\n"):
+        header, _, header_value = line.partition(b":")
+        if header.strip().lower() == b"content-disposition":
+            _, params = parse_options_header(header_value.strip())
+            return params.get(b"name") == name and b"filename" not in params
+    return False
 
 
 async def _read_body(receive: Receive) -> bytes:
