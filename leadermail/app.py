@@ -11,6 +11,8 @@ both.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,10 +29,13 @@ from leadermail.console.app import create_console_app
 from leadermail.console.rendering import renderer_for as console_renderer
 from leadermail.platform.config import Settings
 from leadermail.platform.context import AppContext
+from leadermail.platform.letters.figures import clear_cache as clear_data_cache
+from leadermail.platform.letters.public_changes import listen_for_public_changes
 from leadermail.platform.web.csrf import CSRFMiddleware
 from leadermail.platform.web.headers import SecurityHeadersMiddleware
 from leadermail.platform.web.routing import IndexedRouter
 from leadermail.platform.web.sessions import CookieSessionMiddleware
+from leadermail.public_site import page_cache
 from leadermail.public_site.app import http_error_page, public_routes
 from leadermail.public_site.errors import render_error_page
 from leadermail.public_site.rendering import renderer_for as public_renderer
@@ -81,6 +86,14 @@ async def warm_up(context: AppContext) -> None:
     console_renderer(context).compile_all()
 
 
+def drop_public_caches(tenant_id: int | None) -> None:
+    """A tenant's public pages changed (or may have): forget what this worker
+    cached of them. Everything goes: such changes are rare staff actions, and
+    the data caches are keyed in several shapes."""
+    clear_data_cache()
+    page_cache.clear()
+
+
 def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> Starlette:
     if context is None:
         context = AppContext.create(settings or Settings.from_env())
@@ -97,7 +110,13 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         await warm_up(context)
         gc.collect()
         gc.freeze()
+        listener = asyncio.create_task(
+            listen_for_public_changes(context.redis, drop_public_caches)
+        )
         yield
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
         await context.close()
 
     async def error_page(

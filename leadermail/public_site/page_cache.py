@@ -11,8 +11,10 @@ home page's CPU, more for a list of 20 letters). A citizen site is read far
 more than it is written, so each worker keeps the finished page for
 ``settings.page_cache_seconds`` (default 5 s; 0 turns it off). That adds no
 staleness beyond the data caches underneath (15 s for published letters and
-their lists, 60 s for the home page's figures): a letter unpublished by staff
-leaves the public site within about 20 s, as before.
+their lists, 60 s for the home page's figures). When staff publish or take
+down a letter, every worker drops both at once
+(``platform/letters/public_changes.py``); the expiry times only bound how
+long a change can go unseen if Redis is unreachable.
 
 What is never shared:
 
@@ -65,8 +67,16 @@ _pages: dict[tuple[object, ...], _Page] = {}
 _rendering: dict[tuple[object, ...], asyncio.Future[_Page | None]] = {}
 
 
+_generation = 0  # bumped by clear()
+
+
 def clear() -> None:
+    """Forget every page, and keep renderings already under way from being
+    stored or shared with later visitors (they may predate a change)."""
+    global _generation
+    _generation += 1
     _pages.clear()
+    _rendering.clear()
 
 
 def _key(request: Request) -> tuple[object, ...] | None:
@@ -130,6 +140,7 @@ def shared_page(endpoint: Endpoint) -> Endpoint:
             return await endpoint(request)
         future: asyncio.Future[_Page | None] = asyncio.get_running_loop().create_future()
         _rendering[key] = future
+        generation = _generation
         page = None
         try:
             response = await endpoint(request)
@@ -140,10 +151,12 @@ def shared_page(endpoint: Endpoint) -> Endpoint:
                     list(response.raw_headers),
                     bytes(response.body),
                 )
-                _store(key, page)
+                if generation == _generation:
+                    _store(key, page)
             return response
         finally:
-            del _rendering[key]
+            if _rendering.get(key) is future:
+                del _rendering[key]
             future.set_result(page)
 
     return serve

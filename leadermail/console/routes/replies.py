@@ -38,11 +38,16 @@ from leadermail.console.auth import (
 )
 from leadermail.console.flash import console_url, flash
 from leadermail.console.rendering import renderer_for
-from leadermail.console.routes.letters import render_letter_page, run_letter_operation
+from leadermail.console.routes.letters import (
+    Operation,
+    render_letter_page,
+    run_letter_operation,
+)
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.audit.writer import Actor
 from leadermail.platform.letters.access import LetterNotFound, access_letter_by_id, staff_actor
 from leadermail.platform.letters.models import Letter
+from leadermail.platform.letters.public_changes import announce_public_change
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.replies.attachments import (
     MAX_REPLY_ATTACHMENTS,
@@ -217,8 +222,7 @@ async def attachment_public(request: Request) -> Response:
         state = "公开" if public else "不公开"
         return f"附件「{attachment.filename}」已设为{state}"
 
-    async with request.form() as form:
-        return await run_letter_operation(request, operation, form)
+    return await _run_public_operation(request, operation)
 
 
 async def reply_autosave(request: Request) -> Response:
@@ -279,8 +283,25 @@ async def letter_publish(request: Request) -> Response:
         await set_publication(session, staff, letter, actor, publish, secret)
         return "已公示" if publish else "已撤下公示"
 
+    return await _run_public_operation(request, operation)
+
+
+async def _run_public_operation(request: Request, operation: Operation) -> Response:
+    """``run_letter_operation`` for a change the public site shows: once it is
+    committed, every worker drops its cached public pages (a letter taken
+    down must not stay up on some worker for another 20 s)."""
+    changed: list[int] = []
+
+    async def recording(session, staff, letter, actor, form) -> str:  # noqa: ANN001
+        message = await operation(session, staff, letter, actor, form)
+        changed.append(letter.tenant_id)
+        return message
+
     async with request.form() as form:
-        return await run_letter_operation(request, operation, form)
+        response = await run_letter_operation(request, recording, form)
+    for tenant_id in changed:
+        await announce_public_change(app_context(request).redis, tenant_id)
+    return response
 
 
 async def canned_reply_list(request: Request) -> Response:

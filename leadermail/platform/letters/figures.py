@@ -40,6 +40,7 @@ from leadermail.tenants.session import tenant_session
 CACHE_SECONDS = 60.0
 T = TypeVar("T")
 _cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_generation = 0  # bumped by clear_cache()
 
 
 async def cached(
@@ -50,7 +51,11 @@ async def cached(
     hit = _cache.get(key)
     if hit is not None and hit[0] > now:
         return hit[1]  # type: ignore[no-any-return]
+    generation = _generation
     value = await loader()
+    if generation != _generation:
+        # Cleared while loading (public_changes): this may predate the change.
+        return value
     if len(_cache) > 10_000:  # many distinct searches: start again rather than grow
         _cache.clear()
     _cache[key] = (now + ttl, value)
@@ -58,6 +63,9 @@ async def cached(
 
 
 def clear_cache() -> None:
+    """Forget everything, including what is being loaded right now."""
+    global _generation
+    _generation += 1
     _cache.clear()
 
 
