@@ -142,7 +142,7 @@ class TenantSessionContext:
         self._database = database
         self._tenant = tenant
         self._transaction = transaction
-        self._session: AsyncSession | None = None
+        self._session: TenantSession | None = None
 
     async def __aenter__(self) -> AsyncSession:
         schema = check_schema_name(self._tenant.schema_name)
