@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from leadermail.platform.context import AppContext
+from leadermail.platform.letters.models import Attachment
+from leadermail.platform.uploads import UploadNotFound, open_upload
 from leadermail.platform.web.requests import app_context, current_tenant, tenant_url
 from leadermail.public_site.rendering import renderer_for
 from leadermail.tenants.registry import TenantRef
@@ -34,6 +36,30 @@ def render(
     headers = {"Cache-Control": "no-store"} if no_store else None
     return renderer_for(app_context(request)).render(
         request, template, ctx, fragment=fragment, status_code=status_code, headers=headers
+    )
+
+
+def not_found(request: Request) -> Response:
+    return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
+
+
+def attachment_file(
+    request: Request, attachment: Attachment | None, *, cache_control: str
+) -> Response:
+    """The stored bytes of ``attachment`` (already checked as the visitor's
+    to see), or the not-found page when there is none or its file is gone."""
+    if attachment is None:
+        return not_found(request)
+    context, tenant = site(request)
+    try:
+        path = open_upload(context.settings.upload_dir, attachment.storage_key, tenant_id=tenant.id)
+    except UploadNotFound:
+        return not_found(request)
+    return FileResponse(
+        path,
+        media_type=attachment.content_type,
+        filename=attachment.filename,
+        headers={"Cache-Control": cache_control},
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from leadermail.platform.letters.models import CHANNEL_LABELS, LETTER_TYPE_LABELS
@@ -25,9 +25,8 @@ from leadermail.platform.replies.attachments import (
     public_reply_attachment,
     public_reply_attachments,
 )
-from leadermail.platform.uploads import UploadNotFound, open_upload
 from leadermail.public_site.page_cache import shared_page
-from leadermail.public_site.views import render, site
+from leadermail.public_site.views import attachment_file, not_found, render, site
 from leadermail.tenants.session import tenant_session
 
 
@@ -65,7 +64,7 @@ async def letter_detail(request: Request) -> Response:
                 else []
             )
     if letter is None:
-        return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
+        return not_found(request)
     ctx = {
         "published": letter,
         "channel_label": CHANNEL_LABELS.get(letter.channel, ""),
@@ -85,23 +84,8 @@ async def reply_attachment(request: Request) -> Response:
             attachment = await public_reply_attachment(
                 session, int(raw), request.path_params["attachment_id"]
             )
-    path = None
-    if attachment is not None:
-        try:
-            path = open_upload(
-                context.settings.upload_dir, attachment.storage_key, tenant_id=tenant.id
-            )
-        except UploadNotFound:
-            path = None
-    if attachment is None or path is None:
-        return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
     # Revalidated on every use: a file taken off the public page stops at once.
-    return FileResponse(
-        path,
-        media_type=attachment.content_type,
-        filename=attachment.filename,
-        headers={"Cache-Control": "no-cache"},
-    )
+    return attachment_file(request, attachment, cache_control="no-cache")
 
 
 routes = [

@@ -14,7 +14,7 @@ from typing import Any
 import nh3
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from leadermail.platform.audit.writer import Actor
@@ -43,13 +43,17 @@ from leadermail.platform.letters.workflow import STATE_LABELS
 from leadermail.platform.replies.attachments import sent_reply_attachment, sent_reply_attachments
 from leadermail.platform.uploads import (
     MAX_ATTACHMENTS,
-    UploadNotFound,
     UploadRejected,
     check_upload,
-    open_upload,
 )
 from leadermail.platform.web.requests import client_ip
-from leadermail.public_site.views import body_too_large, redirect, render, site
+from leadermail.public_site.views import (
+    attachment_file,
+    body_too_large,
+    redirect,
+    render,
+    site,
+)
 from leadermail.tenants.session import tenant_session
 
 
@@ -227,18 +231,7 @@ async def reply_attachment(request: Request) -> Response:
         attachment = await sent_reply_attachment(
             session, letter, request.path_params["attachment_id"]
         )
-    if attachment is None:
-        return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
-    try:
-        path = open_upload(context.settings.upload_dir, attachment.storage_key, tenant_id=tenant.id)
-    except UploadNotFound:
-        return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
-    return FileResponse(
-        path,
-        media_type=attachment.content_type,
-        filename=attachment.filename,
-        headers={"Cache-Control": "private, no-store"},
-    )
+    return attachment_file(request, attachment, cache_control="private, no-store")
 
 
 async def forget(request: Request) -> Response:

@@ -33,6 +33,7 @@ from leadermail.public_site.challenge import Challenges
 from leadermail.public_site.views import (
     body_too_large,
     limit,
+    not_found,
     now,
     redirect,
     render,
@@ -245,13 +246,13 @@ async def receipt(request: Request) -> Response:
         }
         return render(request, "letters/receipt.html", ctx, no_store=True)
     if not valid_submission_key(key):
-        return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
+        return not_found(request)
     async with tenant_session(context.database, tenant) as session:
         code = await session.scalar(
             select(Letter.tracking_code).where(Letter.submission_key == key)
         )
     if code is None:
-        return render(request, "errors/not_found.html", {"status": 404}, status_code=404)
+        return not_found(request)
     ctx = {"code": format_tracking_code(code), "password": None, "sent_by": []}
     return render(request, "letters/receipt.html", ctx, no_store=True)
 
