@@ -79,7 +79,7 @@ def _terms(texts: tuple[str | None, ...]) -> list[str]:
         for kind, token in _tokens(text):
             if kind == "cjk":
                 terms.extend(token)
-                terms.extend(map(operator.add, token, token[1:]))
+                terms.extend(_bigrams(token))
             else:
                 terms.append(token)
     return terms
