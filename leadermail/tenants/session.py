@@ -23,11 +23,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+import weakref
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncSession
+import psycopg
+from sqlalchemy import Select, event, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.util import greenlet_spawn
 
 from leadermail.platform.db import Database
 from leadermail.tenants.registry import TenantRef
@@ -81,6 +88,90 @@ class TenantSession(AsyncSession):
     def started(self) -> bool:
         """Whether anything has used the session yet (and so built it)."""
         return "_deferred_init" not in self.__dict__
+
+    async def first_row(
+        self, statement: Select[Any], params: Mapping[str, Any] | None = None
+    ) -> Sequence[Any] | None:
+        """The first row of a Core select (columns, not entities), or None:
+        ``(await session.execute(statement, params)).first()``, made cheap
+        for the hottest single-statement reads.
+
+        In a ``transaction=False`` session nothing else has used, the
+        statement goes straight to a pooled driver connection of the same
+        autocommit pool, compiled once with the tenant schema in place of the
+        translate map. Through the async ORM the tracking look-up cost
+        ~400-550 µs of CPU against ~150 µs this way (measured), most of a
+        tracking POST. Isolation is the session's: the statement names this
+        tenant's schema, and the connection's search_path resolves nothing
+        else. Statements whose columns or parameters need SQLAlchemy's type
+        processing take the ordinary path.
+        """
+        pending = self.__dict__.get("_deferred_init")
+        if pending is not None and pending["info"]["autocommit"]:
+            direct = _direct_sql(statement, pending["bind"].dialect)
+            if direct is not None:
+                return await _first_row_direct(
+                    pending["bind"], direct, pending["info"]["tenant_schema"], params or {}
+                )
+        return (await self.execute(statement, params)).first()
+
+
+# A schema name no tenant has (tenant schemas are ``t_<id>``), compiled into
+# the SQL of ``first_row`` once per statement and replaced per call.
+_SCHEMA_MARK = "lm_tenant_schema_mark"
+_direct_cache: weakref.WeakKeyDictionary[Select[Any], tuple[Compiled, str] | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _direct_sql(statement: Select[Any], dialect: Dialect) -> tuple[Compiled, str] | None:
+    """``statement`` compiled for ``first_row``, or None if it needs type processing."""
+    try:
+        return _direct_cache[statement]
+    except KeyError:
+        pass
+    compiled = statement.compile(
+        dialect=dialect,
+        schema_translate_map={None: _SCHEMA_MARK},
+        render_schema_translate=True,
+    )
+    processed = any(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) is not None
+        for column in statement.selected_columns
+    ) or any(
+        bind.type.dialect_impl(dialect).bind_processor(dialect) is not None
+        for bind in compiled.binds.values()
+    )
+    direct = None if processed else (compiled, compiled.string)
+    _direct_cache[statement] = direct
+    return direct
+
+
+async def _first_row_direct(
+    engine: AsyncEngine,
+    direct: tuple[Compiled, str],
+    schema: str,
+    params: Mapping[str, Any],
+) -> Sequence[Any] | None:
+    compiled, sql = direct
+    sql = sql.replace(_SCHEMA_MARK, schema)
+    values = compiled.construct_params(dict(params))
+    pooled = await engine.raw_connection()
+    driver = pooled.driver_connection
+    try:
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        await cursor.execute(sql, values)
+        row = await cursor.fetchone()
+    except psycopg.Error as error:
+        if driver.broken or driver.closed:  # type: ignore[union-attr]
+            # A dead connection must not go back to the pool (invalidating
+            # closes it, which needs SQLAlchemy's greenlet).
+            await greenlet_spawn(pooled.invalidate, error)
+        # The same exception types as the ordinary path raises.
+        raise DBAPIError.instance(sql, values, error, psycopg.Error) from error
+    finally:
+        pooled.close()
+    return row
 
 
 class ReadOnlySessionError(RuntimeError):
@@ -144,7 +235,7 @@ class TenantSessionContext:
         self._transaction = transaction
         self._session: TenantSession | None = None
 
-    async def __aenter__(self) -> AsyncSession:
+    async def __aenter__(self) -> TenantSession:
         schema = check_schema_name(self._tenant.schema_name)
         autocommit = not self._transaction
         engine = self._database.tenant_engine(schema, self._tenant.cluster, autocommit=autocommit)

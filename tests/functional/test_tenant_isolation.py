@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy import String, TypeDecorator, bindparam, func, select, text, type_coerce
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from leadermail.platform.letters.models import Unit
 from leadermail.tenants.session import current_search_path, tenant_session
@@ -163,3 +163,72 @@ async def test_an_unused_session_builds_nothing_and_a_used_one_is_a_plain_async_
         with pytest.raises(AttributeError):
             session.no_such_attribute  # noqa: B018
     assert not session.in_transaction()  # closed on the way out
+
+
+# --- first_row: the hot single-row read ---------------------------------------
+
+_UNIT_BY_NAME = select(Unit.name, Unit.id).where(Unit.name == bindparam("name"))
+
+
+async def test_first_row_without_transaction_reads_only_its_tenant(context, make_tenant):
+    tenant_a = await make_tenant(units=["甲单位"])
+    tenant_b = await make_tenant(units=["乙单位"])
+    for tenant, own, other in ((tenant_a, "甲单位", "乙单位"), (tenant_b, "乙单位", "甲单位")):
+        async with tenant_session(context.database, tenant, transaction=False) as session:
+            row = await session.first_row(_UNIT_BY_NAME, {"name": own})
+            assert not session.started  # went straight to a pooled connection
+        assert row is not None and row[0] == own
+        async with tenant_session(context.database, tenant, transaction=False) as session:
+            assert await session.first_row(_UNIT_BY_NAME, {"name": other}) is None
+
+
+async def test_first_row_agrees_with_execute_first(context, make_tenant):
+    tenant = await make_tenant(units=["一号单位", "二号单位"])
+    # Literal values and LIMIT are bound parameters the caller does not pass.
+    statement = (
+        select(Unit.id, Unit.name, Unit.is_active, Unit.created_at)
+        .where(Unit.name.like("%号单位"))
+        .order_by(Unit.name.desc())
+        .limit(1)
+    )
+    async with tenant_session(context.database, tenant, transaction=False) as session:
+        direct = await session.first_row(statement)
+    async with tenant_session(context.database, tenant) as session:
+        ordinary = (await session.execute(statement)).first()
+        # In a session already in use, first_row is execute().first().
+        in_use = await session.first_row(statement)
+    assert tuple(direct) == tuple(ordinary) == tuple(in_use)
+    assert direct[1] == "二号单位"
+
+
+class _Bracketed(TypeDecorator):
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        return None if value is None else f"[{value}]"
+
+
+async def test_first_row_keeps_type_processing(context, make_tenant):
+    tenant = await make_tenant(units=["加工单位"])
+    statement = select(type_coerce(Unit.name, _Bracketed()))
+    async with tenant_session(context.database, tenant, transaction=False) as session:
+        assert (await session.first_row(statement))[0] == "[加工单位]"
+
+
+async def test_first_row_drops_a_dead_connection_from_the_pool(context, make_tenant):
+    tenant = await make_tenant(units=["断线单位"])
+    backend = select(func.pg_backend_pid())
+    # An empty pool, so the next two reads share its only connection.
+    await context.database.autocommit_engine.dispose()
+    async with tenant_session(context.database, tenant, transaction=False) as session:
+        (pid,) = await session.first_row(backend)
+    async with context.database.core_session() as core:
+        await core.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    with pytest.raises(OperationalError):
+        async with tenant_session(context.database, tenant, transaction=False) as session:
+            await session.first_row(backend)
+    async with tenant_session(context.database, tenant, transaction=False) as session:
+        (new_pid,) = await session.first_row(backend)
+        assert (await session.first_row(_UNIT_BY_NAME, {"name": "断线单位"}))[0] == "断线单位"
+    assert new_pid != pid
