@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from leadermail.platform.bootstrap import resolve_services
 from leadermail.platform.config import Settings
 from leadermail.platform.db import Database
+from leadermail.platform.redis_client import connect_redis
 from leadermail.platform.web.ratelimit import RateLimiter
 from leadermail.tenants.registry import TenantDirectory
 
@@ -45,7 +46,7 @@ class AppContext:
             settings=settings,
             database=database,
             tenants=TenantDirectory(database),
-            redis=Redis.from_url(settings.redis_url),
+            redis=connect_redis(settings.redis_url),
         )
 
     async def close(self) -> None:
