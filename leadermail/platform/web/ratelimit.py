@@ -37,13 +37,14 @@ _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)?\s*(second|minute|hour|day)s?\s*$")
 
 _SCRIPT = """
-local steps = tonumber(ARGV[1])
-for i = 1, steps do
-  local base = 1 + (i - 1) * 4
-  local limit = tonumber(ARGV[base + 1])
-  local weight = tonumber(ARGV[base + 2])
-  local counts = ARGV[base + 3] == "1"
-  local ttl = tonumber(ARGV[base + 4])
+local now = tonumber(ARGV[1])
+for i = 1, #KEYS / 2 do
+  local base = 2 + (i - 1) * 3
+  local limit = tonumber(ARGV[base])
+  local seconds = tonumber(ARGV[base + 1])
+  local counts = ARGV[base + 2] == "1"
+  -- How much of the previous window the sliding window still covers.
+  local weight = 1 - (now % seconds) / seconds
   local current = tonumber(redis.call("GET", KEYS[2 * i - 1]) or "0")
   local previous = tonumber(redis.call("GET", KEYS[2 * i]) or "0")
   if previous * weight + current + 1 > limit then
@@ -51,7 +52,7 @@ for i = 1, steps do
   end
   if counts then
     redis.call("INCR", KEYS[2 * i - 1])
-    redis.call("EXPIRE", KEYS[2 * i - 1], ttl)
+    redis.call("EXPIRE", KEYS[2 * i - 1], 2 * seconds)
   end
 end
 return 0
@@ -95,13 +96,14 @@ class RateLimiter:
         """Apply ``steps`` in order in one round trip; the first over its limit, or None."""
         moment = time.time() if now is None else now
         keys: list[str] = []
-        args: list[str | int | float] = [len(steps)]
+        # Few, short arguments: the Lua script works out the windows' weights.
+        args: list[str | int] = [repr(moment)]
         for step in steps:
             amount, seconds = parse_limit(step.limit)
-            window, into = divmod(moment, seconds)
+            window = int(moment // seconds)
             name = f"lm:rl:{step.scope}:{step.key}:{seconds}"
-            keys += [f"{name}:{int(window)}", f"{name}:{int(window) - 1}"]
-            args += [amount, f"{1 - into / seconds:.6f}", int(step.counts), 2 * seconds]
+            keys += [f"{name}:{window}", f"{name}:{window - 1}"]
+            args += [amount, seconds, 1 if step.counts else 0]
         failed = int(await self._script(keys=keys, args=args))
         return steps[failed - 1] if failed else None
 
