@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -49,6 +49,10 @@ RECEIPT_SECONDS = 30 * 60
 ATTEMPTS_PER_IP = (30, "10 minutes")
 LETTERS_PER_IP = (10, "hour")
 HONEYPOT = "website"
+#: The letter a form made, if it was sent before (built once: see first_row).
+_LETTER_BY_SUBMISSION_KEY = select(Letter.id, Letter.tracking_code).where(
+    Letter.submission_key == bindparam("key")
+)
 
 
 def _challenges(request: Request) -> Challenges:
@@ -166,9 +170,7 @@ async def write_letter(request: Request) -> Response:
             )
         # Reads only (the choices are cached): no transaction, one round trip.
         async with tenant_session(context.database, tenant, transaction=False) as session:
-            earlier = await session.scalar(
-                select(Letter.id).where(Letter.submission_key == key)
-            )
+            earlier = await session.first_row(_LETTER_BY_SUBMISSION_KEY, {"key": key})
             choices = await filter_choices(session, tenant)
         if earlier is not None:
             # The same form again (double click, back + resubmit): one letter.
@@ -247,13 +249,11 @@ async def receipt(request: Request) -> Response:
         return render(request, "letters/receipt.html", ctx, no_store=True)
     if not valid_submission_key(key):
         return not_found(request)
-    async with tenant_session(context.database, tenant) as session:
-        code = await session.scalar(
-            select(Letter.tracking_code).where(Letter.submission_key == key)
-        )
-    if code is None:
+    async with tenant_session(context.database, tenant, transaction=False) as session:
+        earlier = await session.first_row(_LETTER_BY_SUBMISSION_KEY, {"key": key})
+    if earlier is None:
         return not_found(request)
-    ctx = {"code": format_tracking_code(code), "password": None, "sent_by": []}
+    ctx = {"code": format_tracking_code(earlier[1]), "password": None, "sent_by": []}
     return render(request, "letters/receipt.html", ctx, no_store=True)
 
 
