@@ -119,12 +119,12 @@ class TenantSession(AsyncSession):
 # A schema name no tenant has (tenant schemas are ``t_<id>``), compiled into
 # the SQL of ``first_row`` once per statement and replaced per call.
 _SCHEMA_MARK = "lm_tenant_schema_mark"
-_direct_cache: weakref.WeakKeyDictionary[Select[Any], tuple[Compiled, str] | None] = (
+_direct_cache: weakref.WeakKeyDictionary[Select[Any], Compiled | None] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _direct_sql(statement: Select[Any], dialect: Dialect) -> tuple[Compiled, str] | None:
+def _direct_sql(statement: Select[Any], dialect: Dialect) -> Compiled | None:
     """``statement`` compiled for ``first_row``, or None if it needs type processing."""
     try:
         return _direct_cache[statement]
@@ -142,20 +142,19 @@ def _direct_sql(statement: Select[Any], dialect: Dialect) -> tuple[Compiled, str
         bind.type.dialect_impl(dialect).bind_processor(dialect) is not None
         for bind in compiled.binds.values()
     )
-    direct = None if processed else (compiled, compiled.string)
+    direct = None if processed else compiled
     _direct_cache[statement] = direct
     return direct
 
 
 async def _first_row_direct(
     engine: AsyncEngine,
-    direct: tuple[Compiled, str],
+    compiled: Compiled,
     schema: str,
     params: Mapping[str, Any],
 ) -> Sequence[Any] | None:
-    compiled, sql = direct
-    sql = sql.replace(_SCHEMA_MARK, schema)
-    values = compiled.construct_params(dict(params))
+    sql = compiled.string.replace(_SCHEMA_MARK, schema)
+    values = compiled.construct_params(params)
     pooled = await engine.raw_connection()
     driver = pooled.driver_connection
     try:
