@@ -1,12 +1,16 @@
-"""The Redis client packs commands with hiredis and behaves as redis-py's own."""
+"""The Redis client packs commands with hiredis, checks pooled connections for
+unread data cheaply, and otherwise behaves as redis-py's own."""
 
 from __future__ import annotations
+
+import asyncio
+import time
 
 import pytest
 from redis.asyncio.connection import Connection, UnixDomainSocketConnection
 from redis.exceptions import DataError
 
-from leadermail.platform.redis_client import connect_redis
+from leadermail.platform.redis_client import _unread, connect_redis
 
 ARGUMENTS = [
     ("SET", "键:中文", "值 with spaces"),
@@ -47,3 +51,65 @@ async def test_commands_round_trip_through_a_real_server(settings):
     finally:
         await client.delete("lm:test:redis-client")
         await client.aclose()
+
+
+# --- the pool's check for unread data ------------------------------------------
+
+
+async def _pooled(client):
+    """A connected connection of the client's pool (handed back by the caller)."""
+    pool = client.connection_pool
+    connection = await pool.get_connection()
+    return pool, connection
+
+
+async def test_an_idle_healthy_connection_is_passed_without_a_trip_through_the_loop(settings):
+    client = connect_redis(settings.redis_url)
+    try:
+        await client.ping()
+        pool, connection = await _pooled(client)
+        assert _unread(connection) is False
+        assert await connection.can_read_destructive() is False
+        await pool.release(connection)
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize("where", ["stream buffer", "socket"])
+async def test_a_connection_with_an_unread_reply_is_not_used_as_it_is(settings, where):
+    """A reply nobody read (here: a PING sent and abandoned) must not be taken
+    as the answer to the next command, wherever that reply sits."""
+    client = connect_redis(settings.redis_url)
+    try:
+        await client.set("lm:test:unread", "右值")
+        pool, connection = await _pooled(client)
+        await connection.send_command("PING")
+        if where == "stream buffer":
+            await asyncio.sleep(0.05)  # the event loop moves the reply into the stream
+            assert connection._reader._buffer
+        else:
+            time.sleep(0.05)  # noqa: ASYNC251 (no loop iteration: the reply stays in the kernel)
+            assert not connection._reader._buffer
+        assert _unread(connection) is True
+        await pool.release(connection)
+        assert await client.get("lm:test:unread") == "右值".encode()
+    finally:
+        await client.delete("lm:test:unread")
+        await client.aclose()
+
+
+async def test_a_connection_the_server_closed_is_replaced(settings):
+    client = connect_redis(settings.redis_url)
+    killer = connect_redis(settings.redis_url)
+    try:
+        pool, connection = await _pooled(client)
+        await connection.send_command("CLIENT", "ID")
+        client_id = await connection.read_response()
+        await pool.release(connection)
+        await killer.execute_command("CLIENT", "KILL", "ID", client_id)
+        time.sleep(0.05)  # noqa: ASYNC251 (the close reaches the socket, unseen by the loop)
+        assert _unread(connection) is True
+        assert await client.ping() is True
+    finally:
+        await client.aclose()
+        await killer.aclose()
