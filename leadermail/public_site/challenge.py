@@ -9,7 +9,9 @@ proves the two interoperate. With JavaScript off, the form shows a short
 arithmetic question in Chinese instead (the widget cannot run); its answer
 is bound to an HMAC token. Both are single use (Redis ``SET NX``), and a
 form that passed once is remembered by its submission key, so a citizen who
-corrects a field does not solve it again::
+corrects a field does not solve it again. The solution is checked here; the
+two markers are read and set in Redis in one round trip (a script), not
+three::
 
     challenges = Challenges(context.settings, context.redis)
     pow_json = challenges.new_pow()          # -> widget's challengejson
@@ -38,7 +40,25 @@ from leadermail.platform.config import Settings
 CHALLENGE_TTL = timedelta(hours=2)
 #: How long a form that passed the check is remembered by its submission key.
 PASSED_TTL_SECONDS = 2 * 3600
+#: A solution stays "used" as long as it could still be submitted.
+_USED_TTL_SECONDS = int(CHALLENGE_TTL.total_seconds()) + 60
 _DIGITS = "零一二三四五六七八九十"
+_PASSED_PREFIX = "leadermail:challenge-passed:"
+_USED_PREFIX = "leadermail:challenge-used:"
+
+# KEYS[1]: the form's "passed" marker; KEYS[2]: the solution's "used" marker,
+# if the form holds a correct solution. A form that passed before passes;
+# otherwise a solution passes once, and then so does its form.
+_SETTLE = """
+if redis.call("EXISTS", KEYS[1]) == 1 then
+  return 1
+end
+if #KEYS < 2 or not redis.call("SET", KEYS[2], "1", "NX", "EX", ARGV[1]) then
+  return 0
+end
+redis.call("SET", KEYS[1], "1", "EX", ARGV[2])
+return 1
+"""
 
 
 def _key(settings: Settings, purpose: bytes) -> bytes:
@@ -67,6 +87,7 @@ class Challenges:
         self.redis = redis
         self._pow_key = _key(settings, b"pow").hex()
         self._question_key = _key(settings, b"question")
+        self._settle = redis.register_script(_SETTLE)
 
     def new_pow(self) -> str:
         """A proof-of-work challenge as JSON for ``<altcha-widget challengejson=...>``."""
@@ -90,16 +111,11 @@ class Challenges:
             token=f"{expires}.{nonce}.{mac}",
         )
 
-    async def _first_use(self, marker: str) -> bool:
-        key = "leadermail:challenge-used:" + hashlib.sha256(marker.encode()).hexdigest()
-        ttl = int(CHALLENGE_TTL.total_seconds()) + 60
-        return bool(await self.redis.set(key, "1", nx=True, ex=ttl))
-
-    async def _verify_pow(self, payload: str) -> bool:
+    def _pow_solved(self, payload: str) -> bool:
         ok, _ = verify_solution_v1(payload, self._pow_key, check_expires=True)
-        return ok and await self._first_use("pow:" + payload)
+        return bool(ok)
 
-    async def _verify_question(self, answer: str, token: str) -> bool:
+    def _question_answered(self, answer: str, token: str) -> bool:
         try:
             expires_text, nonce, mac = token.split(".")
             expires = int(expires_text)
@@ -112,23 +128,29 @@ class Challenges:
             return False
         message = f"{number}.{expires}.{nonce}".encode()
         expected = hmac.new(self._question_key, message, hashlib.sha256).hexdigest()[:32]
-        return hmac.compare_digest(expected, mac) and await self._first_use("q:" + token)
+        return hmac.compare_digest(expected, mac)
+
+    def _solution(self, form: Any) -> str | None:
+        """What identifies a correct solution in ``form`` (to use it once), or None."""
+        payload = form.get("altcha")
+        if isinstance(payload, str) and payload:
+            return "pow:" + payload if self._pow_solved(payload) else None
+        answer, token = form.get("challenge_answer"), form.get("challenge_token")
+        if isinstance(answer, str) and isinstance(token, str) and answer and token:
+            return "q:" + token if self._question_answered(answer, token) else None
+        return None
 
     async def verify(self, form: Any, *, submission_key: str | None = None) -> bool:
         """True when the form solved a fresh challenge (or its key passed before)."""
-        passed_key = f"leadermail:challenge-passed:{submission_key}" if submission_key else None
-        if passed_key and await self.redis.exists(passed_key):
-            return True
-        payload = form.get("altcha")
-        answer, token = form.get("challenge_answer"), form.get("challenge_token")
-        ok = False
-        if isinstance(payload, str) and payload:
-            ok = await self._verify_pow(payload)
-        elif isinstance(answer, str) and isinstance(token, str) and answer and token:
-            ok = await self._verify_question(answer, token)
-        if ok and passed_key:
-            await self.redis.set(passed_key, "1", ex=PASSED_TTL_SECONDS)
-        return ok
+        solution = self._solution(form)
+        used = _USED_PREFIX + hashlib.sha256(solution.encode()).hexdigest() if solution else None
+        if not submission_key:
+            # No form to remember: the solution alone, once.
+            return used is not None and bool(
+                await self.redis.set(used, "1", nx=True, ex=_USED_TTL_SECONDS)
+            )
+        keys = [_PASSED_PREFIX + submission_key] + ([used] if used else [])
+        return bool(await self._settle(keys=keys, args=[_USED_TTL_SECONDS, PASSED_TTL_SECONDS]))
 
     async def forget(self, submission_key: str) -> None:
-        await self.redis.delete(f"leadermail:challenge-passed:{submission_key}")
+        await self.redis.delete(_PASSED_PREFIX + submission_key)

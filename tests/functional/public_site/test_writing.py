@@ -219,6 +219,38 @@ async def test_the_no_javascript_question_works(citizen, context):
     assert await count_letters(context, citizen.tenant) == 1
 
 
+async def test_a_form_that_passed_the_challenge_is_not_asked_again_after_a_typo(citizen, context):
+    page = await citizen.open_write_form()
+    typo = await citizen.submit(page, phone="1381234")
+    assert typo.status_code == 422
+    assert "请填写有效的手机号码" in typo.text and "请完成人机验证" not in typo.text
+    assert "challengejson" not in typo.text  # the corrected form shows no new challenge
+    corrected = await citizen.submit(typo.text, solve=False)
+    assert corrected.status_code == 303, corrected.text
+    assert await count_letters(context, citizen.tenant) == 1
+
+
+async def test_a_question_answer_works_once_and_a_wrong_one_never(citizen, context):
+    from leadermail.public_site.challenge import Challenges
+
+    challenges = Challenges(context.settings, context.redis)
+    question = challenges.new_question()
+    a, b = question.text.split("等于")[0].split("加")
+    digits = "零一二三四五六七八九十"
+    right = str(digits.index(a) + digits.index(b))
+    wrong = str(int(right) + 1)
+    form = {"challenge_token": question.token}
+    assert not await challenges.verify({**form, "challenge_answer": wrong}, submission_key="k1" * 8)
+    assert await challenges.verify({**form, "challenge_answer": right}, submission_key="k2" * 8)
+    # The same solved question on another form, or with no form to remember.
+    assert not await challenges.verify({**form, "challenge_answer": right}, submission_key="k3" * 8)
+    assert not await challenges.verify({**form, "challenge_answer": right})
+    # The form that passed passes again without any solution.
+    assert await challenges.verify({}, submission_key="k2" * 8)
+    await challenges.forget("k2" * 8)
+    assert not await challenges.verify({}, submission_key="k2" * 8)
+
+
 async def test_the_honeypot_creates_nothing(citizen, context):
     response = await citizen.submit(website="http://spam.example")
     assert response.status_code == 400
