@@ -1,14 +1,24 @@
 from __future__ import annotations
 
+import csv
 import re
+import unicodedata
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadermail.platform.search import MAX_WORD_CHARS, index_terms, query_terms
+from leadermail.platform.search import (
+    _SEPARATORS,
+    _TOKEN,
+    MAX_WORD_CHARS,
+    _tokens,
+    index_terms,
+    query_terms,
+)
 
 # --- indexing ------------------------------------------------------------------------
 
@@ -28,6 +38,48 @@ def test_punctuation_separates_runs() -> None:
 
 def test_full_width_is_folded() -> None:
     assert index_terms("ＡＢＣ１２３") == "abc123"
+
+
+# --- normalising: the separator shortcut gives the tokens full NFKC gives ---------------
+
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+LETTERS_CSV = SHARED / "data/letters/teddycup2020_replies.csv"
+TRICKY = (
+    "，。、；：？！…—·“”‘’（）【】《》〈〉「」『』〔〕～－＿／＼＠＃％＆＊＋＝｜"
+    "　    ​․‥…︐︰︱﹐﹙｡､"
+    "ＡＢＣａｂｃ０１２３①②⑩⒈㈠㊀²½ⅷﬁ㎡℃№™㍿豈侮゙゚́̈ｶﾞﾊﾟ"
+    "각가각 abcXYZ019_-.@噪音施工夜间扰民〇々ー"
+)
+
+
+def _tokens_after_full_nfkc(text: str) -> list[tuple[str, str]]:
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return [
+        ("cjk", cjk) if cjk else ("word", word[:MAX_WORD_CHARS])
+        for cjk, word in _TOKEN.findall(folded)
+    ]
+
+
+def test_the_separators_are_punctuation_that_nfkc_would_change() -> None:
+    assert _SEPARATORS.match("，") and _SEPARATORS.match("…") and _SEPARATORS.match("　")
+    for kept in "Ａ０①㎡豈ｶﾞﾟ。":  # 。 is already NFKC: nothing to save
+        assert not _SEPARATORS.match(kept), kept
+    assert not _SEPARATORS.match("噪")
+
+
+@settings(max_examples=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from(TRICKY), max_size=40))
+def test_tokens_equal_those_of_full_nfkc(text: str) -> None:
+    assert _tokens(text) == _tokens_after_full_nfkc(text)
+
+
+def test_tokens_equal_those_of_full_nfkc_on_real_letters() -> None:
+    if not LETTERS_CSV.exists():
+        pytest.skip("the shared letters are not on this machine")
+    with LETTERS_CSV.open(encoding="utf-8", newline="") as file:
+        for row in csv.DictReader(file):
+            for text in (row["留言主题"], row["留言详情"], row["答复意见"]):
+                assert _tokens(text) == _tokens_after_full_nfkc(text), text[:60]
 
 
 def test_several_texts_and_none() -> None:
