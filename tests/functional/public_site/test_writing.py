@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from sqlalchemy import func, select
 
@@ -240,15 +241,16 @@ async def test_a_question_answer_works_once_and_a_wrong_one_never(citizen, conte
     right = str(digits.index(a) + digits.index(b))
     wrong = str(int(right) + 1)
     form = {"challenge_token": question.token}
-    assert not await challenges.verify({**form, "challenge_answer": wrong}, submission_key="k1" * 8)
-    assert await challenges.verify({**form, "challenge_answer": right}, submission_key="k2" * 8)
+    key_1, key_2, key_3 = (secrets.token_urlsafe(24) for _ in range(3))
+    assert not await challenges.verify({**form, "challenge_answer": wrong}, submission_key=key_1)
+    assert await challenges.verify({**form, "challenge_answer": right}, submission_key=key_2)
     # The same solved question on another form, or with no form to remember.
-    assert not await challenges.verify({**form, "challenge_answer": right}, submission_key="k3" * 8)
+    assert not await challenges.verify({**form, "challenge_answer": right}, submission_key=key_3)
     assert not await challenges.verify({**form, "challenge_answer": right})
-    # The form that passed passes again without any solution.
-    assert await challenges.verify({}, submission_key="k2" * 8)
-    await challenges.forget("k2" * 8)
-    assert not await challenges.verify({}, submission_key="k2" * 8)
+    # The form that passed passes again without any solution, until forgotten.
+    assert await challenges.verify({}, submission_key=key_2)
+    await challenges.forget(key_2)
+    assert not await challenges.verify({}, submission_key=key_2)
 
 
 async def test_the_honeypot_creates_nothing(citizen, context):
