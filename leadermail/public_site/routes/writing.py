@@ -178,7 +178,8 @@ async def write_letter(request: Request) -> Response:
         category_ids = {cid for cid, _ in choices["categories"]}
         clean, errors = validate_letter(values, categories=category_ids)
         await _read_uploads(form, staging, errors)
-        challenge_ok = await _challenges(request).verify(form, submission_key=key)
+        challenges = _challenges(request)
+        challenge_ok = await challenges.verify(form, submission_key=key)
     if not challenge_ok:
         errors["challenge"] = "请完成人机验证：等待“我不是机器人”显示已验证，或回答算术题"
     if errors or clean is None:
@@ -219,7 +220,7 @@ async def write_letter(request: Request) -> Response:
         )
         await session.commit()
     staging.clear()
-    await _challenges(request).forget(key)
+    await challenges.forget(key)
     if result.password is not None:
         request.session[RECEIPT_SESSION_KEY] = {
             "key": key,
