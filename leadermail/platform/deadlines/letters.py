@@ -11,7 +11,11 @@ extension flow all compute a letter's dates the same way::
 What a letter may carry in ``letter.extra``:
 
 * ``deadline_rule``: a reply rule code set by a routing rule ("10wd");
-* ``extensions``: the approved extension rule codes, in order (["15d"]).
+* ``extensions``: the approved extension rule codes, in order (["15d"]);
+* ``reply_clock_restarted_at``: when the citizen, 不满意, asked for the letter
+  to be handled again (ISO 8601); the reply clock of the new round starts
+  there (``restart_reply_clock``);
+* ``earlier_extensions``: extensions of rounds before that, for the record.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from leadermail.platform.letters.models import Letter
 
 RULE_KEY = "deadline_rule"
 EXTENSIONS_KEY = "extensions"
+REPLY_CLOCK_KEY = "reply_clock_restarted_at"
+EARLIER_EXTENSIONS_KEY = "earlier_extensions"
 
 
 async def session_calendar(session: AsyncSession) -> WorkCalendar:
@@ -50,6 +56,33 @@ def clock_start(letter: Letter) -> datetime:
     return letter.received_at or letter.submitted_at
 
 
+def reply_clock_start(letter: Letter) -> datetime:
+    """Where the reply clock of the current round started: arrival, or the
+    latest request to handle the letter again."""
+    restarted = (letter.extra or {}).get(REPLY_CLOCK_KEY)
+    return datetime.fromisoformat(restarted) if restarted else clock_start(letter)
+
+
+def restart_reply_clock(letter: Letter, at: datetime) -> None:
+    """Start a new reply round at ``at`` (handling again after 不满意).
+
+    The new round gets the letter's own reply rule again, counted from the
+    request: no national figure exists for 二次办理, and leaving the first
+    round's deadline in place would show the letter overdue the moment it
+    came back, charging its unit with a delay it could not avoid. The first
+    round's extensions were granted for the first round's work, so they do
+    not carry over (a new round may ask for its own); they are kept under
+    ``earlier_extensions``. The caller recomputes the dates
+    (``letter_deadlines`` + ``apply_deadlines``).
+    """
+    extra = dict(letter.extra or {})
+    extra[REPLY_CLOCK_KEY] = at.isoformat()
+    earlier = extra.pop(EXTENSIONS_KEY, [])
+    if earlier:
+        extra[EARLIER_EXTENSIONS_KEY] = [*extra.get(EARLIER_EXTENSIONS_KEY, []), *earlier]
+    letter.extra = extra
+
+
 def reply_rule(letter: Letter, tenant_settings: Mapping[str, Any] | None) -> DeadlineRule:
     code = (letter.extra or {}).get(RULE_KEY)
     if code:
@@ -64,7 +97,8 @@ def acceptance_rule(letter: Letter, tenant_settings: Mapping[str, Any] | None) -
 @dataclass(frozen=True)
 class LetterDeadlines:
     acceptance: Due
-    #: Before any extension (the 30-day extension cap is measured from it).
+    #: The current round's, before any extension (the 30-day extension cap is
+    #: measured from it).
     original_reply: Due
     reply: Due
 
@@ -76,9 +110,12 @@ class LetterDeadlines:
 def letter_deadlines(
     letter: Letter, tenant_settings: Mapping[str, Any] | None, calendar: WorkCalendar
 ) -> LetterDeadlines:
-    start = clock_start(letter)
-    acceptance = compute_due(start, acceptance_rule(letter, tenant_settings), calendar)
-    original = compute_due(start, reply_rule(letter, tenant_settings), calendar)
+    acceptance = compute_due(
+        clock_start(letter), acceptance_rule(letter, tenant_settings), calendar
+    )
+    original = compute_due(
+        reply_clock_start(letter), reply_rule(letter, tenant_settings), calendar
+    )
     reply = original
     for code in (letter.extra or {}).get(EXTENSIONS_KEY, []):
         reply = extend(reply, DeadlineRule.parse(code), calendar, original_due_at=original.due_at)

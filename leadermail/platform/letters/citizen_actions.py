@@ -1,7 +1,7 @@
 """What a citizen may do with their own letter, and what they may see of it.
 
     view = await citizen_view(session, letter)        # timeline, replies, evaluation
-    await evaluate_letter(session, letter, actor, satisfaction="unsatisfied",
+    await evaluate_letter(session, tenant, letter, actor, satisfaction="unsatisfied",
                           problem_solved=False, comment="...", wants_rehandling=True)
     await add_material(session, letter, actor, text="补充说明", attachments=[...])
 
@@ -19,6 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.audit.writer import Actor
+from leadermail.platform.db import utcnow
+from leadermail.platform.deadlines.letters import (
+    apply_deadlines,
+    letter_deadlines,
+    restart_reply_clock,
+    session_calendar,
+)
 from leadermail.platform.letters.models import (
     Attachment,
     Evaluation,
@@ -34,6 +41,7 @@ from leadermail.platform.letters.workflow import (
     IllegalTransition,
     apply_transition,
 )
+from leadermail.tenants.registry import TenantRef
 
 COMMENT_MAX = 500
 MATERIAL_MAX = 2000
@@ -144,6 +152,7 @@ def clean_evaluation(form: dict[str, str]) -> tuple[dict[str, object], dict[str,
 
 async def evaluate_letter(
     session: AsyncSession,
+    tenant: TenantRef,
     letter: Letter,
     actor: Actor,
     *,
@@ -184,6 +193,12 @@ async def evaluate_letter(
             await apply_transition(session, letter, "rehandle", actor, message=comment)
     except IllegalTransition as illegal:
         raise CitizenActionError({"satisfaction": illegal.message}) from None
+    if wants_rehandling:
+        # A new round with its own reply deadline, not the first round's
+        # (long past by now, which would show the letter overdue at once).
+        restart_reply_clock(letter, utcnow())
+        calendar = await session_calendar(session)
+        apply_deadlines(letter, letter_deadlines(letter, tenant.settings, calendar))
     return evaluation
 
 

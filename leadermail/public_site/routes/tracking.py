@@ -154,7 +154,7 @@ async def evaluate(request: Request) -> Response:
             if letter is None:
                 return redirect(request, "/track")
             try:
-                await evaluate_letter(session, letter, _actor(request), **values)  # type: ignore[arg-type]
+                await evaluate_letter(session, tenant, letter, _actor(request), **values)  # type: ignore[arg-type]
                 await session.commit()
             except CitizenActionError as failed:
                 errors = failed.errors

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from leadermail.platform.db import utcnow
+from leadermail.platform.deadlines.letters import (
+    apply_deadlines,
+    letter_deadlines,
+    session_calendar,
+)
+from leadermail.platform.deadlines.policies import policy_for
+from leadermail.platform.deadlines.rules import compute_due
 from leadermail.platform.letters.citizen_access import (
     LOCKED_MESSAGE,
     MAX_WRONG_PASSWORDS,
     NEUTRAL_MESSAGE,
 )
 from tests.functional.public_site.conftest import hidden, png_bytes
+from leadermail.platform.letters.models import Letter
+from leadermail.platform.letters.tracking import normalize_tracking_code
+from leadermail.tenants.session import tenant_session
 from tests.functional.public_site.domain import load_letter, reply_to_letter, request_material
 
 
@@ -97,6 +112,62 @@ async def test_reply_then_evaluate_unsatisfied_and_ask_for_handling_again_once(c
         },
     )
     assert forced.status_code == 422 and "不能再次申请重新办理" in forced.text
+
+
+async def test_handling_again_starts_a_new_reply_round_with_its_own_deadline(
+    citizen, context
+):
+    code, password = await citizen.write_letter()
+    tenant = citizen.tenant
+    # A letter that arrived 40 days ago, had a 15-day extension, and was
+    # answered late: the first round's deadline is long past.
+    arrived = utcnow() - timedelta(days=40)
+    async with tenant_session(context.database, tenant) as session:
+        letter = await session.scalar(
+            select(Letter).where(Letter.tracking_code == normalize_tracking_code(code))
+        )
+        letter.submitted_at = letter.received_at = arrived
+        letter.extra = {**(letter.extra or {}), "extensions": ["15d"]}
+        calendar = await session_calendar(session)
+        apply_deadlines(letter, letter_deadlines(letter, tenant.settings, calendar))
+        first_round_due, acceptance_due = letter.reply_due_at, letter.acceptance_due_at
+        await session.commit()
+    assert first_round_due < utcnow()
+    await reply_to_letter(context, tenant, code)
+    location = (await citizen.track(code, password)).headers["location"]
+    csrf = hidden((await citizen.client.get(location)).text, "csrf_token")
+    before = utcnow()
+    asked = await citizen.post(
+        f"/track/{code.replace('-', '')}/evaluate",
+        data={
+            "csrf_token": csrf,
+            "satisfaction": "unsatisfied",
+            "problem_solved": "no",
+            "comment": "夜里还在施工",
+            "wants_rehandling": "1",
+        },
+    )
+    assert asked.status_code == 303
+    async with tenant_session(context.database, tenant) as session:
+        letter = await session.scalar(
+            select(Letter).where(Letter.tracking_code == normalize_tracking_code(code))
+        )
+        calendar = await session_calendar(session)
+        # The new round: the type's reply rule counted from the request, no
+        # extension carried over (kept for the record), acceptance untouched.
+        restarted = letter.extra["reply_clock_restarted_at"]
+        assert before <= datetime.fromisoformat(restarted) <= utcnow()
+        rule = policy_for(tenant.settings, letter.letter_type).reply
+        expected = compute_due(datetime.fromisoformat(restarted), rule, calendar)
+        assert letter.reply_due_at == expected.due_at > utcnow()
+        assert letter.extra["earlier_extensions"] == ["15d"]
+        assert "extensions" not in letter.extra
+        assert letter.acceptance_due_at == acceptance_due
+        # The nightly recompute computes the same dates (it would not put the
+        # old deadline back).
+        assert not apply_deadlines(letter, letter_deadlines(letter, tenant.settings, calendar))
+    page = (await citizen.client.get(location)).text
+    assert "答复期限" in page
 
 
 async def test_evaluation_by_htmx_returns_only_its_block(citizen, context):
