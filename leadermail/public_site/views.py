@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -29,7 +29,7 @@ def render(
     template: str,
     ctx: Mapping[str, Any] | None = None,
     *,
-    fragment: str | None = None,
+    fragment: str | Sequence[str] | None = None,
     status_code: int = 200,
     no_store: bool = False,
 ) -> Response:

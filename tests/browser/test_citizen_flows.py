@@ -87,6 +87,10 @@ async def test_write_track_reply_evaluate(live_server, page, make_tenant, contex
     await page.get_by_label("我不满意，申请重新办理").check()
     await page.get_by_role("button", name="提交评价").click()
     await expect(page.get_by_text("您的评价：")).to_contain_text("不满意")
+    # Without a reload, the status and the timeline follow (htmx out of band).
+    await expect(page.locator("#letter-status .state")).to_have_text("办理中")
+    await expect(page.locator("#letter-status")).to_contain_text("答复期限")
+    await expect(page.locator("#timeline")).to_contain_text("来信人已评价")
     await screenshot(page, "tracked-evaluated")
     letter = await load_letter(context, tenant, code)
     assert letter.state == "assigned" and letter.rehandle_count == 1

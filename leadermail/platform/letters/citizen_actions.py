@@ -190,7 +190,10 @@ async def evaluate_letter(
             session, letter, "evaluate", actor, data={"satisfaction": satisfaction}
         )
         if wants_rehandling:
-            await apply_transition(session, letter, "rehandle", actor, message=comment)
+            # On the public timeline the reason alone ("夜里仍在施工") would
+            # not say what happened.
+            reason = f"来信人对答复不满意，申请重新办理：{comment}" if comment else None
+            await apply_transition(session, letter, "rehandle", actor, message=reason)
     except IllegalTransition as illegal:
         raise CitizenActionError({"satisfaction": illegal.message}) from None
     if wants_rehandling:

@@ -9,14 +9,16 @@ templates (``public_site/templates`` or ``console/templates``)::
     renderer = Renderer(themes, PUBLIC_TEMPLATES)
     return renderer.render(request, "letters/list.html", ctx, fragment="letter_rows")
 
-``fragment`` names the ``{% block %}`` an htmx request swaps in; a normal
-request (or JavaScript off) gets the whole page from the same template.
+``fragment`` names the ``{% block %}`` an htmx request swaps in (or several,
+rendered one after the other: the target's block, then blocks marked
+``hx-swap-oob``); a normal request (or JavaScript off) gets the whole page
+from the same template.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -25,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from jinja2_fragments import render_block
+from jinja2_fragments import render_block, render_blocks
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -193,15 +195,17 @@ class Renderer:
         name: str,
         context: Mapping[str, Any] | None = None,
         *,
-        fragment: str | None = None,
+        fragment: str | Sequence[str] | None = None,
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
     ) -> HTMLResponse:
-        """The whole page, or only block ``fragment`` for an htmx request."""
+        """The whole page, or only block(s) ``fragment`` for an htmx request."""
         env = self.environment(self.theme_for(request))
         ctx = self.context(request, context or {})
-        if fragment is not None and is_htmx(request):
+        if isinstance(fragment, str) and is_htmx(request):
             html = render_block(env, name, fragment, ctx)
+        elif fragment is not None and is_htmx(request):
+            html = render_blocks(env, name, list(fragment), ctx)
         else:
             html = env.get_template(name).render(ctx)
         response_headers = dict(headers or {})

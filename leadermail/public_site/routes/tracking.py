@@ -92,9 +92,10 @@ async def _letter_page(
     *,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
-    fragment: str | None = None,
+    fragment: str | tuple[str, ...] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The tracked letter's page, or its block(s) ``fragment`` for htmx."""
     context, tenant = site(request)
     code = request.path_params["code"]
     async with tenant_session(context.database, tenant) as session:
@@ -121,6 +122,7 @@ async def _letter_page(
         "values": values or {},
         "submission_key": (values or {}).get("submission_key") or _new_key(),
         "max_attachments": MAX_ATTACHMENTS,
+        "oob": fragment == _EVALUATION_UPDATE,
     }
     return render(
         request,
@@ -136,6 +138,12 @@ def _new_key() -> str:
     import secrets
 
     return secrets.token_urlsafe(24)
+
+
+# After an evaluation by htmx: the evaluation block, and out of band the
+# status (评价 and 重新办理 change the state and the reply deadline) and the
+# timeline, so nothing on the page is left stale.
+_EVALUATION_UPDATE = ("evaluation", "letter_status", "timeline")
 
 
 async def letter_page(request: Request) -> Response:
@@ -163,7 +171,7 @@ async def evaluate(request: Request) -> Response:
             request, errors=errors, values=dict(form), fragment="evaluation", status_code=422
         )
     if request.headers.get("hx-request") == "true":
-        return await _letter_page(request, fragment="evaluation")
+        return await _letter_page(request, fragment=_EVALUATION_UPDATE)
     return redirect(request, f"/track/{request.path_params['code']}#evaluation")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -19,10 +20,10 @@ from leadermail.platform.letters.citizen_access import (
     MAX_WRONG_PASSWORDS,
     NEUTRAL_MESSAGE,
 )
-from tests.functional.public_site.conftest import hidden, png_bytes
 from leadermail.platform.letters.models import Letter
 from leadermail.platform.letters.tracking import normalize_tracking_code
 from leadermail.tenants.session import tenant_session
+from tests.functional.public_site.conftest import hidden, png_bytes
 from tests.functional.public_site.domain import load_letter, reply_to_letter, request_material
 
 
@@ -170,22 +171,59 @@ async def test_handling_again_starts_a_new_reply_round_with_its_own_deadline(
     assert "答复期限" in page
 
 
-async def test_evaluation_by_htmx_returns_only_its_block(citizen, context):
+def oob_blocks(html: str) -> dict[str, str]:
+    """The elements of an htmx response marked for an out-of-band swap, by id."""
+    found = {}
+    for match in re.finditer(r'<(\w+)[^>]*\bid="([^"]+)"[^>]*hx-swap-oob="true"[^>]*>', html):
+        tag, element_id = match.groups()
+        found[element_id] = html[match.end() : html.index(f"</{tag}>", match.end())]
+    return found
+
+
+async def test_evaluation_by_htmx_returns_its_block_and_updates_status_and_timeline(
+    citizen, context
+):
     code, password = await citizen.write_letter()
     await reply_to_letter(context, citizen.tenant, code)
     location = (await citizen.track(code, password)).headers["location"]
-    csrf = hidden((await citizen.client.get(location)).text, "csrf_token")
+    page = (await citizen.client.get(location)).text
+    assert "hx-swap-oob" not in page  # the page itself swaps nothing
+    csrf = hidden(page, "csrf_token")
+    raw = code.replace("-", "")
+    invalid = await citizen.post(
+        f"/track/{raw}/evaluate",
+        data={"problem_solved": "yes"},
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf},
+    )
+    # A mistake changes nothing else: only the block, with its message.
+    assert invalid.status_code == 422 and "请选择满意、基本满意或不满意" in invalid.text
+    assert "hx-swap-oob" not in invalid.text
     response = await citizen.post(
-        f"/track/{code.replace('-', '')}/evaluate",
-        data={"satisfaction": "satisfied", "problem_solved": "yes"},
+        f"/track/{raw}/evaluate",
+        data={
+            "satisfaction": "unsatisfied",
+            "problem_solved": "no",
+            "comment": "夜里还在施工",
+            "wants_rehandling": "1",
+        },
         headers={"HX-Request": "true", "X-CSRF-Token": csrf},
     )
     assert response.status_code == 200
     assert response.text.lstrip().startswith(
         '<section class="card" aria-labelledby="evaluation-title"'
     )
-    assert "您的评价：<strong>满意</strong>" in response.text
-    assert (await load_letter(context, citizen.tenant, code)).state == "evaluated"
+    assert "<html" not in response.text
+    assert "您的评价：<strong>不满意</strong>" in response.text
+    # Handled again: the state, the new reply deadline and the timeline
+    # change too, and arrive out of band instead of staying stale.
+    blocks = oob_blocks(response.text)
+    assert set(blocks) == {"letter-status", "timeline"}
+    assert "办理中" in blocks["letter-status"] and "已答复" not in blocks["letter-status"]
+    assert "答复期限" in blocks["letter-status"]
+    assert "来信人已评价" in blocks["timeline"]
+    assert "来信人对答复不满意，申请重新办理：夜里还在施工" in blocks["timeline"]
+    assert blocks["timeline"].count("<li>") == page.count("<li><time") + 2
+    assert (await load_letter(context, citizen.tenant, code)).state == "assigned"
 
 
 async def test_add_material_when_asked(citizen, context):
