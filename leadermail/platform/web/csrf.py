@@ -5,6 +5,14 @@ hidden ``csrf_token`` field of every form and in ``hx-headers`` on ``<body>``
 (header ``X-CSRF-Token``) for htmx. A POST without a matching token gets a
 clear 403 page and changes nothing. The middleware reads the form itself and
 replays the body to the app, so views never have to remember the check.
+
+It reads only as far as the token: every form puts ``csrf_token`` first, so
+a letter with five 10 MB attachments is checked after its first few hundred
+bytes, and what was read is handed to the app ahead of the rest of the
+stream. (Buffering whole bodies, as this middleware used to, held up to
+60 MB per upload in memory before the view's own size check could refuse
+it, and any amount without a proxy in front.) A token that has not appeared
+within ``MAX_TOKEN_OFFSET`` bytes is treated as missing.
 """
 
 from __future__ import annotations
@@ -23,6 +31,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 SESSION_KEY = "csrf_secret"
 FIELD_NAME = "csrf_token"
 HEADER_NAME = "x-csrf-token"
+#: How far into a body the token may be: past every text field of the
+#: longest form (a 5,000-character letter is ~45 KB urlencoded).
+MAX_TOKEN_OFFSET = 1024 * 1024
 
 Rejector = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -58,35 +69,43 @@ class CSRFMiddleware:
         if supplied is None:
             content_type = headers.get("content-type", "")
             if content_type.startswith("application/x-www-form-urlencoded"):
-                body = await _read_body(receive)
-                supplied = _urlencoded_field(body, FIELD_NAME)
-                replay_receive = _replay(body)
+                supplied, replay_receive = await _read_field(
+                    receive, lambda body, complete: _urlencoded_field(body, FIELD_NAME, complete)
+                )
             elif content_type.startswith("multipart/form-data"):
-                body = await _read_body(receive)
-                supplied = _multipart_field(body, content_type, FIELD_NAME)
-                replay_receive = _replay(body)
+                supplied, replay_receive = await _read_field(
+                    receive,
+                    lambda body, complete: _multipart_field(
+                        body, content_type, FIELD_NAME, complete
+                    ),
+                )
         if not expected or not supplied or not hmac.compare_digest(str(expected), supplied):
             await self.reject(scope, replay_receive, send)
             return
         await self.app(scope, replay_receive, send)
 
 
-def _urlencoded_field(body: bytes, name: str) -> str | None:
-    """One field of a urlencoded body, as the form parser would read it (the
-    last of repeated fields wins). Decoding only this field matters: a letter's
-    percent-encoded Chinese text is most of the body, and the view parses it
-    once anyway."""
+def _urlencoded_field(body: bytes, name: str, complete: bool = True) -> str | None:
+    """The first field ``name`` of a urlencoded body (or of its beginning, when
+    not ``complete``), decoded as the form parser would. Decoding only this
+    field matters: a letter's percent-encoded Chinese text is most of the body,
+    and the view parses it once anyway."""
     prefix = name.encode() + b"="
-    value: bytes | None = None
-    for part in body.split(b"&"):
+    parts = body.split(b"&")
+    if not complete:
+        parts.pop()  # may be cut short
+    for part in parts:
         if part.startswith(prefix):
-            value = part[len(prefix) :]
-    return None if value is None else unquote_plus(value.decode("latin-1"), errors="replace")
+            return unquote_plus(part[len(prefix) :].decode("latin-1"), errors="replace")
+    return None
 
 
-def _multipart_field(body: bytes, content_type: str, name: str) -> str | None:
-    """One plain field of a multipart body, as the form parser would read it
-    (the last of repeated fields wins; file parts never count).
+def _multipart_field(
+    body: bytes, content_type: str, name: str, complete: bool = True
+) -> str | None:
+    """The first plain field ``name`` of a multipart body (or of its beginning,
+    when not ``complete``), as the form parser would read it; file parts never
+    count.
 
     Only part headers are examined and only the wanted field's content is
     copied. Parsing the whole form here, as this middleware used to, spooled
@@ -99,19 +118,20 @@ def _multipart_field(body: bytes, content_type: str, name: str) -> str | None:
         return None
     delimiter = b"--" + boundary
     wanted = name.encode()
-    value: str | None = None
     position = body.find(delimiter)
     while position != -1:
         start = position + len(delimiter)
         if body.startswith(b"--", start):
             break  # the closing delimiter
         following = body.find(b"\r\n" + delimiter, start)
+        if following == -1 and not complete:
+            return None  # this part goes on past what has arrived
         end = following if following != -1 else len(body)
         head_end = body.find(b"\r\n\r\n", start, end)
         if head_end != -1 and _is_plain_field(body[start:head_end], wanted):
-            value = body[head_end + 4 : end].decode("utf-8", errors="replace")
+            return body[head_end + 4 : end].decode("utf-8", errors="replace")
         position = -1 if following == -1 else following + 2
-    return value
+    return None
 
 
 def _is_plain_field(head: bytes, name: bytes) -> bool:
@@ -123,26 +143,49 @@ def _is_plain_field(head: bytes, name: bytes) -> bool:
     return False
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_field(
+    receive: Receive, find: Callable[[bytes, bool], str | None]
+) -> tuple[str | None, Receive]:
+    """Read the body until ``find(what arrived, whether that is all)`` finds
+    the token, the body ends, or ``MAX_TOKEN_OFFSET`` bytes came without it.
+    Returns the token (or None) and a receive for the app that hands over
+    what was read and then the rest of the stream."""
     chunks: list[bytes] = []
+    size = 0
     more = True
+    disconnected = False
+    value: str | None = None
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
+            disconnected = True
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
         more = message.get("more_body", False)
-    return b"".join(chunks)
+        if not chunk and more:
+            continue
+        chunks.append(chunk)
+        size += len(chunk)
+        # Re-joined per chunk, but the token comes first, so this is one join
+        # of one chunk; never more than MAX_TOKEN_OFFSET bytes in all.
+        value = find(b"".join(chunks), not more)
+        if value is not None or size > MAX_TOKEN_OFFSET:
+            break
+    return value, _replay(b"".join(chunks), more and not disconnected, disconnected, receive)
 
 
-def _replay(body: bytes) -> Receive:
+def _replay(body: bytes, more: bool, disconnected: bool, receive: Receive) -> Receive:
+    """``body`` first (followed by the rest of the stream when ``more``), then
+    whatever ``receive`` says next (the disconnect, when the client left)."""
     sent = False
 
-    async def receive() -> Message:
+    async def replay() -> Message:
         nonlocal sent
         if not sent:
             sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+            return {"type": "http.request", "body": body, "more_body": more}
+        if disconnected:
+            return {"type": "http.disconnect"}
+        return await receive()
 
-    return receive
+    return replay
