@@ -26,6 +26,14 @@ from leadermail.tenants.session import tenant_session
 from tests.functional.public_site.conftest import hidden, png_bytes
 from tests.functional.public_site.domain import load_letter, reply_to_letter, request_material
 
+#: An evaluation of 不满意 that asks for the letter to be handled again.
+UNSATISFIED_ASK_AGAIN = {
+    "satisfaction": "unsatisfied",
+    "problem_solved": "no",
+    "comment": "夜里还在施工",
+    "wants_rehandling": "1",
+}
+
 
 async def test_wrong_code_and_wrong_password_get_the_same_neutral_message(citizen):
     code, password = await citizen.write_letter()
@@ -85,13 +93,7 @@ async def test_reply_then_evaluate_unsatisfied_and_ask_for_handling_again_once(c
     assert "请选择满意、基本满意或不满意" in missing.text and "请选择问题是否已解决" in missing.text
     response = await citizen.post(
         f"/track/{raw}/evaluate",
-        data={
-            "csrf_token": csrf,
-            "satisfaction": "unsatisfied",
-            "problem_solved": "no",
-            "comment": "夜里还在施工",
-            "wants_rehandling": "1",
-        },
+        data={"csrf_token": csrf, **UNSATISFIED_ASK_AGAIN},
     )
     assert response.status_code == 303
     letter = await load_letter(context, citizen.tenant, code)
@@ -140,13 +142,7 @@ async def test_handling_again_starts_a_new_reply_round_with_its_own_deadline(
     before = utcnow()
     asked = await citizen.post(
         f"/track/{code.replace('-', '')}/evaluate",
-        data={
-            "csrf_token": csrf,
-            "satisfaction": "unsatisfied",
-            "problem_solved": "no",
-            "comment": "夜里还在施工",
-            "wants_rehandling": "1",
-        },
+        data={"csrf_token": csrf, **UNSATISFIED_ASK_AGAIN},
     )
     assert asked.status_code == 303
     async with tenant_session(context.database, tenant) as session:
@@ -200,12 +196,7 @@ async def test_evaluation_by_htmx_returns_its_block_and_updates_status_and_timel
     assert "hx-swap-oob" not in invalid.text
     response = await citizen.post(
         f"/track/{raw}/evaluate",
-        data={
-            "satisfaction": "unsatisfied",
-            "problem_solved": "no",
-            "comment": "夜里还在施工",
-            "wants_rehandling": "1",
-        },
+        data=UNSATISFIED_ASK_AGAIN,
         headers={"HX-Request": "true", "X-CSRF-Token": csrf},
     )
     assert response.status_code == 200
