@@ -27,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from jinja2_fragments import render_block, render_blocks
+from jinja2_fragments import render_blocks
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -202,10 +202,9 @@ class Renderer:
         """The whole page, or only block(s) ``fragment`` for an htmx request."""
         env = self.environment(self.theme_for(request))
         ctx = self.context(request, context or {})
-        if isinstance(fragment, str) and is_htmx(request):
-            html = render_block(env, name, fragment, ctx)
-        elif fragment is not None and is_htmx(request):
-            html = render_blocks(env, name, list(fragment), ctx)
+        if fragment is not None and is_htmx(request):
+            blocks = [fragment] if isinstance(fragment, str) else list(fragment)
+            html = render_blocks(env, name, blocks, ctx)
         else:
             html = env.get_template(name).render(ctx)
         response_headers = dict(headers or {})
