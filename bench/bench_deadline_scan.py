@@ -32,8 +32,9 @@ from sqlalchemy import text  # noqa: E402
 from bench.bench_platform import provision_many  # noqa: E402
 from bench.common import BENCH_SECRET, BENCH_VAR, fresh_settings  # noqa: E402
 from leadermail.platform.accounts.models import Membership, Role, User  # noqa: E402
+from leadermail.platform.clock import utcnow  # noqa: E402
 from leadermail.platform.config import Settings  # noqa: E402
-from leadermail.platform.db import Database, utcnow  # noqa: E402
+from leadermail.platform.db import Database  # noqa: E402
 from leadermail.platform.deadlines.scan import scan_all_tenants  # noqa: E402
 from leadermail.platform.embedded import ensure_postgres, ensure_redis  # noqa: E402
 from leadermail.tenants.registry import load_tenants  # noqa: E402

@@ -17,7 +17,7 @@ from leadermail.console.auth import SESSION_PENDING_DRAFT
 from leadermail.console.inbox_query import row_level
 from leadermail.console.routes.inbox import lookups
 from leadermail.platform.accounts.policy import Action, StaffUser, can, sees_personal_data
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.levels import WARNING_LEVEL_LABELS
 from leadermail.platform.letters.duplicates import DuplicateCandidate
 from leadermail.platform.letters.models import (

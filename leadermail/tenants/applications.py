@@ -28,8 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadermail.platform.audit.writer import Actor, record_platform_audit
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import CoreBase, utcnow
+from leadermail.platform.db import CoreBase
 from leadermail.platform.letters.tracking import TRACKING_CODE_ALPHABET
 from leadermail.tenants.models import TenantKind
 from leadermail.tenants.provisioning import (

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from leadermail.platform.accounts.models import Role, User
 from leadermail.platform.accounts.passwords import hash_password
 from leadermail.platform.accounts.services import create_user, grant_role
+from leadermail.platform.clock import utcnow
 from leadermail.platform.config import Settings
-from leadermail.platform.db import CoreBase, utcnow
+from leadermail.platform.db import CoreBase
 from leadermail.tenants.registry import TenantRef
 
 INVITATION_LIFETIME = timedelta(days=7)

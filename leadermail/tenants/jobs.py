@@ -30,8 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadermail.platform.audit.writer import Actor, record_platform_audit
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import CoreBase, utcnow
+from leadermail.platform.db import CoreBase
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Category, Unit
 from leadermail.tenants.invitations import invitation_link, invite_staff, send_invitation_email

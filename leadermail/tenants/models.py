@@ -10,7 +10,8 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import CoreBase, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import CoreBase
 
 
 class TenantKind(enum.StrEnum):

@@ -29,7 +29,7 @@ from leadermail.platform.certificates.services import (
     certificate_from_header,
     parse_certificate,
 )
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.web.requests import app_context, current_tenant
 from leadermail.tenants.session import tenant_session
 

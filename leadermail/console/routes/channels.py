@@ -32,7 +32,7 @@ from leadermail.platform.channels.services import (
     ChannelLetterRefused,
     register_channel_letter,
 )
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import SHANGHAI
 from leadermail.platform.letters.models import CHANNEL_LABELS, LETTER_TYPE_LABELS, Category
 from leadermail.platform.web.requests import app_context, client_ip

@@ -27,7 +27,7 @@ from leadermail.console.auth import require_staff
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action, role_allows
 from leadermail.platform.audit.writer import Actor
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import SHANGHAI, WorkCalendar
 from leadermail.platform.deadlines.schedule import load_calendar
 from leadermail.platform.documents.documents import DutyLogDocument, duty_log_pdf

@@ -24,7 +24,7 @@ from leadermail.console.flash import console_url, flash
 from leadermail.console.inbox_query import InboxFilters, InboxRow, inbox_page, row_level
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action, StaffUser
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.levels import WARNING_LEVEL_LABELS
 from leadermail.platform.letters.access import LetterNotFound, access_letter_by_id, staff_actor
 from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Category, Unit

@@ -31,7 +31,7 @@ from leadermail.platform.accounts.oidc import OIDCRefused, oidc_client, resolve_
 from leadermail.platform.accounts.passwords import hash_password, needs_rehash, verify_password
 from leadermail.platform.accounts.second_factor import second_factor_marker
 from leadermail.platform.audit.writer import Actor, record_platform_audit
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.web.ratelimit import Step
 from leadermail.platform.web.requests import app_context, client_ip, current_tenant
 

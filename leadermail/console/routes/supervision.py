@@ -25,7 +25,7 @@ from starlette.routing import Route
 from leadermail.console.auth import require_staff
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action, StaffUser, role_allows
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import local_day
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.supervision.cache import province_figures

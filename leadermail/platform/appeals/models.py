@@ -19,7 +19,8 @@ from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import CoreBase, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import CoreBase
 
 
 class AppealKind(enum.StrEnum):

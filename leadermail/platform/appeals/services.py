@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from leadermail.platform.appeals.models import Appeal, AppealKind, AppealOutcome, AppealStatus
 from leadermail.platform.audit.writer import Actor, record_audit
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.deadlines.rules import DeadlineRule, compute_due
 from leadermail.platform.deadlines.schedule import load_calendar
 from leadermail.platform.forwarding.crossings import record_crossing

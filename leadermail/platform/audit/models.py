@@ -15,7 +15,8 @@ from sqlalchemy import BigInteger, Identity, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import CoreBase, TenantBase, TenantScoped, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import CoreBase, TenantBase, TenantScoped
 
 
 class _AuditColumns:

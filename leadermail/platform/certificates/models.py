@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import CoreBase, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import CoreBase
 
 
 class StaffCertificate(CoreBase):

@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.certificates.models import CertificateRevocation, StaffCertificate
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 
 
 @dataclass(frozen=True)

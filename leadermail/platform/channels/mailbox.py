@@ -28,8 +28,8 @@ from sqlalchemy.dialects.postgresql import insert
 from leadermail.platform.audit.writer import Actor
 from leadermail.platform.channels.models import ChannelMailbox, MailProblem
 from leadermail.platform.channels.services import ChannelLetterRefused, register_channel_letter
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.letters.models import Category, Channel
 from leadermail.platform.letters.validation import normalize_mobile
 from leadermail.tenants.registry import TenantRef

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Identity, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import TenantBase, TenantScoped, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import TenantBase, TenantScoped
 
 
 class ChannelMailbox(TenantScoped, TenantBase):

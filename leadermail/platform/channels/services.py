@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.audit.writer import Actor, record_audit
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.models import Category, Channel
 from leadermail.platform.letters.submission import StoredFile, SubmittedLetter, submit_letter
 from leadermail.platform.letters.validation import validate_letter

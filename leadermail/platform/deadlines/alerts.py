@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import TenantBase, TenantScoped, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import TenantBase, TenantScoped
 from leadermail.platform.letters.models import Letter
 
 #: The scan's second query shape (letters waiting for acceptance): the

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import CoreBase, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import CoreBase
 
 
 class HolidayDay(CoreBase):

@@ -21,8 +21,9 @@ from collections.abc import Callable
 from sqlalchemy import select, update
 
 from leadermail.platform.audit.writer import Actor, record_platform_audit
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import Database, utcnow
+from leadermail.platform.db import Database
 from leadermail.platform.deadlines.calendar import WorkCalendar
 from leadermail.platform.deadlines.letters import apply_deadlines, letter_deadlines
 from leadermail.platform.deadlines.runs import RecomputeRun

@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Identity, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import CoreBase, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import CoreBase
 
 
 class RecomputeRun(CoreBase):

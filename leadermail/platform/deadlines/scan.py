@@ -43,7 +43,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.accounts.models import Membership, Role, User
-from leadermail.platform.db import Database, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import Database
 from leadermail.platform.deadlines.alerts import DeadlineAlert
 from leadermail.platform.deadlines.levels import WarningLevel, due_soon_threshold, warning_level
 from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for

@@ -39,7 +39,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
-from leadermail.platform.db import Database, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import Database
 from leadermail.platform.deadlines.calendar import DayKind, OfficialDay, WorkCalendar
 from leadermail.platform.deadlines.models import HolidayDay
 

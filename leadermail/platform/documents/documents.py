@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.documents.render import DocumentHeader, render_pdf
 from leadermail.platform.duty.rota import KIND_LABELS, ROTA_LABELS
 from leadermail.platform.duty.services import LogEntry

@@ -25,9 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from leadermail.platform.accounts.models import Membership, Role, User
+from leadermail.platform.clock import utcnow
 from leadermail.platform.config import Settings
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.duty.models import DutyAlert, DutyShift
 from leadermail.platform.duty.rota import show
 from leadermail.platform.duty.services import shift_at, unseen_new_letters

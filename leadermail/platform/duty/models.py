@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import TenantBase, TenantScoped, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import TenantBase, TenantScoped
 
 
 class DutyShift(TenantScoped, TenantBase):

@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from leadermail.platform.accounts.policy import StaffUser
 from leadermail.platform.audit.writer import Actor, record_audit
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.duty.models import DutyShift, InboxVisit
 from leadermail.platform.duty.rota import RotaEntry, RotaError, check_rota, show
 from leadermail.platform.letters.models import Letter

@@ -18,8 +18,8 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import func, select, update
 
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.exports.models import LetterExport
 from leadermail.platform.exports.services import LetterFilters, export_path, filtered_letters
 from leadermail.platform.letters.models import (

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import select
 
 from leadermail.platform.audit.writer import Actor, record_audit
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.deadlines.rules import DeadlineRule, compute_due
 from leadermail.platform.deadlines.schedule import load_calendar
 from leadermail.platform.forwarding.models import Forwarding

@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.forwarding.matters import (
     WriterKeys,
     fingerprint,

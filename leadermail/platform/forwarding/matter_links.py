@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.audit.writer import Actor, record_audit
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.forwarding.matter_index import open_matter
 from leadermail.platform.forwarding.models import OPEN_STATUSES, Forwarding
 from leadermail.platform.forwarding.services import ForwardingError

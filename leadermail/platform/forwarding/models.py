@@ -22,7 +22,8 @@ from sqlalchemy import BigInteger, ForeignKey, Identity, Index, Integer, String,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import CoreBase, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import CoreBase
 
 
 class ForwardingStatus(enum.StrEnum):

@@ -31,8 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.audit.writer import Actor, record_audit
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.deadlines.rules import DeadlineRule, compute_due
 from leadermail.platform.deadlines.schedule import load_calendar
 from leadermail.platform.forwarding.completion import receive_completion_report

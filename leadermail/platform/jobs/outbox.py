@@ -20,7 +20,8 @@ from arq.connections import ArqRedis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadermail.platform.db import Database, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import Database
 from leadermail.platform.jobs.models import OutboxJob
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.audit.writer import Actor, record_audit
-from leadermail.platform.db import TenantBase, TenantScoped, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import TenantBase, TenantScoped
 from leadermail.platform.letters.models import Letter
 from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
 from leadermail.platform.notifications.console import notify, staff_user_ids

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.accounts.policy import Action, StaffUser, can
 from leadermail.platform.audit.writer import Actor, record_audit
-from leadermail.platform.db import TenantBase, TenantScoped, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import TenantBase, TenantScoped
 from leadermail.platform.deadlines.letters import (
     EXTENSIONS_KEY,
     letter_deadlines,

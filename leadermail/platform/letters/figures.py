@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import and_, extract, func, select
 
-from leadermail.platform.db import Database, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import Database
 from leadermail.platform.letters.models import (
     LETTER_TYPE_LABELS,
     Category,

@@ -24,7 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import CoreBase, TenantBase, TenantScoped, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import CoreBase, TenantBase, TenantScoped
 
 
 class LetterType(enum.StrEnum):

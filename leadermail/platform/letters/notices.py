@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadermail.platform.audit.writer import Actor, record_audit
-from leadermail.platform.db import TenantBase, TenantScoped, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import TenantBase, TenantScoped
 from leadermail.platform.deadlines.calendar import WorkCalendar
 from leadermail.platform.deadlines.letters import clock_start, session_calendar
 from leadermail.platform.deadlines.policies import ACCEPTANCE_NOTICE_CAP

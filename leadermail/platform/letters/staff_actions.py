@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.accounts.policy import Action, StaffUser, can
 from leadermail.platform.audit.writer import Actor, record_audit
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Assignment, Letter, LetterType, Unit
 from leadermail.platform.letters.notices import issue_notice_for_transition

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.audit.writer import Actor, record_audit
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.forwarding.matter_events import enqueue_matter_refresh
 from leadermail.platform.letters.models import Letter, LetterEvent
 from leadermail.platform.supervision.events import enqueue_fact_refresh

@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadermail.platform.accounts.models import Membership, Role, User
-from leadermail.platform.db import TenantBase, TenantScoped, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import TenantBase, TenantScoped
 
 KIND_LABELS: dict[str, str] = {
     "urge": "催办",

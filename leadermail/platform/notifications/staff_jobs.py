@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Membership, Role, User
 from leadermail.platform.audit.writer import Actor
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.deadlines.alerts import DeadlineAlert
 from leadermail.platform.letters.models import Letter, LetterEvent, Unit
 from leadermail.platform.letters.notices import NOTICE_LABELS, LetterNotice

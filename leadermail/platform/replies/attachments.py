@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.audit.writer import Actor, record_audit
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.figures import cached
 from leadermail.platform.letters.models import Attachment, Letter, Reply
 from leadermail.platform.letters.publication import PAGE_CACHE_SECONDS

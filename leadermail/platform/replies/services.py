@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadermail.platform.accounts.models import User
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.audit.writer import Actor, record_audit
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.models import Attachment, Letter, Reply
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.letters.workflow import add_timeline_event, apply_transition

@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.models import Attachment, Reply
 from leadermail.platform.replies.models import ReplySignature, SigningKey
 

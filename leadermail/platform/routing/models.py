@@ -9,7 +9,8 @@ from sqlalchemy import BigInteger, ForeignKey, Identity, Integer, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadermail.platform.db import TenantBase, TenantScoped, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import TenantBase, TenantScoped
 
 
 class RoutingRule(TenantScoped, TenantBase):

@@ -30,7 +30,8 @@ from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadermail.platform.db import Database, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import Database
 from leadermail.platform.deadlines.calendar import WorkCalendar
 from leadermail.platform.letters.models import Category, Evaluation, Letter, LetterEvent, Unit
 from leadermail.platform.supervision.facts import FactSource, TimelineEntry, build_fact

@@ -27,7 +27,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadermail.platform.db import Database, utcnow
+from leadermail.platform.clock import utcnow
+from leadermail.platform.db import Database
 from leadermail.platform.supervision.figures import (
     SUMMED,
     Dashboard,

@@ -24,8 +24,8 @@ import jinja2
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.supervision.charts import bar_chart, column_chart, days, percent
 from leadermail.platform.supervision.models import SupervisionReport
 from leadermail.platform.supervision.queries import Dashboard, Figures, Period, dashboard

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.audit.writer import Actor
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.alerts import DeadlineAlert
 from leadermail.platform.deadlines.jobs import recompute_provisional_deadlines
 from leadermail.platform.deadlines.models import HolidayDay

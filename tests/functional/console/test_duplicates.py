@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.duplicates import DuplicateCandidate, similarity
 from leadermail.platform.letters.models import Letter, LetterEvent
 from leadermail.platform.notifications.console import StaffNotification

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.models import Letter, Unit
 from leadermail.platform.search import index_terms
 from leadermail.tenants.session import tenant_session

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.letters import (
     apply_deadlines,
     letter_deadlines,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.forwarding.models import OpenMatter
 from leadermail.tenants.registry import TenantRef
 from tests.functional.platform.cli import run_cli

@@ -11,8 +11,8 @@ from leadermail.platform.accounts.models import Role
 from leadermail.platform.accounts.policy import StaffUser
 from leadermail.platform.audit.models import AuditRecord
 from leadermail.platform.audit.writer import Actor
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.forwarding.intake import flag_matter_in_progress
 from leadermail.platform.forwarding.matter_index import refresh_open_matter
 from leadermail.platform.jobs.models import OutboxJob

@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 
 import pytest
 
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.letters.models import Letter, LetterLocator, Reply
 from leadermail.platform.letters.tracking import hash_query_password, new_tracking_code
 from leadermail.tenants.registry import TenantRef

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from leadermail.platform.appeals.models import Appeal
 from leadermail.platform.appeals.services import AppealError, answer_appeal, request_appeal
 from leadermail.platform.audit.writer import Actor
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.forwarding import services
 from leadermail.platform.forwarding.intake import flag_matter_in_progress
 from leadermail.platform.letters.models import Letter, Reply

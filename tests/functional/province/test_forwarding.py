@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from leadermail.platform.audit.models import AuditRecord
 from leadermail.platform.audit.writer import Actor
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.forwarding import services
 from leadermail.platform.forwarding.crossings import deliver_forwarding
 from leadermail.platform.forwarding.jobs import sync_forwardings

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from leadermail.platform.audit.writer import Actor
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.letters.models import Letter, Reply, Unit
 from leadermail.platform.letters.tracking import normalize_tracking_code
 from leadermail.platform.letters.workflow import apply_transition

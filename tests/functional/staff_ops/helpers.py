@@ -21,8 +21,8 @@ from itsdangerous import TimestampSigner
 
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.accounts.services import create_user, grant_role
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.db import utcnow
 from leadermail.platform.letters.models import Letter
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.certificates.services import register_certificate
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.models import Assignment, Letter, LetterEvent, Unit
 from leadermail.platform.letters.staff_models import LeaderInstruction
 from leadermail.tenants.session import tenant_session

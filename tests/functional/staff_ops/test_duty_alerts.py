@@ -10,7 +10,7 @@ from sqlalchemy import select
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.accounts.policy import StaffUser
 from leadermail.platform.audit.writer import Actor
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import WorkCalendar
 from leadermail.platform.duty.alerts import alert_unseen_letters, check_unopened_inboxes
 from leadermail.platform.duty.models import DutyAlert

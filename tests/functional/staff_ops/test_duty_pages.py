@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import SHANGHAI
 from leadermail.platform.duty.models import DutyShift, InboxVisit
 from leadermail.tenants.session import tenant_session

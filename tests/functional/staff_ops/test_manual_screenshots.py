@@ -15,7 +15,7 @@ import pytest
 
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.audit.writer import Actor
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import SHANGHAI, WorkCalendar
 from leadermail.platform.duty.rota import RotaTeams, StaffRef, plan_rota
 from leadermail.platform.duty.services import save_rota

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import WorkCalendar
 from leadermail.platform.letters.models import Unit
 from leadermail.platform.supervision.aggregates import reconcile_tenant

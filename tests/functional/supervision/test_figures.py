@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import WorkCalendar
 from leadermail.platform.supervision import queries
 from leadermail.platform.supervision.aggregates import reconcile_tenant

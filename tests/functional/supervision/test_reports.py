@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import local_day
 from leadermail.platform.jobs.models import OutboxJob
 from leadermail.platform.supervision.models import SupervisionReport

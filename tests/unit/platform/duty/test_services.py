@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from leadermail.platform.accounts.policy import StaffUser
 from leadermail.platform.audit.writer import Actor
-from leadermail.platform.db import utcnow
+from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import WorkCalendar
 from leadermail.platform.duty.rota import RotaError, RotaTeams, StaffRef, plan_rota
 from leadermail.platform.duty.services import (
