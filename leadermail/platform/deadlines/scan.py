@@ -52,6 +52,7 @@ from leadermail.platform.deadlines.rules import DeadlineRule, DeadlineRuleError
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter, LetterEvent
 from leadermail.platform.notifications.console import StaffNotification
+from leadermail.platform.web.templating import format_datetime
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
 
@@ -269,7 +270,7 @@ async def _record(
             result.due_soon += 1
         what = DEADLINE_LABELS[deadline]
         message = (
-            f"{what}期限已过（{row.due_at:%Y-%m-%d %H:%M} UTC），已催办并报督办"
+            f"{what}期限已过（{format_datetime(row.due_at)}），已催办并报督办"
             if overdue else f"{what}期限即将到期，已催办"
         )
         events.append(

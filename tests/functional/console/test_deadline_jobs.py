@@ -4,6 +4,7 @@ a holiday schedule is loaded, against real PostgreSQL and a real SMTP server."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 
@@ -78,6 +79,14 @@ async def test_scan_urges_once_per_level_and_escalates_overdue(
             await session.execute(select(LetterEvent.letter_id, LetterEvent.kind))
         ).all()
         assert (late.id, "escalation") in events and (soon.id, "urge") in events
+        # The console speaks Beijing time, like every other date it shows.
+        escalation = await session.scalar(
+            select(LetterEvent.message).where(
+                LetterEvent.letter_id == late.id, LetterEvent.kind == "escalation"
+            )
+        )
+        local_due = late.reply_due_at.astimezone(ZoneInfo("Asia/Shanghai"))
+        assert escalation == f"答复期限已过（{local_due:%Y-%m-%d %H:%M}），已催办并报督办"
         job = (
             await session.execute(
                 select(OutboxJob).where(
