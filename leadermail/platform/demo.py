@@ -1,5 +1,6 @@
 """The demo province: 湖南省省长信箱 with two cities, a county and two departments,
-staff for every role, and a few hundred real letters in varied states.
+staff for every role, and a few hundred real letters with ten months of
+history made by the console's own services (see ``demo_history``).
 
 The letter texts are the real citizen messages and official replies of the
 2020 泰迪杯 data set in ``shared/data/letters`` (place and person names were
@@ -10,31 +11,30 @@ here and obviously fake. Running it twice changes nothing.
 from __future__ import annotations
 
 import csv
-import html
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.accounts.models import Role, User
+from leadermail.platform.accounts.policy import StaffUser
 from leadermail.platform.accounts.services import create_user, grant_role
-from leadermail.platform.audit.writer import Actor
+from leadermail.platform.clock import clock_at
 from leadermail.platform.config import PROJECT_ROOT
 from leadermail.platform.context import AppContext
+from leadermail.platform.demo_history import Cast, drop_writer_messages, plan_history, play_history
 from leadermail.platform.letters.models import (
     Category,
-    Evaluation,
     Letter,
     LetterType,
-    Reply,
-    Satisfaction,
     Unit,
 )
 from leadermail.platform.letters.validation import CleanLetter
-from leadermail.platform.letters.workflow import apply_transition
 from leadermail.tenants.models import Tenant
 from leadermail.tenants.provisioning import TenantSpec, create_tenant
 from leadermail.tenants.registry import TenantRef
@@ -213,26 +213,14 @@ def _fit(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
-#: Share of demo letters left in each final state (the rest are in between).
-STATE_PLAN = (
-    ("submitted", 0.08),
-    ("accepted", 0.08),
-    ("assigned", 0.14),
-    ("not_accepted", 0.04),
-    ("replied", 0.16),
-    ("evaluated", 0.20),
-    ("closed", 0.30),
-)
+# The published replies end with the day they were signed, in 2017-2019;
+# the demo's replies are sent on their own (recent) days.
+_SIGNED_ON = re.compile(r"[\s\u3000]*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[\s\u3000]*$")
 
 
-def _pick_state(rng: random.Random) -> str:
-    roll = rng.random()
-    total = 0.0
-    for state, share in STATE_PLAN:
-        total += share
-        if roll < total:
-            return state
-    return "closed"
+def reply_text(reply: str | None) -> str | None:
+    """A source reply without its own date at the end."""
+    return None if reply is None else _SIGNED_ON.sub("", reply.strip())
 
 
 async def _ensure_tenants(context: AppContext) -> dict[str, TenantRef]:
@@ -271,51 +259,75 @@ async def _ensure_tenants(context: AppContext) -> dict[str, TenantRef]:
     return tenants
 
 
-async def _ensure_staff(context: AppContext, tenants: dict[str, TenantRef]) -> None:
-    async with context.database.core_session() as session:
-        for slug, tenant in tenants.items():
-            async with tenant_session(context.database, tenant) as tenant_db:
-                first_unit = (
-                    await tenant_db.execute(select(Unit.id).order_by(Unit.id).limit(1))
-                ).scalar_one_or_none()
-            for role, local, display in DEMO_STAFF:
-                email = f"{local}@{slug}.demo"
-                user = (
-                    await session.execute(select(User).where(User.email == email))
-                ).scalar_one_or_none()
-                if user is None:
-                    user = await create_user(
-                        session, email=email, display_name=display, password=DEMO_PASSWORD
-                    )
-                await grant_role(
-                    session,
-                    user_id=user.id,
-                    tenant_id=tenant.id,
-                    role=role,
-                    unit_id=first_unit if role == Role.HANDLER else None,
-                )
-        province = tenants["hunan"]
-        email = "province@hunan.demo"
-        admin = (
-            await session.execute(select(User).where(User.email == email))
+async def ensure_demo_staff(context: AppContext, tenant: TenantRef) -> None:
+    """The demo accounts of ``tenant`` (``<role>@<slug>.demo``), once."""
+    async with tenant_session(context.database, tenant) as tenant_db:
+        first_unit = (
+            await tenant_db.execute(select(Unit.id).order_by(Unit.id).limit(1))
         ).scalar_one_or_none()
-        if admin is None:
-            admin = await create_user(
-                session, email=email, display_name="省平台管理员", password=DEMO_PASSWORD
+    async with context.database.core_session() as session:
+        for role, local, display in DEMO_STAFF:
+            user = await _demo_user(session, f"{local}@{tenant.slug}.demo", display)
+            await grant_role(
+                session,
+                user_id=user.id,
+                tenant_id=tenant.id,
+                role=role,
+                unit_id=first_unit if role == Role.HANDLER else None,
             )
+        await session.commit()
+
+
+async def _ensure_province_admin(context: AppContext, province: TenantRef) -> None:
+    async with context.database.core_session() as session:
+        admin = await _demo_user(session, "province@hunan.demo", "省平台管理员")
         await grant_role(session, user_id=admin.id, tenant_id=province.id, role=Role.PROVINCE_ADMIN)
         await grant_role(session, user_id=admin.id, tenant_id=province.id, role=Role.TENANT_ADMIN)
         await session.commit()
 
 
-async def _seed_letters(
+async def _demo_user(session: AsyncSession, email: str, display_name: str) -> User:
+    user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+    if user is None:
+        user = await create_user(
+            session, email=email, display_name=display_name, password=DEMO_PASSWORD
+        )
+    return user
+
+
+async def _cast(context: AppContext, tenant: TenantRef) -> Cast:
+    """The demo staff of ``tenant`` who make its letters' history."""
+    async with context.database.core_session() as session:
+        users = {
+            user.email: user
+            for user in (
+                await session.execute(select(User).where(User.email.like(f"%@{tenant.slug}.demo")))
+            ).scalars()
+        }
+
+    def staff(local: str, role: str) -> StaffUser:
+        user = users[f"{local}@{tenant.slug}.demo"]
+        return StaffUser(user.id, user.display_name, user.email, tenant, frozenset({role}))
+
+    return Cast(
+        registrar=staff("registrar", Role.REGISTRAR),
+        drafter=staff("admin", Role.TENANT_ADMIN),
+        leader=staff("leader", Role.LEADER),
+        supervisor=staff("supervisor", Role.SUPERVISOR),
+    )
+
+
+async def seed_letters(
     context: AppContext, tenant: TenantRef, sources: list[SourceLetter], rng: random.Random
 ) -> int:
+    """Letters from ``sources``, each with the history :func:`plan_history` gives
+    it, in a tenant that has none yet (else nothing). Needs the demo staff."""
     from leadermail.platform.deadlines.schedule import load_calendar
     from leadermail.platform.letters.submission import submit_letter
 
     calendar = await load_calendar(context.database)
-    system = Actor(user_id=None, label="演示数据")
+    cast = await _cast(context, tenant)
+    secret = context.settings.secret_key
     now = datetime.now(UTC)
     async with tenant_session(context.database, tenant) as session:
         if (await session.execute(select(Letter.id).limit(1))).first() is not None:
@@ -323,8 +335,8 @@ async def _seed_letters(
         categories = {
             c.name: c.id for c in (await session.execute(select(Category))).scalars().all()
         }
-        units = (await session.execute(select(Unit.id))).scalars().all()
-        count = 0
+        units = (await session.execute(select(Unit.id).where(Unit.is_active))).scalars().all()
+        seeded: list[int] = []
         for index, source in enumerate(sources):
             title, body = _fit(source.title, source.body)
             clean = CleanLetter(
@@ -341,87 +353,34 @@ async def _seed_letters(
                 id_number=None,
                 publish_consent=rng.random() > 0.15,
             )
-            submitted_at = now - timedelta(days=rng.uniform(0, 320), minutes=rng.randint(0, 600))
-            submitted = await submit_letter(
-                session,
-                tenant,
-                clean,
-                secret_key=context.settings.secret_key,
-                channel="web",
-                submitted_at=submitted_at,
-                calendar=calendar,
+            plan = plan_history(
+                rng, now, has_reply=source.reply is not None, publish_consent=clean.publish_consent
             )
-            letter = submitted.letter
-            target = _pick_state(rng)
-            if source.reply is None and target in {"replied", "evaluated", "closed"}:
-                target = "assigned"
-            await _advance(session, letter, target, source, units, rng, system)
-            count += 1
+            submitted_at = plan[0][0]
+            with clock_at(submitted_at):
+                submitted = await submit_letter(
+                    session,
+                    tenant,
+                    clean,
+                    secret_key=secret,
+                    channel="web",
+                    submitted_at=submitted_at,
+                    calendar=calendar,
+                )
+            await play_history(
+                session, cast, submitted.letter, plan, reply_text(source.reply), units, rng, secret
+            )
+            seeded.append(submitted.letter.id)
+        await drop_writer_messages(session, tenant.id, seeded)
         await session.commit()
-    return count
-
-
-async def _advance(session, letter, target, source, units, rng, system) -> None:  # noqa: ANN001, PLR0913
-    if target == "submitted":
-        return
-    await apply_transition(session, letter, "register", system)
-    if target == "not_accepted":
-        await apply_transition(
-            session, letter, "reject", system, message="该事项已进入司法程序，依法不予受理。"
-        )
-        return
-    await apply_transition(session, letter, "accept", system)
-    if target == "accepted":
-        return
-    unit_id = rng.choice(units)
-    letter.unit_id = unit_id
-    await apply_transition(session, letter, "assign", system, data={"unit_id": unit_id})
-    if target == "assigned":
-        return
-    reply = Reply(
-        tenant_id=letter.tenant_id,
-        letter_id=letter.id,
-        unit_id=unit_id,
-        body_html="".join(
-            f"<p>{html.escape(p)}</p>" for p in (source.reply or "").split("\n") if p
-        ),
-        status="sent",
-        sent_at=letter.submitted_at + timedelta(days=rng.uniform(1, 12)),
-        signer_name="承办单位",
-    )
-    session.add(reply)
-    await session.flush()
-    await apply_transition(session, letter, "send_reply", system)
-    letter.replied_at = reply.sent_at
-    if letter.publish_consent and rng.random() < 0.7:
-        letter.is_published = True
-        letter.published_at = reply.sent_at
-    if target == "replied":
-        return
-    satisfaction = rng.choices(
-        [Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED, Satisfaction.UNSATISFIED],
-        weights=[6, 3, 1],
-    )[0]
-    session.add(
-        Evaluation(
-            tenant_id=letter.tenant_id,
-            letter_id=letter.id,
-            reply_id=reply.id,
-            unit_id=unit_id,
-            satisfaction=satisfaction,
-            problem_solved=satisfaction != Satisfaction.UNSATISFIED and rng.random() < 0.85,
-            comment=None,
-        )
-    )
-    await apply_transition(session, letter, "evaluate", system)
-    if target == "evaluated":
-        return
-    await apply_transition(session, letter, "close", system)
+    return len(seeded)
 
 
 async def build_demo(context: AppContext) -> dict[str, TenantRef]:
     tenants = await _ensure_tenants(context)
-    await _ensure_staff(context, tenants)
+    for tenant in tenants.values():
+        await ensure_demo_staff(context, tenant)
+    await _ensure_province_admin(context, tenants["hunan"])
     folder = letters_dir()
     if folder is None:
         return tenants
@@ -432,5 +391,5 @@ async def build_demo(context: AppContext) -> dict[str, TenantRef]:
     for demo in DEMO_TENANTS:
         share = sources[position : position + demo.letters]
         position += demo.letters
-        await _seed_letters(context, tenants[demo.slug], share, rng)
+        await seed_letters(context, tenants[demo.slug], share, rng)
     return tenants

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
-from leadermail.platform.demo import DEMO_TENANTS, build_demo, letters_dir
-from leadermail.platform.letters.models import Letter
+from leadermail.platform.audit.models import AuditRecord
+from leadermail.platform.demo import (
+    DEMO_TENANTS,
+    SourceLetter,
+    build_demo,
+    ensure_demo_staff,
+    letters_dir,
+    seed_letters,
+)
+from leadermail.platform.demo_history import WRITER_MESSAGE_JOBS
+from leadermail.platform.jobs.models import OutboxJob
+from leadermail.platform.letters.models import Assignment, Letter, LetterEvent, Reply
 from leadermail.tenants.session import tenant_session
 
 
@@ -30,10 +43,105 @@ async def test_demo_province_is_built_once_with_letters_in_varied_states(context
     first = await census()
     if letters_dir() is not None:
         assert sum(sum(states.values()) for states in first.values()) >= 300
-        assert {"submitted", "assigned", "replied", "closed"} <= set(first["hunan"])
+        states = set(first["hunan"])
+        assert {"assigned", "replied", "evaluated", "closed"} <= states
+        assert states & {"submitted", "registered", "accepted"}  # the registrar's queue
     await build_demo(context)
     assert await census() == first
 
     response = await client.get("/", headers={"host": "szxx.changsha.gov.cn"})
     assert response.status_code == 200
     assert "长沙市市长信箱" in response.text
+
+
+REPLY = (
+    "您好！您反映的问题已转交属地街道核实处理。经查，施工单位已调整作业时间，"
+    "夜间不再施工。感谢您的监督。"
+)
+
+
+def _sources(count: int) -> list[SourceLetter]:
+    return [
+        SourceLetter(
+            title=f"关于小区旁工地夜间施工噪音扰民的问题（{index}）",
+            body="小区旁边的工地每天晚上十一点以后还在施工，噪音很大，老人孩子无法休息，请有关部门处理。",
+            # Every fifth has no answer on file, like the unlabelled real letters.
+            reply=None if index % 5 == 0 else REPLY,
+            category=None,
+        )
+        for index in range(count)
+    ]
+
+
+async def test_demo_history_is_what_the_services_would_have_written_on_those_days(
+    context, make_tenant
+):
+    tenant = await make_tenant()
+    await ensure_demo_staff(context, tenant)
+    started = datetime.now(UTC)
+    assert await seed_letters(context, tenant, _sources(40), random.Random(3)) == 40
+    finished = datetime.now(UTC)
+
+    async with tenant_session(context.database, tenant) as session:
+        letters = (await session.execute(select(Letter))).scalars().all()
+        events = (await session.execute(select(LetterEvent).order_by(LetterEvent.id))).scalars()
+        assignments = (await session.execute(select(Assignment))).scalars().all()
+        replies = (await session.execute(select(Reply))).scalars().all()
+        audit_times = (await session.execute(select(AuditRecord.created_at))).scalars().all()
+    timeline: dict[int, list[LetterEvent]] = {}
+    for event in events:
+        timeline.setdefault(event.letter_id, []).append(event)
+
+    # Months of work, with something waiting at every stage.
+    assert {"assigned", "replied", "evaluated", "closed"} <= {letter.state for letter in letters}
+    assert min(letter.submitted_at for letter in letters) < started - timedelta(days=60)
+    for letter in letters:
+        stamps = [event.created_at for event in timeline[letter.id]]
+        assert timeline[letter.id][0].kind == "submitted"
+        assert stamps[0] == letter.submitted_at
+        assert stamps == sorted(stamps), letter.id  # each step after the one before
+        assert stamps[-1] <= started  # nothing in the future
+        assert letter.updated_at in stamps  # the last change, not the day of the demo
+        if letter.accepted_at is not None:
+            assert letter.submitted_at < letter.accepted_at
+        if letter.replied_at is not None:
+            assert letter.accepted_at < letter.replied_at <= started
+        if letter.is_published:
+            assert letter.replied_at <= letter.published_at <= started
+        if letter.state in {"submitted", "registered", "accepted", "assigned"}:
+            assert letter.submitted_at > started - timedelta(days=26)  # in hand: recent
+        # 分办 through the console's own service: one assignment per letter, due
+        # when the letter is, made when the timeline says.
+        mine = [a for a in assignments if a.letter_id == letter.id]
+        if letter.unit_id is None:
+            assert mine == []
+        else:
+            (assignment,) = mine
+            assert assignment.unit_id == letter.unit_id
+            assert assignment.due_at == letter.reply_due_at
+            assigned_at = next(e.created_at for e in timeline[letter.id] if e.kind == "assign")
+            assert assignment.created_at == assigned_at
+    # Replies went draft → leader's approval → signed and sent, in that order;
+    # one not sent yet belongs to a letter still in hand.
+    state = {letter.id: letter.state for letter in letters}
+    assert {reply.status for reply in replies} >= {"sent"}
+    for reply in replies:
+        if reply.status == "sent":
+            assert reply.signature
+            assert reply.created_at < reply.approved_at < reply.sent_at <= started
+        else:
+            assert state[reply.letter_id] == "assigned"
+    # The audit trail keeps the wall clock: it says when the demo was built.
+    assert audit_times and all(started <= at <= finished for at in audit_times)
+
+    async with context.database.core_session() as session:
+        queued = (
+            await session.execute(
+                select(OutboxJob.job_name).where(
+                    OutboxJob.tenant_id == tenant.id, OutboxJob.sent_at.is_(None)
+                )
+            )
+        ).scalars().all()
+    # Arrival jobs run as for any letter; no message goes to invented writers.
+    assert "route_new_letter" in queued
+    assert not set(queued) & set(WRITER_MESSAGE_JOBS)
