@@ -131,7 +131,7 @@ def plan_history(
         staff("instruct", assigned + _hours(rng, 2, 30))
     answered = None
     if has_reply:
-        moment = staff("draft", moment + timedelta(days=rng.uniform(1, 12)))  # the unit answers
+        moment = staff("draft", moment + timedelta(days=rng.uniform(1, 9)))  # the unit answers
         moment = staff("approve", moment + _hours(rng, 1, 24))
         answered = moment = staff("send", moment + _hours(rng, 0.2, 6))
         if publish_consent and rng.random() < 0.7:
