@@ -15,7 +15,6 @@ import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -24,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadermail.platform.accounts.models import Role, User
 from leadermail.platform.accounts.policy import StaffUser
 from leadermail.platform.accounts.services import create_user, grant_role
-from leadermail.platform.clock import clock_at
+from leadermail.platform.clock import clock_at, utcnow
 from leadermail.platform.config import PROJECT_ROOT
 from leadermail.platform.context import AppContext
 from leadermail.platform.demo_history import Cast, drop_writer_messages, plan_history, play_history
@@ -328,7 +327,7 @@ async def seed_letters(
     calendar = await load_calendar(context.database)
     cast = await _cast(context, tenant)
     secret = context.settings.secret_key
-    now = datetime.now(UTC)
+    now = utcnow()
     async with tenant_session(context.database, tenant) as session:
         if (await session.execute(select(Letter.id).limit(1))).first() is not None:
             return 0
