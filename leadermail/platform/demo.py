@@ -304,15 +304,17 @@ async def _cast(context: AppContext, tenant: TenantRef) -> Cast:
             ).scalars()
         }
 
-    def staff(local: str, role: str) -> StaffUser:
+    roles = {local: role for role, local, _ in DEMO_STAFF}
+
+    def staff(local: str) -> StaffUser:
         user = users[f"{local}@{tenant.slug}.demo"]
-        return StaffUser(user.id, user.display_name, user.email, tenant, frozenset({role}))
+        return StaffUser(user.id, user.display_name, user.email, tenant, frozenset({roles[local]}))
 
     return Cast(
-        registrar=staff("registrar", Role.REGISTRAR),
-        drafter=staff("admin", Role.TENANT_ADMIN),
-        leader=staff("leader", Role.LEADER),
-        supervisor=staff("supervisor", Role.SUPERVISOR),
+        registrar=staff("registrar"),
+        drafter=staff("admin"),
+        leader=staff("leader"),
+        supervisor=staff("supervisor"),
     )
 
 

@@ -33,7 +33,7 @@ from leadermail.platform.deadlines.calendar import SHANGHAI
 from leadermail.platform.jobs.models import OutboxJob
 from leadermail.platform.letters.citizen_actions import evaluate_letter
 from leadermail.platform.letters.models import Letter, Satisfaction
-from leadermail.platform.letters.notices import LetterNotice
+from leadermail.platform.letters.notices import NOTICE_JOB, LetterNotice
 from leadermail.platform.letters.staff_actions import (
     accept_letter,
     assign_letter,
@@ -44,7 +44,6 @@ from leadermail.platform.letters.staff_actions import (
     urge_letter,
 )
 from leadermail.platform.letters.submission import RECEIPT_JOB
-from leadermail.platform.notifications.staff_jobs import send_citizen_notice
 from leadermail.platform.replies.services import (
     approve_reply,
     save_draft,
@@ -64,7 +63,7 @@ URGE_MESSAGE = "请抓紧办理，按规定时限答复来信人。"
 #: recorded after the fact does not send them: they were due months ago, to
 #: invented numbers, and sending them now would stamp today's date into old
 #: timelines.
-WRITER_MESSAGE_JOBS = (RECEIPT_JOB, send_citizen_notice.__name__)
+WRITER_MESSAGE_JOBS = (RECEIPT_JOB, NOTICE_JOB)
 
 
 @dataclass(frozen=True)
@@ -227,7 +226,7 @@ async def drop_writer_messages(
             or_(
                 (OutboxJob.job_name == RECEIPT_JOB)
                 & OutboxJob.kwargs["letter_id"].as_integer().in_(letter_ids),
-                (OutboxJob.job_name == send_citizen_notice.__name__)
+                (OutboxJob.job_name == NOTICE_JOB)
                 & OutboxJob.kwargs["notice_id"].as_integer().in_(notices),
             ),
         )

@@ -37,6 +37,9 @@ from leadermail.platform.letters.workflow import add_timeline_event
 from leadermail.platform.web.templating import format_date, format_datetime
 from leadermail.tenants.registry import TenantRef
 
+#: Delivers a notice to the writer (``notifications.staff_jobs.send_citizen_notice``).
+NOTICE_JOB = "send_citizen_notice"
+
 NOTICE_LABELS: dict[str, str] = {
     "acceptance": "受理告知",
     "non_acceptance": "不予受理告知",
@@ -213,7 +216,7 @@ async def issue_notice(
         data={"notice_id": notice.id, "on_time": on_time},
     )
     if letter.writer_email or letter.writer_phone:
-        enqueue(session, "send_citizen_notice", tenant_id=letter.tenant_id, notice_id=notice.id)
+        enqueue(session, NOTICE_JOB, tenant_id=letter.tenant_id, notice_id=notice.id)
     return notice
 
 
