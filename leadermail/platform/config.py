@@ -61,7 +61,9 @@ class Settings:
     themes_dir: Path = PROJECT_ROOT / "themes"
     node_modules_dir: Path = PROJECT_ROOT / "node_modules"
     upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
-    smtp_host: str = "127.0.0.1"
+    #: None keeps outgoing mail in ``mail_dir`` instead (development only; see
+    #: platform/notifications/email.py).
+    smtp_host: str | None = None
     smtp_port: int = 25
     smtp_sender: str = "noreply@leadermail.local"
     #: Recycle pooled connections so each backend's catalog cache (about
@@ -104,7 +106,7 @@ class Settings:
             platform_host=env.get("PLATFORM_HOST") or "127.0.0.1",
             var_dir=var_dir,
             upload_dir=Path(env.get("UPLOAD_DIR") or var_dir / "uploads"),
-            smtp_host=env.get("SMTP_HOST") or "127.0.0.1",
+            smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=_int(env, "SMTP_PORT", 25),
             smtp_sender=env.get("SMTP_SENDER") or "noreply@leadermail.local",
             db_pool_size=_int(env, "DB_POOL_SIZE", 10),
@@ -151,6 +153,16 @@ class Settings:
                 "LEADERMAIL_ENV=production needs DATABASE_URL and REDIS_URL; the "
                 "embedded PostgreSQL/Redis are for local use only"
             )
+        if self.smtp_host is None:
+            raise SettingsError(
+                "LEADERMAIL_ENV=production needs SMTP_HOST: without it mail is only "
+                "kept on disk under var/mail/, which is for local use"
+            )
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where mail is kept when no SMTP server is configured (a Maildir)."""
+        return self.var_dir / "mail"
 
     def with_urls(self, database_url: str, redis_url: str) -> Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 from sqlalchemy import BigInteger, ForeignKey, Identity, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +26,7 @@ from leadermail.platform.accounts.services import create_user, grant_role
 from leadermail.platform.clock import utcnow
 from leadermail.platform.config import Settings
 from leadermail.platform.db import CoreBase
+from leadermail.platform.notifications.email import send_email
 from leadermail.tenants.registry import TenantRef
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -119,30 +119,6 @@ async def accept_invitation(session: AsyncSession, token: str, password: str) ->
 
 def invitation_link(settings: Settings, tenant: TenantRef, token: str) -> str:
     return f"{settings.base_url}/t/{tenant.slug}/console/invitation/{token}"
-
-
-async def send_email(settings: Settings, *, to: str, subject: str, body: str) -> None:
-    """Plain-text mail through the configured SMTP server.
-
-    Uses the notifications sender when it exists (issue 3's module), so all
-    mail leaves the same way; falls back to aiosmtplib directly.
-    """
-    try:
-        from leadermail.platform.notifications import email as notifications_email
-    except ImportError:
-        notifications_email = None  # type: ignore[assignment]
-    sender = getattr(notifications_email, "send_plain_email", None)
-    if sender is not None:
-        await sender(settings, to=to, subject=subject, body=body)
-        return
-    import aiosmtplib
-
-    message = EmailMessage()
-    message["From"] = settings.smtp_sender
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
-    await aiosmtplib.send(message, hostname=settings.smtp_host, port=settings.smtp_port, timeout=30)
 
 
 async def send_invitation_email(

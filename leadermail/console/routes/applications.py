@@ -21,6 +21,7 @@ from leadermail.console.flash import flash
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action
 from leadermail.platform.audit.writer import Actor
+from leadermail.platform.notifications.email import send_email
 from leadermail.platform.web.requests import app_context, client_ip, tenant_url
 from leadermail.tenants.applications import (
     ApplicationError,
@@ -28,7 +29,6 @@ from leadermail.tenants.applications import (
     approve_application,
     reject_application,
 )
-from leadermail.tenants.invitations import send_email
 from leadermail.tenants.provisioning import TenantError
 from leadermail.tenants.registry import KIND_LABELS
 

@@ -40,6 +40,9 @@ def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     roles = ", ".join(f"{local}@<slug>.demo ({role})" for role, local, _ in DEMO_STAFF)
     print(f"    {roles}")
     print("    province@hunan.demo (province_admin, in the hunan console)")
+    if settings.smtp_host is None:
+        mail = settings.mail_dir
+        print(f"\n  邮件 mail (no SMTP_HOST): kept in {mail}/ (read it: mutt -f {mail})")
     if letters_dir() is None:
         print("\n  (shared/data/letters not found: tenants and staff created without letters)")
     print()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
@@ -31,6 +30,7 @@ from leadermail.platform.context import AppContext
 from leadermail.platform.duty.models import DutyAlert, DutyShift
 from leadermail.platform.duty.rota import show
 from leadermail.platform.duty.services import shift_at, unseen_new_letters
+from leadermail.platform.notifications.email import send_email
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
 
@@ -133,12 +133,9 @@ async def _deliver_pending(app: AppContext, tenant: TenantRef, session: Any) -> 
 async def send_alert_mail(
     settings: Settings, tenant: TenantRef, addresses: list[str], message: str
 ) -> None:
-    mail = EmailMessage()
-    mail["From"] = settings.smtp_sender
-    mail["To"] = ", ".join(addresses)
-    mail["Subject"] = f"【{tenant.name}】来信超过2小时无人查看"
-    mail.set_content(message)
-    await aiosmtplib.send(mail, hostname=settings.smtp_host, port=settings.smtp_port, timeout=20)
+    await send_email(
+        settings, to=addresses, subject=f"【{tenant.name}】来信超过2小时无人查看", body=message
+    )
 
 
 async def check_unopened_inboxes(ctx: dict[str, Any]) -> int:

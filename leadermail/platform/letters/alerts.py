@@ -10,15 +10,14 @@ active supervisor of the tenant; a Redis key makes a second run a no-op.
 from __future__ import annotations
 
 import logging
-from email.message import EmailMessage
 from typing import Any
 
-import aiosmtplib
 from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Membership, Role, User
 from leadermail.platform.context import AppContext
 from leadermail.platform.letters.models import Letter, Unit
+from leadermail.platform.notifications.email import send_email
 from leadermail.tenants.session import tenant_session
 
 log = logging.getLogger(__name__)
@@ -62,15 +61,15 @@ async def alert_supervisors_report_misassignment(
     if not recipients:
         log.warning("no supervisor to alert for letter %s of tenant %s", letter_id, tenant_id)
         return 0
-    message = EmailMessage()
-    message["From"] = app.settings.smtp_sender
-    message["To"] = ", ".join(recipients)
-    message["Subject"] = f"【督办提醒】举报件 {letter.tracking_code} 险些交由被举报单位办理"
-    message.set_content(
-        f"{tenant.name}：举报件 {letter.tracking_code}（{letter.title}）被尝试分办给"
-        f"被举报单位“{unit.name}”，系统已拒绝。请登录工作台核查分办情况。"
+    await send_email(
+        app.settings,
+        to=recipients,
+        subject=f"【督办提醒】举报件 {letter.tracking_code} 险些交由被举报单位办理",
+        body=(
+            f"{tenant.name}：举报件 {letter.tracking_code}（{letter.title}）被尝试分办给"
+            f"被举报单位“{unit.name}”，系统已拒绝。请登录工作台核查分办情况。"
+        ),
     )
-    await aiosmtplib.send(message, hostname=app.settings.smtp_host, port=app.settings.smtp_port)
     return len(recipients)
 
 

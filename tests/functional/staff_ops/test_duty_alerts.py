@@ -93,7 +93,9 @@ async def test_a_mail_server_that_is_down_leaves_the_alert_to_retry(context, mak
 
     from tests.functional.staff_ops.helpers import free_port
 
-    down = replace(context, settings=replace(context.settings, smtp_port=free_port()))
+    down = replace(
+        context, settings=replace(context.settings, smtp_host="127.0.0.1", smtp_port=free_port())
+    )
     tenant = await make_tenant()
     duty = await make_staff(context, tenant, "值班员")
     await _rota_around_now(context, tenant, duty)

@@ -39,17 +39,32 @@ def test_production_refuses_the_embedded_services():
         Settings.from_env({"LEADERMAIL_ENV": "production", "SECRET_KEY": "s" * 40})
 
 
+PRODUCTION = {
+    "LEADERMAIL_ENV": "production",
+    "SECRET_KEY": "s" * 40,
+    "DATABASE_URL": "postgresql://db/leadermail",
+    "REDIS_URL": "redis://redis:6379/0",
+    "SMTP_HOST": "mail.example.gov.cn",
+}
+
+
 def test_production_with_real_servers_starts_and_secures_cookies():
-    settings = Settings.from_env(
-        {
-            "LEADERMAIL_ENV": "production",
-            "SECRET_KEY": "s" * 40,
-            "DATABASE_URL": "postgresql://db/leadermail",
-            "REDIS_URL": "redis://redis:6379/0",
-        }
-    )
+    settings = Settings.from_env(PRODUCTION)
     assert not settings.embedded
     assert settings.cookie_secure is True
+    assert settings.smtp_host == "mail.example.gov.cn"
+
+
+def test_production_refuses_to_keep_mail_on_disk():
+    without_mail = {key: value for key, value in PRODUCTION.items() if key != "SMTP_HOST"}
+    with pytest.raises(SettingsError, match="SMTP_HOST"):
+        Settings.from_env(without_mail)
+
+
+def test_without_smtp_host_mail_is_kept_under_var():
+    settings = Settings.from_env({"LEADERMAIL_VAR_DIR": "/tmp/somewhere"})
+    assert settings.smtp_host is None
+    assert str(settings.mail_dir) == "/tmp/somewhere/mail"
 
 
 def test_a_bad_integer_names_the_variable():

@@ -73,7 +73,7 @@ async def test_receipt_goes_out_once_with_the_password_and_is_scrubbed(
             )
         )
         assert job is not None
-    settings = replace(context.settings, smtp_port=port)
+    settings = replace(context.settings, smtp_host="127.0.0.1", smtp_port=port)
     gateway = LoggingSmsGateway()
     set_sms_gateway(settings, gateway)
     app = replace(context, settings=settings)
