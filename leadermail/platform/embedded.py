@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +29,24 @@ class EmbeddedServices:
     redis_url: str
 
 
+def _import_pgserver():  # noqa: ANN202 (the module)
+    """pgserver, imported lazily: production never needs it.
+
+    On import it places its lock file in platformdirs' runtime directory, which
+    warns when XDG_RUNTIME_DIR is unset (root shells, containers, CI) before
+    falling back to /tmp/runtime-<uid>. The fallback is fine for a lock file,
+    and the warning, printed by every process, only buried the start-up output.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", category=UserWarning)
+        import pgserver
+
+    return pgserver
+
+
 def ensure_postgres(pg_dir: Path, database: str = DATABASE_NAME) -> str:
     """Start (or reuse) a pgserver cluster in ``pg_dir``; return a SQLAlchemy URL."""
-    import pgserver  # imported lazily: production never needs it
-
+    pgserver = _import_pgserver()
     pg_dir.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so the app, the
     # worker and the next start share one cluster.
@@ -139,6 +154,7 @@ def ensure_embedded_services(var_dir: Path) -> EmbeddedServices:
 
 def stop_postgres(pg_dir: Path) -> None:
     """Stop the embedded cluster (tests and ``leadermail stop`` use this)."""
+    _import_pgserver()
     from pgserver._commands import POSTGRES_BIN_PATH
 
     if not (pg_dir / "postmaster.pid").exists():
