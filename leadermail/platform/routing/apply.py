@@ -12,6 +12,12 @@ that would hand a 举报 to the unit it accuses is skipped (《信访工作条�
 art. 30), the refusal is audited and the supervisors are alerted, and the next
 rules are tried. Routing runs once per letter: a second call returns the
 recorded outcome unless ``force=True``.
+
+Rules only route a letter still at the front door (submitted or registered,
+no unit). The job normally runs seconds after arrival, but a worker that was
+down or behind can reach a letter a registrar has already handled; a rule must
+not then replace the unit a person chose or add a second assignment. Such a
+letter is recorded as ``superseded`` and left alone.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from leadermail.platform.routing.rules import PRIORITY_LABELS, LetterFacts, rule
 from leadermail.tenants.registry import TenantRef
 
 OUTCOME_KEY = "routing"
+#: States in which the rules may still act on a letter (see the module doc).
+ROUTABLE_STATES = frozenset({"submitted", "registered"})
 
 
 @dataclass
@@ -53,6 +61,8 @@ class RoutingOutcome:
     forward_tenant_id: int | None = None
     #: Rules skipped because they would send a 举报 to the accused unit.
     skipped_rule_ids: list[int] = field(default_factory=list)
+    #: Staff handled the letter before the rules ran; nothing was applied.
+    superseded: bool = False
     already_routed: bool = False
 
     @property
@@ -128,6 +138,9 @@ async def apply_routing(
     if recorded is not None and not force:
         return RoutingOutcome(**recorded, already_routed=True)
     outcome = RoutingOutcome()
+    if letter.state not in ROUTABLE_STATES or letter.unit_id is not None:
+        outcome.superseded = True
+        return await _recorded(session, letter, outcome)
     facts = LetterFacts.of(letter)
     chosen: RoutingRule | None = None
     for rule in await active_rules(session):
@@ -141,6 +154,13 @@ async def apply_routing(
         break
     if chosen is not None:
         await _apply_rule(session, tenant, letter, chosen, actor, outcome)
+    return await _recorded(session, letter, outcome)
+
+
+async def _recorded(
+    session: AsyncSession, letter: Letter, outcome: RoutingOutcome
+) -> RoutingOutcome:
+    """Keep ``outcome`` on the letter, so routing runs once."""
     extra = dict(letter.extra or {})
     extra[OUTCOME_KEY] = outcome.as_dict()
     letter.extra = extra

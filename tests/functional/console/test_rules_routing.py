@@ -118,3 +118,30 @@ async def test_no_rule_matches_leaves_the_letter_alone(context, make_tenant):
     assert result["rule_id"] is None
     async with tenant_session(context.database, tenant) as session:
         assert (await session.get(Letter, letter.id)).priority == "normal"
+
+
+async def test_a_letter_staff_already_assigned_keeps_its_unit_when_the_job_runs_late(
+    context, make_tenant
+):
+    # The worker was down: by the time the arrival job runs, a registrar has
+    # assigned the letter by hand. The rule must not take it elsewhere.
+    tenant = await make_tenant(units=["城管局", "环保局"])
+    units = await units_of(context, tenant)
+    await add_rule(context, tenant, 10, name="噪音", conditions={
+        "keywords": ["噪音"], "keyword_mode": "any"}, assign_unit_id=units["环保局"],
+        set_priority="urgent")
+    letter = await make_letter(context, tenant, title="夜间施工噪音")
+    async with tenant_session(context.database, tenant) as session:
+        handled = await session.get(Letter, letter.id)
+        handled.state, handled.unit_id = "assigned", units["城管局"]
+        await session.commit()
+
+    result = await run_job(context, route_new_letter, tenant_id=tenant.id, letter_id=letter.id)
+
+    assert result["superseded"] is True and result["rule_id"] is None
+    async with tenant_session(context.database, tenant) as session:
+        kept = await session.get(Letter, letter.id)
+        assert kept.unit_id == units["城管局"] and kept.priority == "normal"
+        assert (await session.execute(select(Assignment))).scalars().all() == []
+        kinds = (await session.execute(select(LetterEvent.kind))).scalars().all()
+        assert "routed" not in kinds
