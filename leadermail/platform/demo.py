@@ -27,6 +27,7 @@ from leadermail.platform.clock import clock_at, utcnow
 from leadermail.platform.config import PROJECT_ROOT
 from leadermail.platform.context import AppContext
 from leadermail.platform.demo_history import Cast, drop_writer_messages, plan_history, play_history
+from leadermail.platform.demo_routing import demo_category, ensure_demo_routing, unit_chooser
 from leadermail.platform.letters.models import (
     Category,
     Letter,
@@ -336,15 +337,17 @@ async def seed_letters(
         categories = {
             c.name: c.id for c in (await session.execute(select(Category))).scalars().all()
         }
-        units = (await session.execute(select(Unit.id).where(Unit.is_active))).scalars().all()
+        units = (await session.execute(select(Unit).where(Unit.is_active))).scalars().all()
+        await ensure_demo_routing(session, tenant, cast.actor(cast.drafter))
+        choose_unit = unit_chooser({unit.id: unit.name for unit in units}, rng)
         seeded: list[int] = []
         for index, source in enumerate(sources):
             title, body = _fit(source.title, source.body)
             clean = CleanLetter(
                 letter_type=guess_type(title, body),
-                category_id=categories.get(
-                    source.category or "", rng.choice(list(categories.values()))
-                ),
+                category_id=categories.get(source.category or "")
+                or demo_category(title, body, categories)
+                or rng.choice(list(categories.values())),
                 title=title,
                 body=body,
                 region=None,
@@ -369,7 +372,14 @@ async def seed_letters(
                     calendar=calendar,
                 )
             await play_history(
-                session, cast, submitted.letter, plan, reply_text(source.reply), units, rng, secret
+                session,
+                cast,
+                submitted.letter,
+                plan,
+                reply_text(source.reply),
+                choose_unit,
+                rng,
+                secret,
             )
             seeded.append(submitted.letter.id)
         await drop_writer_messages(session, tenant.id, seeded)

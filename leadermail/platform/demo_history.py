@@ -19,7 +19,7 @@ some replies were dated in the future, and no assignment existed.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -154,7 +154,7 @@ async def play_history(
     letter: Letter,
     plan: Sequence[tuple[datetime, str]],
     reply_text: str | None,
-    units: Sequence[int],
+    choose_unit: Callable[[Letter], int],
     rng: random.Random,
     secret: str,
 ) -> None:
@@ -173,7 +173,9 @@ async def play_history(
             elif step == "accept":
                 await accept_letter(session, cast.registrar, letter, registrar)
             elif step == "assign":
-                await assign_letter(session, cast.registrar, letter, registrar, rng.choice(units))
+                await assign_letter(
+                    session, cast.registrar, letter, registrar, choose_unit(letter)
+                )
             elif step == "instruct":
                 await instruct_letter(
                     session, cast.leader, letter, cast.actor(cast.leader), rng.choice(INSTRUCTIONS)

@@ -19,7 +19,15 @@ from leadermail.platform.demo import (
 )
 from leadermail.platform.demo_history import WRITER_MESSAGE_JOBS
 from leadermail.platform.jobs.models import OutboxJob
-from leadermail.platform.letters.models import Assignment, Letter, LetterEvent, Reply
+from leadermail.platform.letters.models import (
+    Assignment,
+    Category,
+    Letter,
+    LetterEvent,
+    Reply,
+    Unit,
+)
+from leadermail.platform.routing.models import RoutingRule
 from leadermail.tenants.session import tenant_session
 
 
@@ -60,11 +68,28 @@ REPLY = (
 )
 
 
+#: (title, body, the unit and category the office's 派单目录 gives it)
+SUBJECTS = (
+    (
+        "关于小区旁工地夜间施工噪音扰民的问题",
+        "小区旁边的工地每天晚上十一点以后还在施工，噪音很大，老人孩子无法休息，请有关部门处理。",
+        "市生态环境局",
+        "环境保护",
+    ),
+    (
+        "孩子上学的学位问题",
+        "我家孩子今年该上小学了，片区学校说学位已满，请问该怎么办？希望尽快答复。",
+        "市教育局",
+        "教育文体",
+    ),
+)
+
+
 def _sources(count: int) -> list[SourceLetter]:
     return [
         SourceLetter(
-            title=f"关于小区旁工地夜间施工噪音扰民的问题（{index}）",
-            body="小区旁边的工地每天晚上十一点以后还在施工，噪音很大，老人孩子无法休息，请有关部门处理。",
+            title=f"{SUBJECTS[index % 2][0]}（{index}）",
+            body=SUBJECTS[index % 2][1],
             # Every fifth has no answer on file, like the unlabelled real letters.
             reply=None if index % 5 == 0 else REPLY,
             category=None,
@@ -87,6 +112,9 @@ async def test_demo_history_is_what_the_services_would_have_written_on_those_day
         events = (await session.execute(select(LetterEvent).order_by(LetterEvent.id))).scalars()
         assignments = (await session.execute(select(Assignment))).scalars().all()
         replies = (await session.execute(select(Reply))).scalars().all()
+        unit_names = {u.id: u.name for u in (await session.execute(select(Unit))).scalars()}
+        category_names = {c.id: c.name for c in (await session.execute(select(Category))).scalars()}
+        rules = (await session.execute(select(RoutingRule))).scalars().all()
         audit_times = (await session.execute(select(AuditRecord.created_at))).scalars().all()
     timeline: dict[int, list[LetterEvent]] = {}
     for event in events:
@@ -121,6 +149,11 @@ async def test_demo_history_is_what_the_services_would_have_written_on_those_day
             assert assignment.due_at == letter.reply_due_at
             assigned_at = next(e.created_at for e in timeline[letter.id] if e.kind == "assign")
             assert assignment.created_at == assigned_at
+        # The subject decides the unit, as the office's 派单目录 does, and the category.
+        _, _, unit, category = next(s for s in SUBJECTS if letter.title.startswith(s[0]))
+        assert category_names[letter.category_id] == category
+        if letter.unit_id is not None:
+            assert unit_names[letter.unit_id] == unit, letter.title
     # Replies went draft → leader's approval → signed and sent, in that order;
     # one not sent yet belongs to a letter still in hand.
     state = {letter.id: letter.state for letter in letters}
@@ -131,6 +164,9 @@ async def test_demo_history_is_what_the_services_would_have_written_on_those_day
             assert reply.created_at < reply.approved_at < reply.sent_at <= started
         else:
             assert state[reply.letter_id] == "assigned"
+    # The 派单目录 is the console's own rules, one per unit it knows a subject of.
+    assert {unit_names[rule.assign_unit_id] for rule in rules} >= {s[2] for s in SUBJECTS}
+    assert len(rules) == len({rule.assign_unit_id for rule in rules})
     # The audit trail keeps the wall clock: it says when the demo was built.
     assert audit_times and all(started <= at <= finished for at in audit_times)
 
