@@ -19,6 +19,7 @@ from leadermail.console.routes.inbox import lookups
 from leadermail.platform.accounts.policy import Action, StaffUser, can, sees_personal_data
 from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.levels import WARNING_LEVEL_LABELS
+from leadermail.platform.forwarding.services import is_forwardable
 from leadermail.platform.letters.duplicates import DuplicateCandidate
 from leadermail.platform.letters.models import (
     CHANNEL_LABELS,
@@ -204,6 +205,7 @@ async def letter_page_context(
         "notes": notes,
         "evaluations": evaluations,
         "actions": available_actions(staff, letter),
+        "may_forward": is_forwardable(letter) and can(staff, Action.FORWARD, letter),
         "reply": reply,
         "reply_editable": editable,
         "sent_replies": [

@@ -62,6 +62,13 @@ DEFAULT_DEADLINE = DeadlineRule.parse("15d")
 FINISHED_STATES = frozenset(
     {"replied", "evaluated", "closed", "archived", "not_accepted", "merged"}
 )
+
+
+def is_forwardable(letter: Letter) -> bool:
+    """Whether ``letter`` may still be 转办 (forward_letter says why not)."""
+    return letter.state not in FINISHED_STATES and letter.state != "forwarded"
+
+
 #: Receiver states that count as answered (completion report due).
 ANSWERED_STATES = frozenset({"replied", "evaluated", "closed", "archived"})
 

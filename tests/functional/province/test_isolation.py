@@ -33,6 +33,9 @@ async def test_forwarding_over_http_and_what_each_tenant_sees(context, tree, cli
     secret = await write_letter(context, tree.province, title="省里自己办理的来信")
 
     await as_staff(context, client, tree.province, "省登记员")
+    # The letter page is where staff start a 转办.
+    page = await client.get(console(tree.province, f"/letters/{letter.id}"))
+    assert f"/forwarding/new?letter={letter.id}" in page.text
     form = await client.get(console(tree.province, f"/forwarding/new?letter={letter.id}"))
     assert form.status_code == 200 and tree.city.name in form.text
     response = await client.post(
@@ -50,6 +53,8 @@ async def test_forwarding_over_http_and_what_each_tenant_sees(context, tree, cli
     async with context.database.core_session() as session:
         leg = await session.get(Forwarding, leg_id)
     assert leg.to_letter_id is not None
+    page = await client.get(console(tree.province, f"/letters/{letter.id}"))
+    assert page.status_code == 200 and "/forwarding/new?" not in page.text  # once only
 
     # The city: sees the leg, the copy in its inbox, and nothing else of the province.
     await as_staff(context, client, tree.city, "市登记员")
