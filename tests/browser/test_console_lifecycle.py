@@ -119,6 +119,10 @@ async def test_letter_lifecycle_through_the_console(
     # 5. The leader approves it.
     boss = await console_sign_in(browser, live_server, tenant, *leader)
     await boss.goto(tenant_base(live_server, tenant) + f"/console/letters/{letter.id}")
+    # A refused action says why on the page (htmx swaps the 422 answer).
+    await boss.get_by_label("批示内容").fill("   ")
+    await boss.get_by_role("button", name="批示", exact=True).click()
+    await expect(boss.get_by_role("alert")).to_contain_text("请填写批示内容")
     await boss.get_by_role("button", name="审核通过").click()
     await expect(boss.get_by_test_id("reply-status")).to_have_text("已审核")
 
@@ -136,8 +140,13 @@ async def test_letter_lifecycle_through_the_console(
     await page.get_by_role("button", name="查询").click()
     await expect(page.get_by_text("工地已承诺每晚22时后停止施工")).to_be_visible()
     await expect(page.get_by_role("link", name="现场照片.png")).to_be_visible()
+    # Asking for re-handling while 满意 is refused, with the reason shown.
     await page.get_by_role("radio", name="满意", exact=True).check()
     await page.get_by_label("已解决").check()
+    await page.get_by_label("我不满意，申请重新办理").check()
+    await page.get_by_role("button", name="提交评价").click()
+    await expect(page.locator("#evaluation-errors")).to_contain_text("不满意")
+    await page.get_by_label("我不满意，申请重新办理").uncheck()
     await page.get_by_role("button", name="提交评价").click()
     await expect(page.get_by_text("您的评价：")).to_contain_text("满意")
 
