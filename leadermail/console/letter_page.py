@@ -36,6 +36,7 @@ from leadermail.platform.letters.workflow import STATE_LABELS, allowed_transitio
 from leadermail.platform.privacy import mask_id_number, mask_phone
 from leadermail.platform.replies.attachments import EDITABLE_STATUSES, MAX_REPLY_ATTACHMENTS
 from leadermail.platform.replies.models import ReplySignature, SigningKey
+from leadermail.platform.replies.sanitize import html_to_editor_text
 from leadermail.platform.replies.services import (
     DRAFTABLE_STATES,
     canned_replies,
@@ -208,6 +209,7 @@ async def letter_page_context(
         "may_forward": is_forwardable(letter) and can(staff, Action.FORWARD, letter),
         "reply": reply,
         "reply_editable": editable,
+        "reply_editor_text": html_to_editor_text(reply.body_html) if reply is not None else "",
         "sent_replies": [
             SentReply(
                 number,

@@ -102,7 +102,7 @@ async def test_letter_lifecycle_through_the_console(
     # 4. The handler drafts the reply.
     office = await console_sign_in(browser, live_server, tenant, *handler)
     await office.get_by_role("link", name="夜间施工噪音扰民").click()
-    editor = office.get_by_label("答复内容（可使用段落、加粗、列表）")
+    editor = office.get_by_label("答复内容（空一行即另起一段）")
     await editor.fill(REPLY)
     # A 常用语 goes in at the cursor by script (no round trip), a photo rides along.
     await office.get_by_label("选择常用语").select_option(label="致谢")

@@ -32,22 +32,36 @@ def sanitize_reply_html(raw: str) -> str:
 
 
 def plain_text_to_html(text: str) -> str:
-    """Textarea input (no JavaScript editor) becomes paragraphs."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+    """The editor's text as reply HTML: a blank line starts a paragraph, a
+    line break stays a line break, and anything that looks like markup
+    (``<GB 12523-2011>``) is text, escaped."""
+    text = (text or "").replace("\r\n", "\n")
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
 
 
-def looks_like_html(raw: str) -> bool:
-    """Whether the editor holds HTML (a saved draft) rather than typed text."""
-    return re.search(r"<\s*[a-zA-Z]", raw or "") is not None
-
-
 def reply_html_from_form(raw: str) -> str:
-    """What a form posted, as safe HTML: HTML if it looks like HTML, else text."""
-    raw = (raw or "").strip()
-    if looks_like_html(raw):
-        return sanitize_reply_html(raw)
-    return plain_text_to_html(raw)
+    """What the reply editor posted, as safe HTML.
+
+    The editor is a plain textarea, with or without JavaScript, so what it
+    posts is always text. (It once guessed "HTML or text?" from the first
+    ``<``: clerks then saw their saved draft as raw ``<p>…<br>`` markup, lines
+    typed after that lost their breaks, and a standard cited as
+    ``<GB 12523-2011>`` was stripped as an unknown tag.)
+    """
+    return plain_text_to_html((raw or "").strip())
+
+
+def html_to_editor_text(value: str) -> str:
+    """Reply HTML as the editor shows it, the inverse of
+    :func:`plain_text_to_html`: paragraphs split by a blank line, line breaks
+    kept, list items one per line. Emphasis of older rich-text replies and
+    canned replies is dropped: the editor has no way to show it."""
+    text = re.sub(r"<br\s*/?>", "\n", value or "")
+    text = text.replace("<li>", "• ").replace("</li>", "\n")
+    text = re.sub(r"</(p|blockquote|ul|ol)>", "\n\n", text)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return re.sub(r"\n[ \t]*\n(\s*\n)+", "\n\n", text).strip()
 
 
 def html_to_text(value: str) -> str:

@@ -21,7 +21,6 @@ and the sent ones stay as they were (the citizen received them)::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,8 +39,8 @@ from leadermail.platform.replies.attachments import set_attachment_public
 from leadermail.platform.replies.models import CannedReply, ReplySignature, SigningKey
 from leadermail.platform.replies.sanitize import (
     MAX_REPLY_CHARS,
+    html_to_editor_text,
     html_to_text,
-    looks_like_html,
     reply_html_from_form,
     sanitize_reply_html,
 )
@@ -103,7 +102,7 @@ async def save_draft(
     if letter.state not in DRAFTABLE_STATES:
         raise ActionRefused("来信当前状态不能起草答复")
     body_html = reply_html_from_form(raw_body)
-    if len(body_html) > MAX_REPLY_CHARS:
+    if len((raw_body or "").strip()) > MAX_REPLY_CHARS:
         raise ActionRefused(f"答复不能超过 {MAX_REPLY_CHARS} 个字符")
     if not body_html and not autosave:
         raise ActionRefused("请填写答复内容")
@@ -386,22 +385,15 @@ async def canned_reply_by_id(
 
 
 def insert_canned(body: str, canned_html: str) -> str:
-    """The editor's text with a 常用语 added at the end (the no-JavaScript path).
-
-    The editor holds either plain text (paragraphs split by blank lines) or
-    the HTML of a saved draft; the canned text joins in the same form, so
-    :func:`reply_html_from_form` reads the whole as one or the other::
+    """The editor's text with a 常用语 added at the end (the no-JavaScript path)::
 
         insert_canned("您好：", "<p>感谢来信。</p>")        # "您好：\\n\\n感谢来信。"
-        insert_canned("<p>您好：</p>", "<p>感谢来信。</p>")  # "<p>您好：</p><p>感谢来信。</p>"
     """
     body = (body or "").rstrip()
-    if looks_like_html(body):
-        return body + canned_html
     text = canned_text(canned_html)
     return f"{body}\n\n{text}" if body else text
 
 
 def canned_text(canned_html: str) -> str:
     """A 常用语 as editor text: its paragraphs separated by blank lines."""
-    return html_to_text(re.sub(r"</(p|blockquote|ul|ol)>", r"</\1>\n", canned_html))
+    return html_to_editor_text(canned_html)

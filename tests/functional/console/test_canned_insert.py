@@ -66,8 +66,7 @@ async def test_insert_without_javascript_appends_and_keeps_the_typed_text(
     page = await client.get(base)
     option = re.search(rf'<option value="{canned}"([^>]*)>维修告知</option>', page.text)
     assert option, "the picker offers the canned reply"
-    assert 'data-html="&lt;p&gt;已安排维修。&lt;/p&gt;' in option.group(1)
-    assert "data-text=" in option.group(1) and "reply_editor.js" in page.text
+    assert 'data-text="已安排维修。' in option.group(1) and "reply_editor.js" in page.text
 
     typed = "张女士您好：\n\n经现场核查，路灯线路老化。"
     inserted = await client.post(
@@ -84,17 +83,16 @@ async def test_insert_without_javascript_appends_and_keeps_the_typed_text(
         "<p>张女士您好：</p><p>经现场核查，路灯线路老化。</p><p>已安排维修。</p><p>感谢您的监督。</p>"
     )
 
-    # A saved draft comes back as HTML: the canned text joins as HTML.
+    # A saved draft comes back as the text that was typed, and stays text.
     page = await client.get(base)
+    assert textarea(page.text) == typed + "\n\n已安排维修。\n\n感谢您的监督。"
     again = await client.post(
         base + "/reply",
         data={"body": textarea(page.text), "op": "canned", "canned_id": str(canned)},
         headers={"HX-Request": "true"},
     )
     assert again.status_code == 200 and "<html" not in again.text
-    assert textarea(again.text).endswith(
-        "<p>感谢您的监督。</p><p>已安排维修。</p><p>感谢您的监督。</p>"
-    )
+    assert textarea(again.text).endswith("感谢您的监督。\n\n已安排维修。\n\n感谢您的监督。")
 
 
 async def test_insert_refuses_a_missing_choice_and_keeps_the_text(context, make_tenant, client):

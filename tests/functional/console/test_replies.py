@@ -4,6 +4,7 @@ publication with consent only, and the redacted public preview."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import time
@@ -45,7 +46,7 @@ async def the_reply(context, tenant, letter_id) -> Reply | None:
         )
 
 
-async def test_script_tags_are_removed_from_replies(context, make_tenant, client):
+async def test_markup_typed_into_a_reply_is_text_and_never_runs(context, make_tenant, client):
     tenant = await make_tenant()
     unit = (await unit_ids(context, tenant))[0]
     letter = await make_letter(context, tenant, state="assigned", unit_id=unit)
@@ -59,9 +60,33 @@ async def test_script_tags_are_removed_from_replies(context, make_tenant, client
     )
     assert response.status_code == 303
     reply = await the_reply(context, tenant, letter.id)
-    assert reply.body_html == "<p>您好</p>链接"
+    assert "<script" not in reply.body_html and "<img" not in reply.body_html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in reply.body_html
     page = await client.get(console_url(tenant, f"/letters/{letter.id}"))
-    assert "<script>alert(1)" not in page.text and "onerror" not in page.text
+    assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text
+
+
+async def test_a_saved_draft_comes_back_as_the_text_that_was_typed(context, make_tenant, client):
+    # QA: the editor showed a saved draft as "<p>王建国同志：<br>…", lines
+    # typed after that lost their breaks, and "<GB 12523-2011>" vanished.
+    tenant = await make_tenant()
+    unit = (await unit_ids(context, tenant))[0]
+    letter = await make_letter(context, tenant, state="assigned", unit_id=unit)
+    sign_in_client(client, await make_staff(context, tenant, "李承办", Role.HANDLER, unit_id=unit))
+    url = console_url(tenant, f"/letters/{letter.id}")
+    typed = "王建国同志：\n您好！\n\n噪声限值执行<GB 12523-2011>，夜间不得超过55分贝 & 以下。"
+    assert (await client.post(url + "/reply", data={"body": typed})).status_code == 303
+    reply = await the_reply(context, tenant, letter.id)
+    assert reply.body_html == (
+        "<p>王建国同志：<br>您好！</p>"
+        "<p>噪声限值执行&lt;GB 12523-2011&gt;，夜间不得超过55分贝 &amp; 以下。</p>"
+    )
+    shown = editor_text((await client.get(url)).text)
+    assert shown == typed
+    # Edited and saved again: the new line keeps its break, nothing else moves.
+    edited = shown + "\n特此答复。"
+    assert (await client.post(url + "/reply", data={"body": edited})).status_code == 303
+    assert editor_text((await client.get(url)).text) == edited
 
 
 async def test_autosave_keeps_the_draft(context, make_tenant, client):
@@ -76,6 +101,12 @@ async def test_autosave_keeps_the_draft(context, make_tenant, client):
     )
     assert saved.status_code == 200 and "已自动保存" in saved.text
     assert (await the_reply(context, tenant, letter.id)).body_html == "<p>正在写的答复</p>"
+
+
+def editor_text(page: str) -> str:
+    found = re.search(r'<textarea id="reply-body"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found, "the page has the reply editor"
+    return html.unescape(found.group(1)).removeprefix("\n")
 
 
 def expired_session_cookie(user_id: int, csrf: str) -> str:

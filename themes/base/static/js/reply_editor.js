@@ -5,8 +5,6 @@
 (function () {
   "use strict";
 
-  var LOOKS_LIKE_HTML = /<\s*[a-zA-Z]/;
-
   // Remember that the user placed the cursor: before that, insert at the end.
   document.addEventListener("focusin", function (event) {
     if (event.target.matches && event.target.matches("#reply-form textarea[name=body]")) {
@@ -25,21 +23,18 @@
     event.preventDefault();
 
     var value = area.value;
-    var asHtml = LOOKS_LIKE_HTML.test(value);
-    var snippet = asHtml ? option.dataset.html : option.dataset.text;
+    var snippet = option.dataset.text;  // the editor holds text, never markup
     var placed = area.dataset.cursorPlaced === "1";
     var start = placed ? area.selectionStart : value.length;
     var end = placed ? area.selectionEnd : value.length;
     var before = value.slice(0, start);
     var after = value.slice(end);
-    if (!asHtml) {
-      // Plain text: keep the canned text its own paragraph.
-      if (before.trim() && !/\n\s*\n\s*$/.test(before)) {
-        before = before.replace(/\s*$/, "") + "\n\n";
-      }
-      if (after.trim() && !/^\s*\n\s*\n/.test(after)) {
-        snippet += "\n\n";
-      }
+    // Keep the canned text its own paragraph.
+    if (before.trim() && !/\n\s*\n\s*$/.test(before)) {
+      before = before.replace(/\s*$/, "") + "\n\n";
+    }
+    if (after.trim() && !/^\s*\n\s*\n/.test(after)) {
+      snippet += "\n\n";
     }
     area.value = before + snippet + after;
     var caret = before.length + snippet.length;
