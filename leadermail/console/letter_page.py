@@ -24,6 +24,7 @@ from leadermail.platform.letters.duplicates import DuplicateCandidate
 from leadermail.platform.letters.models import (
     CHANNEL_LABELS,
     LETTER_TYPE_LABELS,
+    Assignment,
     Attachment,
     Evaluation,
     Letter,
@@ -33,7 +34,7 @@ from leadermail.platform.letters.models import (
 from leadermail.platform.letters.staff_actions import SIMPLE_VERBS, TEXT_VERBS
 from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruction
 from leadermail.platform.letters.workflow import STATE_LABELS, allowed_transitions
-from leadermail.platform.privacy import mask_id_number, mask_phone
+from leadermail.platform.privacy import mask_email, mask_id_number, mask_phone
 from leadermail.platform.replies.attachments import EDITABLE_STATUSES, MAX_REPLY_ATTACHMENTS
 from leadermail.platform.replies.models import ReplySignature, SigningKey
 from leadermail.platform.replies.sanitize import html_to_editor_text
@@ -50,14 +51,15 @@ from leadermail.platform.replies.signing import SignatureCheck, verify_reply_sig
 
 
 def writer_details(staff: StaffUser, letter: Letter) -> dict[str, str | None]:
-    """Phone and ID number in full only for roles allowed to see personal data."""
+    """Phone, ID number and e-mail in full only for roles allowed to see
+    personal data (an e-mail address identifies a person as well as a phone)."""
     full = sees_personal_data(staff)
-    phone, id_number = letter.writer_phone, letter.writer_id_number
+    phone, id_number, email = letter.writer_phone, letter.writer_id_number, letter.writer_email
     return {
         "name": letter.writer_name,
         "phone": phone if full or not phone else mask_phone(phone),
         "id_number": id_number if full or not id_number else mask_id_number(id_number),
-        "email": letter.writer_email,
+        "email": email if full or not email else mask_email(email),
         "masked": not full,
     }
 
@@ -79,6 +81,10 @@ def available_actions(
         and can(staff, action, letter)
     ]
     return {"simple": simple, "text": texts}
+
+
+#: Assignment.status as the letter page says it.
+ASSIGNMENT_STATUS_LABELS = {"active": "办理中", "returned": "已退回", "completed": "已办结"}
 
 
 async def letter_page_context(
@@ -163,6 +169,17 @@ async def letter_page_context(
         .scalars()
         .all()
     )
+    assignments = (
+        (
+            await session.execute(
+                select(Assignment)
+                .where(Assignment.letter_id == letter.id)
+                .order_by(Assignment.created_at, Assignment.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     evaluations = (
         (
             await session.execute(
@@ -205,6 +222,8 @@ async def letter_page_context(
         "instructions": instructions,
         "notes": notes,
         "evaluations": evaluations,
+        "assignments": assignments,
+        "assignment_labels": ASSIGNMENT_STATUS_LABELS,
         "actions": available_actions(staff, letter),
         "may_forward": is_forwardable(letter) and can(staff, Action.FORWARD, letter),
         "reply": reply,

@@ -248,13 +248,19 @@ async def test_no_publication_without_consent(context, make_tenant, client):
 async def test_personal_data_is_masked_for_roles_without_the_right(context, make_tenant, client):
     tenant = await make_tenant()
     letter = await make_letter(
-        context, tenant, writer_phone="13812345678", writer_id_number="43010519900101123X"
+        context,
+        tenant,
+        writer_phone="13812345678",
+        writer_id_number="43010519900101123X",
+        writer_email="zhangsan@example.com",
     )
     page_url = console_url(tenant, f"/letters/{letter.id}")
     sign_in_client(client, await make_staff(context, tenant, "刘领导", Role.LEADER))
     masked = await client.get(page_url)
     assert "138****5678" in masked.text and "13812345678" not in masked.text
     assert "430***********123X" in masked.text
+    assert "z***@example.com" in masked.text and "zhangsan@" not in masked.text
     sign_in_client(client, await make_staff(context, tenant, "王登记", Role.REGISTRAR))
     full = await client.get(page_url)
     assert "13812345678" in full.text and "43010519900101123X" in full.text
+    assert "zhangsan@example.com" in full.text
