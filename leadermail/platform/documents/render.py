@@ -20,6 +20,7 @@ import jinja2
 import weasyprint
 
 from leadermail.platform.deadlines.calendar import SHANGHAI
+from leadermail.platform.letters.tracking import format_tracking_code
 from leadermail.tenants.registry import TenantRef
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -39,6 +40,7 @@ def _local(value: datetime | None, fmt: str = "%Y年%m月%d日 %H:%M") -> str:
 
 _environment.filters["local"] = _local
 _environment.filters["day"] = lambda value: _local(value, "%Y年%m月%d日")
+_environment.filters["code"] = format_tracking_code
 
 
 @dataclass(frozen=True)

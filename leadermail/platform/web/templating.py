@@ -31,6 +31,8 @@ from jinja2_fragments import render_blocks
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from leadermail.platform.letters.tracking import format_tracking_code
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -155,7 +157,14 @@ class Renderer:
             )
             env.globals.update(self._globals)
             env.globals["theme_static"] = lambda path, _t=theme: self.themes.static_url(_t, path)
-            env.filters.update({"datetime": format_datetime, "date": format_date, **self._filters})
+            env.filters.update(
+                {
+                    "datetime": format_datetime,
+                    "date": format_date,
+                    "code": format_tracking_code,
+                    **self._filters,
+                }
+            )
             self._environments[theme] = env
         return env
 

@@ -121,7 +121,7 @@ async def test_unsatisfied_citizen_gets_a_second_reply_and_rates_it(context, mak
     assert texts_of(page, "reply-status") == ["草稿"]
     assert "（第 2 次答复）" in page
     assert "第二次答复" not in texts_of(page, "sent-reply")[0]
-    assert textarea(page) == "<p>第二次答复：已更换灯具，经回访恢复照明。</p>"
+    assert textarea(page) == "第二次答复：已更换灯具，经回访恢复照明。"
     first_again, second = await replies_of(context, desk)
     assert (first_again.id, first_again.status, first_again.body_html) == (
         first.id,

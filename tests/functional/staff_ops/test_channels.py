@@ -22,6 +22,7 @@ from leadermail.platform.channels.mailbox import parse_mail, poll_mailbox
 from leadermail.platform.channels.models import ChannelMailbox, MailProblem
 from leadermail.platform.jobs.models import OutboxJob
 from leadermail.platform.letters.models import Attachment, Category, Letter
+from leadermail.platform.letters.tracking import normalize_tracking_code
 from leadermail.tenants.session import tenant_session
 from tests.functional.staff_ops.helpers import make_staff, sign_in_client
 from tests.functional.staff_ops.imap_server import dovecot_available, running_dovecot
@@ -66,7 +67,9 @@ async def test_staff_register_a_posted_letter_with_a_scan(staff_client, context,
         files=[("scans", ("来信扫描.png", scan_png(), "image/png"))],
     )
     assert response.status_code == 200, response.text
-    code = re.search(r'id="tracking-code">([^<]+)<', response.text).group(1)
+    shown = re.search(r'id="tracking-code">([^<]+)<', response.text).group(1)
+    assert "-" in shown  # printed as the citizen will type it: K7QMX-3XPD9
+    code = normalize_tracking_code(shown)
     password = re.search(r'id="query-password">([^<]+)<', response.text).group(1)
     assert len(password) >= 6 and "打印回执" in response.text
     async with tenant_session(context.database, tenant) as session:
