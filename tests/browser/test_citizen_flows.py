@@ -170,3 +170,18 @@ async def test_write_and_track_without_javascript(live_server, nojs_page, make_t
     await page.get_by_role("button", name="大字号 · 高对比").click()
     await expect(page.locator("html")).to_have_class("large-text")
     await screenshot(page, "large-text-nojs")
+
+
+async def test_a_letter_pasted_over_the_limit_is_kept_whole_and_the_counter_says_so(
+    live_server, page, make_tenant
+):
+    # QA: a 6,000-character paste was cut to 5,200 by maxlength without a word,
+    # then refused as over 5,000: 800 characters of the letter were gone.
+    tenant = await make_tenant()
+    await open_tenant(page, live_server, tenant, "/write")
+    body = page.get_by_label("来信内容")
+    await body.fill("夜间施工噪音扰民。" * 600 + "最后一句。")
+    assert len(await body.input_value()) == 5405
+    await expect(page.locator("#body-count")).to_have_text("已输入 5405 字，超出 405 字，请删减")
+    await body.fill("夜间施工噪音扰民，请有关部门处理。")
+    await expect(page.locator("#body-count")).to_have_text("已输入 17 字")

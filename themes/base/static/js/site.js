@@ -29,7 +29,15 @@
     document.querySelectorAll("textarea[data-counter]").forEach(function (area) {
       var out = document.getElementById(area.getAttribute("data-counter"));
       if (!out) return;
-      var update = function () { out.textContent = "已输入 " + area.value.trim().length + " 字"; };
+      // No maxlength on the field: a browser cuts a long paste silently and
+      // the citizen loses the end of the letter. Say how much is over instead.
+      var max = parseInt(area.getAttribute("data-max") || "0", 10);
+      var update = function () {
+        var count = area.value.trim().length;
+        var over = max && count > max;
+        out.textContent = "已输入 " + count + " 字" + (over ? "，超出 " + (count - max) + " 字，请删减" : "");
+        out.classList.toggle("over-limit", !!over);
+      };
       area.addEventListener("input", update);
     });
 
