@@ -2,7 +2,7 @@
 
     filters = InboxFilters.from_query(request.query_params)
     page = await inbox_page(session, staff, filters, now=utcnow())
-    page.letters, page.next_cursor, page.counts
+    page.rows, page.next_cursor, page.counts, page.match
 
 Built to stay fast with a million letters: every filter maps onto an index
 whose order is the inbox's order (``reply_due_at, id``; see the tenant
@@ -19,6 +19,13 @@ therefore looked up in two steps (:func:`_search_rows`): first the ordered
 walk, capped at ``SEARCH_WALK_ROWS`` rows; only when that does not fill the
 page (a rare term, or a small filtered set) the ordinary query, where the GIN
 index is the right plan.
+
+A query that is exactly a letter's tracking code, its writer's mobile number
+or name (:mod:`leadermail.console.inbox_identifiers`) shows those letters
+only, found through their indexes; the page then offers the full-text
+results instead (``match=text``). Without such a letter, the query is free
+text as above. The next-page link carries the way the first page matched,
+so paging on never switches from one to the other.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
+from leadermail.console.inbox_identifiers import identifier_condition
 from leadermail.platform.accounts.policy import StaffUser
 from leadermail.platform.deadlines.levels import WarningLevel, due_soon_threshold, warning_level
 from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
@@ -64,6 +72,10 @@ INBOX_COLUMNS = (
 )
 OPEN = "open"
 ALL = "all"
+#: How the query matched: a tracking code, mobile number or name exactly, or
+#: as words of the title or body.
+MATCH_EXACT = "exact"
+MATCH_TEXT = "text"
 
 
 def _int(value: str | None) -> int | None:
@@ -81,6 +93,8 @@ class InboxFilters:
     unit_id: int | None = None
     level: str | None = None
     q: str = ""
+    #: Set by the page's links (auto when None: exact if anything matches so).
+    match: str | None = None
     after: str | None = None
 
     @classmethod
@@ -90,6 +104,7 @@ class InboxFilters:
             state = OPEN
         letter_type = params.get("type") or None
         level = params.get("level") or None
+        match = params.get("match") or None
         return cls(
             state=state,
             letter_type=letter_type if letter_type in LETTER_TYPE_LABELS else None,
@@ -97,6 +112,7 @@ class InboxFilters:
             unit_id=_int(params.get("unit")),
             level=level if level in {lvl.value for lvl in WarningLevel} else None,
             q=(params.get("q") or "").strip()[:100],
+            match=match if match in {MATCH_EXACT, MATCH_TEXT} else None,
             after=params.get("after") or None,
         )
 
@@ -117,6 +133,7 @@ class InboxFilters:
             "unit": merged.unit_id,
             "level": merged.level,
             "q": merged.q,
+            "match": merged.match,
             "after": merged.after,
         }
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
@@ -133,6 +150,8 @@ class InboxPage:
     rows: list[InboxRow]
     next_cursor: str | None
     counts: dict[str, int] = field(default_factory=dict)
+    #: How the query matched (MATCH_EXACT / MATCH_TEXT; None without a query).
+    match: str | None = None
 
     @property
     def open_count(self) -> int:
@@ -354,12 +373,19 @@ async def _search_rows(
     return list((await session.execute(statement)).scalars())
 
 
-async def inbox_letters(
-    session: AsyncSession, staff: StaffUser, filters: InboxFilters, *, now: datetime, limit: int
+async def _ordered_letters(
+    session: AsyncSession,
+    staff: StaffUser,
+    filters: InboxFilters,
+    *,
+    now: datetime,
+    limit: int,
+    terms: str | None = None,
+    exact: ColumnElement[bool] | None = None,
 ) -> list[Letter]:
-    """The first ``limit`` letters of the inbox under ``filters``: the dated
-    ones in deadline order, then (if the page is not full) the undated ones."""
-    terms = query_terms(filters.q)
+    """The first ``limit`` letters under ``filters`` (and ``terms`` or the
+    ``exact`` identifier condition): the dated ones in deadline order, then
+    (if the page is not full) the undated ones."""
     letters: list[Letter] = []
     for dated in (True, False):
         where = conditions(staff, filters, now, dated=dated)
@@ -371,11 +397,34 @@ async def inbox_letters(
                 session, where, terms, wanted, walk_first=walks_in_order(staff, filters)
             )
             continue
+        if exact is not None:
+            where.append(exact)
         statement = (
             select(Letter).options(load_only(*INBOX_COLUMNS)).where(*where).order_by(*_ORDER)
         )
         letters += (await session.execute(statement.limit(wanted))).scalars()
     return letters
+
+
+async def inbox_letters(
+    session: AsyncSession, staff: StaffUser, filters: InboxFilters, *, now: datetime, limit: int
+) -> tuple[list[Letter], str | None]:
+    """The first ``limit`` letters of the inbox under ``filters``, and how
+    the query matched them (MATCH_EXACT / MATCH_TEXT; None without a query).
+
+    Exact identifiers first: the same conditions as any page (tenant, a
+    handler's unit, the filters) plus one indexed equality, so a code finds
+    only a letter its reader could list anyway. Nothing found that way (and
+    ``match`` not pinned to exact by the previous page): free text.
+    """
+    exact = identifier_condition(filters.q) if filters.match != MATCH_TEXT else None
+    if exact is not None:
+        letters = await _ordered_letters(session, staff, filters, now=now, limit=limit, exact=exact)
+        if letters or filters.match == MATCH_EXACT:
+            return letters, MATCH_EXACT
+    terms = query_terms(filters.q)
+    letters = await _ordered_letters(session, staff, filters, now=now, limit=limit, terms=terms)
+    return letters, MATCH_TEXT if filters.q else None
 
 
 async def state_counts(session: AsyncSession, staff: StaffUser) -> dict[str, int]:
@@ -404,9 +453,9 @@ async def inbox_page(
     now: datetime,
     with_counts: bool = True,
 ) -> InboxPage:
-    letters = await inbox_letters(session, staff, filters, now=now, limit=PAGE_SIZE + 1)
+    letters, match = await inbox_letters(session, staff, filters, now=now, limit=PAGE_SIZE + 1)
     next_cursor = _cursor(letters[PAGE_SIZE - 1]) if len(letters) > PAGE_SIZE else None
     letters = letters[:PAGE_SIZE]
     rows = [InboxRow(letter, row_level(letter, now, staff.tenant.settings)) for letter in letters]
     counts = await state_counts(session, staff) if with_counts else {}
-    return InboxPage(rows=rows, next_cursor=next_cursor, counts=counts)
+    return InboxPage(rows=rows, next_cursor=next_cursor, counts=counts, match=match)

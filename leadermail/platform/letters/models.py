@@ -103,6 +103,9 @@ class Letter(TenantScoped, TenantBase):
         Index("ix_letters_submitted_at", "submitted_at"),
         Index("ix_letters_unit_state", "unit_id", "state"),
         Index("ix_letters_writer_phone", "writer_phone"),
+        # The inbox finds letters by their writer's exact name, in its
+        # deadline order (tenant 0010).
+        Index("ix_letters_writer_name", "writer_name", "reply_due_at", "id"),
         Index(
             "ix_letters_published",
             "published_at",

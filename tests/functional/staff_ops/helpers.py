@@ -75,7 +75,7 @@ async def make_letter(
     async with tenant_session(context.database, tenant) as session:
         letter = Letter(
             tenant_id=tenant.id,
-            tracking_code=secrets.token_hex(6).upper(),
+            tracking_code=values.pop("tracking_code", secrets.token_hex(6).upper()),
             query_password_hash="x",
             letter_type=values.pop("letter_type", "complaint"),
             title=title,
