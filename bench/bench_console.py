@@ -39,6 +39,11 @@ from leadermail.platform.accounts.services import create_user, grant_role  # noq
 from leadermail.platform.config import Settings  # noqa: E402
 from leadermail.platform.context import AppContext  # noqa: E402
 from leadermail.platform.embedded import ensure_postgres, ensure_redis  # noqa: E402
+from leadermail.platform.letters.tracking import (  # noqa: E402
+    TRACKING_CODE_ALPHABET,
+    TRACKING_CODE_LENGTH,
+    format_tracking_code,
+)
 from leadermail.platform.search import index_terms  # noqa: E402
 from leadermail.tenants.provisioning import TenantSpec, create_tenant  # noqa: E402
 
@@ -67,6 +72,8 @@ TOPICS = [
     "公交线路调整建议",
     "拖欠农民工工资",
 ]
+#: 100 writers' names, 10,000 letters each at 1,000,000.
+NAMES = [surname + given for surname in "王李张刘陈杨赵黄周吴" for given in "伟芳娜敏静丽强磊军涛"]
 PLACES = ["人民路", "解放西路", "五一大道", "芙蓉中路", "湘江北路", "雨花区", "岳麓区", "开福区"]
 COLUMNS = (
     "tenant_id",
@@ -94,6 +101,15 @@ COLUMNS = (
     "created_at",
     "updated_at",
 )
+
+
+def bench_tracking_code(number: int) -> str:
+    """A well-formed 查询码, unique per letter number (base 31 in the code alphabet)."""
+    symbols = []
+    for _ in range(TRACKING_CODE_LENGTH):
+        number, digit = divmod(number, len(TRACKING_CODE_ALPHABET))
+        symbols.append(TRACKING_CODE_ALPHABET[digit])
+    return "".join(reversed(symbols))
 
 
 def tsvector_literal(*texts: str) -> str:
@@ -141,14 +157,14 @@ def load_letters(
                 copy.write_row(
                     (
                         tenant_id,
-                        f"B{i:011d}",
+                        bench_tracking_code(i),
                         "x",
                         rng.choice(TYPES),
                         rng.choice(categories),
                         title,
                         body,
                         "长沙市",
-                        "张三",
+                        NAMES[rng.randrange(len(NAMES))],
                         f"138{rng.randrange(10**8):08d}",
                         True,
                         "web",
@@ -239,6 +255,16 @@ async def load(count: int) -> tuple[AppContext, int, list[int], list[int]]:
     return context, user.id, units, categories
 
 
+def identifiers(url: str, schema: str, count: int, rng: random.Random) -> list[tuple[str, str]]:
+    """Tracking codes (as a citizen reads them out) and mobile numbers of random letters."""
+    ids = [rng.randrange(1, count + 1) for _ in range(50)]
+    with psycopg.connect(conninfo(url)) as conn:
+        rows = conn.execute(
+            f"SELECT tracking_code, writer_phone FROM {schema}.letters WHERE id = ANY(%s)", (ids,)
+        ).fetchall()
+    return [(format_tracking_code(code).lower(), phone) for code, phone in rows]
+
+
 def lookups(url: str, schema: str) -> tuple[list[int], list[int]]:
     with psycopg.connect(conninfo(url)) as conn:
         units = [r[0] for r in conn.execute(f"SELECT id FROM {schema}.units")]
@@ -273,6 +299,7 @@ async def run(count: int, rounds: int, reuse_loaded: bool) -> None:
     cookie, _ = session_cookie(user_id)
     base = f"/t/{tenant.slug}/console"
     rng = random.Random(7)
+    found = identifiers(context.settings.database_url or "", tenant.schema_name, count, rng)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://testserver",
@@ -291,6 +318,13 @@ async def run(count: int, rounds: int, reuse_loaded: bool) -> None:
             "inbox, free text 人民路 + type=help": [f"{base}/inbox?q=人民路&type=help"],
             "inbox, rare term (no match)": [f"{base}/inbox?q=龙舟竞渡"],
             "inbox, state=all (every state)": [f"{base}/inbox?state=all"],
+            "inbox, 查询码 (any case, hyphen), state=all": [
+                f"{base}/inbox?state=all&q={code}" for code, _ in found
+            ],
+            "inbox, full mobile number, state=all": [
+                f"{base}/inbox?state=all&q={phone}" for _, phone in found
+            ],
+            "inbox, writer's name (1% of letters)": [f"{base}/inbox?q={n}" for n in NAMES],
             "letter page (random letters)": [
                 f"{base}/letters/{rng.randrange(1, count + 1)}" for _ in range(rounds)
             ],
