@@ -74,6 +74,18 @@ TEMPLATES: dict[str, str] = {
     ),
 }
 
+#: Marks staff end their text with, which the templates supply themselves.
+_CLOSING_MARKS = "。．.，,；;、：:！!？? \t\r\n\u3000"
+
+
+def embedded_text(text: str | None) -> str:
+    """Staff text as it sits inside a template's sentence: trimmed, and without
+    the closing mark the template adds after it::
+
+        embedded_text("反映事项已进入诉讼程序。")   # "反映事项已进入诉讼程序"
+    """
+    return (text or "").strip().rstrip(_CLOSING_MARKS)
+
 
 class NoticeError(ValueError):
     def __init__(self, message: str) -> None:
@@ -133,7 +145,7 @@ async def render_notice(
         "today": format_date(now),
         "unit": unit_name,
         "reply_due": format_datetime(letter.reply_due_at) if letter.reply_due_at else "另行告知",
-        "reason": (facts.get("reason") or "").strip(),
+        "reason": embedded_text(facts.get("reason")),
         "target": facts.get("target_name") or "有权处理的机关",
         "previous_due": format_datetime(facts.get("previous_due_at")),
         "new_due": format_datetime(facts.get("new_due_at")),
@@ -171,7 +183,7 @@ async def issue_notice(
         ).scalars().first()
         if existing is not None:
             return existing
-    if kind in {"non_acceptance", "extension"} and not (reason and reason.strip()):
+    if kind in {"non_acceptance", "extension"} and not embedded_text(reason):
         raise NoticeError(f"“{NOTICE_LABELS[kind]}”需要写明理由")
     facts: dict[str, Any] = {
         "reason": reason,

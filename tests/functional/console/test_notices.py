@@ -146,3 +146,51 @@ async def test_extension_is_approved_by_the_unit_head_and_capped(context, make_t
     assert "第三十四条" in page.text
     async with tenant_session(context.database, tenant) as session:
         assert len((await session.execute(select(LetterExtension))).scalars().all()) == 1
+
+
+async def writer_notices(context, tenant, letter_id: int) -> list[LetterNotice]:  # noqa: ANN001
+    async with tenant_session(context.database, tenant) as session:
+        return list(
+            await session.scalars(
+                select(LetterNotice).where(LetterNotice.letter_id == letter_id)
+                .order_by(LetterNotice.id)
+            )
+        )
+
+
+async def test_staff_text_ending_in_a_full_stop_gets_no_second_one(context, make_tenant, client):
+    tenant = await make_tenant()
+    refused = await make_letter(context, tenant, state="not_accepted")
+    sign_in_client(client, await make_staff(context, tenant, "王登记", Role.REGISTRAR))
+    await client.post(
+        console_url(tenant, f"/letters/{refused.id}/notices"),
+        data={"kind": "non_acceptance", "reason": "请向法院反映。"},
+    )
+    (notice,) = await writer_notices(context, tenant, refused.id)
+    assert "理由：请向法院反映。如对本决定有异议" in notice.text
+
+    # The extension's reason sits mid-sentence: no full stop before the comma.
+    async with tenant_session(context.database, tenant) as session:
+        unit_id = (await session.execute(select(Unit.id).order_by(Unit.id))).scalars().first()
+    letter = await make_letter(
+        context, tenant, state="assigned", unit_id=unit_id,
+        received_at=utcnow() - timedelta(days=2),
+    )
+    async with tenant_session(context.database, tenant) as session:
+        row = await session.get(Letter, letter.id)
+        apply_deadlines(
+            row, letter_deadlines(row, tenant.settings, await session_calendar(session))
+        )
+        await session.commit()
+    sign_in_client(client, await make_staff(context, tenant, "李承办", Role.HANDLER,
+                                            unit_id=unit_id))
+    await client.post(console_url(tenant, f"/letters/{letter.id}/extensions"),
+                      data={"rule": "15d", "reason": "需要夜查。"})
+    sign_in_client(client, await make_staff(context, tenant, "张领导", Role.LEADER))
+    async with tenant_session(context.database, tenant) as session:
+        extension = (await session.execute(select(LetterExtension))).scalar_one()
+    await client.post(
+        console_url(tenant, f"/extensions/{extension.id}/decide"), data={"approve": "1"}
+    )
+    (notice,) = await writer_notices(context, tenant, letter.id)
+    assert "因需要夜查，经单位负责人批准" in notice.text
