@@ -11,7 +11,10 @@ and time-stamped against its own deadline::
     notice.due_at, notice.sent_at, notice.on_time
 
 Call :func:`issue_notice_for_transition` after a workflow transition
-(accept / reject / forward) to issue the matching notice.
+(accept / reject / forward / request_material / send_reply) to issue the
+matching notice. The last two have no deadline of their own: they tell the
+writer that something waits for them on the tracking page (a request for
+material, a reply).
 """
 
 from __future__ import annotations
@@ -45,13 +48,27 @@ NOTICE_LABELS: dict[str, str] = {
     "non_acceptance": "不予受理告知",
     "forwarded": "转送告知",
     "extension": "延期告知",
+    "material_request": "补充材料告知",
+    "replied": "答复告知",
 }
 #: Notices a letter gets at most once.
 ONCE = frozenset({"acceptance", "non_acceptance", "forwarded"})
-TRANSITION_NOTICES = {"accept": "acceptance", "reject": "non_acceptance", "forward": "forwarded"}
+TRANSITION_NOTICES = {
+    "accept": "acceptance",
+    "reject": "non_acceptance",
+    "forward": "forwarded",
+    "request_material": "material_request",
+    "send_reply": "replied",
+}
+#: Notices that say what staff wrote, so cannot go out without it.
+NEEDS_REASON = frozenset({"non_acceptance", "extension", "material_request"})
+#: Notices with a deadline of their own (the others are told when they happen).
+DUE = frozenset({"acceptance", "non_acceptance", "forwarded", "extension"})
 
 # No personal data in the text: it is shown on the tracking page and sent by
-# SMS; the tracking code identifies the letter well enough.
+# SMS; the tracking code identifies the letter well enough. Nor the query
+# password (only the receipt carries it), nor a reply's text: the writer
+# reads that on the tracking page, behind the password.
 TEMPLATES: dict[str, str] = {
     "acceptance": (
         "尊敬的来信人：您于{submitted}提交的来信《{title}》（查询码 {code}）已于{today}受理，"
@@ -70,6 +87,16 @@ TEMPLATES: dict[str, str] = {
     "extension": (
         "尊敬的来信人：您于{submitted}提交的来信《{title}》（查询码 {code}）情况较为复杂，"
         "因{reason}，经单位负责人批准，办理期限由{previous_due}延长至{new_due}。"
+        "特此告知。\n{tenant}\n{today}"
+    ),
+    "material_request": (
+        "尊敬的来信人：您于{submitted}提交的来信《{title}》（查询码 {code}）需要您补充材料："
+        "{reason}。请凭查询码和查询密码在本信箱“信件查询”页面提交补充材料。特此告知。"
+        "\n{tenant}\n{today}"
+    ),
+    "replied": (
+        "尊敬的来信人：您于{submitted}提交的来信《{title}》（查询码 {code}）已于{today}答复。"
+        "请凭查询码和查询密码在本信箱“信件查询”页面查看答复，并可对办理结果作出评价。"
         "特此告知。\n{tenant}\n{today}"
     ),
 }
@@ -122,7 +149,9 @@ def notice_due_at(
 ) -> datetime | None:
     """The notice's own deadline: 15 days from receipt (art. 23) for the
     acceptance, non-acceptance and forwarding notices; an extension must be
-    told before the deadline it extends runs out."""
+    told before the deadline it extends runs out; the others have none."""
+    if kind not in DUE:
+        return None
     if kind == "extension":
         return facts.get("previous_due_at")
     return compute_due(clock_start(letter), ACCEPTANCE_NOTICE_CAP, calendar).due_at
@@ -183,7 +212,7 @@ async def issue_notice(
         ).scalars().first()
         if existing is not None:
             return existing
-    if kind in {"non_acceptance", "extension"} and not embedded_text(reason):
+    if kind in NEEDS_REASON and not embedded_text(reason):
         raise NoticeError(f"“{NOTICE_LABELS[kind]}”需要写明理由")
     facts: dict[str, Any] = {
         "reason": reason,
@@ -242,7 +271,7 @@ async def issue_notice_for_transition(
     message: str | None = None,
     target_name: str | None = None,
 ) -> LetterNotice | None:
-    """The notice that follows ``transition`` (accept, reject, forward), or None."""
+    """The notice that follows ``transition`` (see ``TRANSITION_NOTICES``), or None."""
     kind = TRANSITION_NOTICES.get(transition)
     if kind is None:
         return None

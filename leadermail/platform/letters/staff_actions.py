@@ -224,8 +224,11 @@ async def request_material(
     session: AsyncSession, staff: StaffUser, letter: Letter, actor: Actor, message: str | None
 ) -> None:
     require(staff, Action.REQUEST_MATERIAL, letter)
-    await apply_transition(
-        session, letter, "request_material", actor, message=_text(message, "需要补充的材料")
+    text = _text(message, "需要补充的材料")
+    await apply_transition(session, letter, "request_material", actor, message=text)
+    # The writer is told by SMS/e-mail too: the request is useless unread.
+    await issue_notice_for_transition(
+        session, staff.tenant, letter, "request_material", actor, message=text
     )
 
 

@@ -10,6 +10,7 @@ A reply goes draft → approved → sent. Editing an approved draft sends it bac
 to draft: a leader approves exactly the text that goes out. The text sent is
 signed with the tenant key (kind "sent"); publishing signs the redacted public
 text (kind "public") so the published page carries a verifiable signature.
+Sending also tells the writer (答复告知, by SMS/e-mail).
 
 After 不满意 and re-handling (once, ``workflow.MAX_REHANDLING``) the letter is
 draftable again while its last reply is sent: the next draft is a *new* reply,
@@ -32,6 +33,7 @@ from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.models import Attachment, Letter, Reply
+from leadermail.platform.letters.notices import issue_notice_for_transition
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
 from leadermail.platform.privacy import redact
@@ -207,6 +209,7 @@ async def send_reply(
         object_id=reply.id,
         data={"letter_id": letter.id, "key": key.fingerprint, "signature_id": signature.id},
     )
+    await issue_notice_for_transition(session, staff.tenant, letter, "send_reply", actor)
     return signature
 
 

@@ -4,6 +4,7 @@ extension needs the unit head and is capped at 30 days in total."""
 from __future__ import annotations
 
 from datetime import timedelta
+from email.header import decode_header, make_header
 
 from sqlalchemy import select
 
@@ -28,6 +29,7 @@ from tests.functional.console.staff_session import (
     run_job,
     sign_in_client,
 )
+from tests.functional.console.test_reply_attachments import PASSWORD, open_desk
 
 
 async def test_acceptance_notice_is_public_timed_and_delivered(
@@ -148,6 +150,11 @@ async def test_extension_is_approved_by_the_unit_head_and_capped(context, make_t
         assert len((await session.execute(select(LetterExtension))).scalars().all()) == 1
 
 
+def mail_text(message) -> str:  # noqa: ANN001
+    part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+
+
 async def writer_notices(context, tenant, letter_id: int) -> list[LetterNotice]:  # noqa: ANN001
     async with tenant_session(context.database, tenant) as session:
         return list(
@@ -156,6 +163,80 @@ async def writer_notices(context, tenant, letter_id: int) -> list[LetterNotice]:
                 .order_by(LetterNotice.id)
             )
         )
+
+
+async def queued_notice_ids(context, tenant) -> list[int]:  # noqa: ANN001
+    async with tenant_session(context.database, tenant) as session:
+        jobs = await session.scalars(
+            select(OutboxJob).where(
+                OutboxJob.tenant_id == tenant.id, OutboxJob.job_name == "send_citizen_notice"
+            )
+        )
+        return [job.kwargs["notice_id"] for job in jobs]
+
+
+async def test_the_writer_is_told_to_send_material_with_the_staffs_words(
+    mail_context, smtp_sink, make_tenant, client
+):
+    context = mail_context
+    desk = await open_desk(
+        context, make_tenant, writer_email="citizen@example.cn", writer_phone="13812345678"
+    )
+    sign_in_client(client, desk.staff["registrar"])
+    for _ in range(2):  # a double click: the second finds the letter already waiting
+        await client.post(desk.base + "/do/request_material", data={"message": "请提供现场照片。"})
+
+    (notice,) = await writer_notices(context, desk.tenant, desk.letter.id)
+    assert notice.kind == "material_request" and notice.label == "补充材料告知"
+    assert await queued_notice_ids(context, desk.tenant) == [notice.id]
+    assert "需要您补充材料：请提供现场照片。请凭查询码和查询密码" in notice.text
+    assert "“信件查询”页面" in notice.text and desk.letter.tracking_code in notice.text
+    assert "。。" not in notice.text
+    assert notice.due_at is None and notice.on_time is None
+
+    gateway = LoggingSmsGateway()
+    set_sms_gateway(context.settings, gateway)
+    assert await run_job(context, send_citizen_notice, notice_id=notice.id,
+                         tenant_id=desk.tenant.id) == "sent"
+    ((_, sms),) = gateway.sent
+    (mail,) = smtp_sink.messages
+    assert "请提供现场照片" in sms
+    assert str(make_header(decode_header(mail["Subject"]))) == f"【{desk.tenant.name}】补充材料告知"
+    for text in (notice.text, sms, mail_text(mail)):
+        assert PASSWORD not in text
+
+
+async def test_the_writer_is_told_a_reply_waits_but_not_what_it_says(
+    mail_context, smtp_sink, make_tenant, client
+):
+    context = mail_context
+    desk = await open_desk(
+        context, make_tenant, writer_email="citizen@example.cn", writer_phone="13812345678"
+    )
+    sign_in_client(client, desk.staff["handler"])
+    await client.post(desk.base + "/reply", data={"body": "经核查，路灯已于昨日修复。"})
+    sign_in_client(client, desk.staff["leader"])
+    await client.post(desk.base + "/reply/approve")
+    sign_in_client(client, desk.staff["registrar"])
+    for _ in range(2):  # a double click: the second finds nothing left to send
+        await client.post(desk.base + "/reply/send")
+
+    (notice,) = await writer_notices(context, desk.tenant, desk.letter.id)
+    assert notice.kind == "replied" and notice.label == "答复告知"
+    assert await queued_notice_ids(context, desk.tenant) == [notice.id]
+    assert "答复。请凭查询码和查询密码在本信箱“信件查询”页面查看答复" in notice.text
+    assert "路灯已于昨日修复" not in notice.text
+
+    gateway = LoggingSmsGateway()
+    set_sms_gateway(context.settings, gateway)
+    kwargs = {"tenant_id": desk.tenant.id, "notice_id": notice.id}
+    assert await run_job(context, send_citizen_notice, **kwargs) == "sent"
+    assert await run_job(context, send_citizen_notice, **kwargs) == "already sent"
+    ((_, sms),) = gateway.sent
+    (mail,) = smtp_sink.messages
+    for text in (sms, mail_text(mail)):
+        assert desk.letter.tracking_code in text
+        assert "路灯已于昨日修复" not in text and PASSWORD not in text
 
 
 async def test_staff_text_ending_in_a_full_stop_gets_no_second_one(context, make_tenant, client):
