@@ -7,7 +7,8 @@
 
 State changes go through :func:`workflow.apply_transition` (``evaluate``,
 ``rehandle``, ``receive_material``); the caller has already proved access
-(:mod:`citizen_access`) and commits.
+(:mod:`citizen_access`) and commits. A request to handle the letter again and
+material received go on the bell of the registrars and the unit's handlers.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from leadermail.platform.letters.workflow import (
     IllegalTransition,
     apply_transition,
 )
+from leadermail.platform.notifications.handoffs import material_received, rehandling_requested
 from leadermail.tenants.registry import TenantRef
 
 COMMENT_MAX = 500
@@ -202,6 +204,7 @@ async def evaluate_letter(
         restart_reply_clock(letter, utcnow())
         calendar = await session_calendar(session)
         apply_deadlines(letter, letter_deadlines(letter, tenant.settings, calendar))
+        await rehandling_requested(session, letter, actor, comment)
     return evaluation
 
 
@@ -245,3 +248,4 @@ async def add_material(
         )
     except IllegalTransition as illegal:
         raise CitizenActionError({"material_text": illegal.message}) from None
+    await material_received(session, letter, actor, text, len(attachments))

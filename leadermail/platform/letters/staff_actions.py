@@ -24,6 +24,11 @@ from leadermail.platform.letters.models import Assignment, Letter, LetterType, U
 from leadermail.platform.letters.notices import issue_notice_for_transition
 from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruction
 from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
+from leadermail.platform.notifications.handoffs import (
+    assignment_arrived,
+    instruction_given,
+    letter_urged,
+)
 
 MAX_TEXT_CHARS = 5000
 
@@ -144,6 +149,7 @@ async def assign_letter(
     session.add(assignment)
     letter.unit_id = unit.id
     await session.flush()
+    await assignment_arrived(session, letter, unit, actor, assignment.note)
     return assignment
 
 
@@ -165,6 +171,7 @@ async def urge_letter(
         object_id=letter.id,
         data={"message": text, "unit_id": letter.unit_id},
     )
+    await letter_urged(session, letter, actor, text)
 
 
 async def instruct_letter(
@@ -191,6 +198,7 @@ async def instruct_letter(
         object_id=letter.id,
         data={"instruction_id": instruction.id},
     )
+    await instruction_given(session, letter, actor, instruction.body)
     return instruction
 
 

@@ -36,6 +36,12 @@ KIND_LABELS: dict[str, str] = {
     "duplicate": "疑似重复来信",
     "export_ready": "导出完成",
     "routing": "分办",
+    "assignment": "分办",
+    "instruction": "领导批示",
+    "reply_review": "答复待审核",
+    "reply_to_send": "答复待发送",
+    "rehandling": "申请重新办理",
+    "material": "补充材料",
 }
 
 
@@ -93,6 +99,26 @@ async def supervisors_or_admins(session: AsyncSession, tenant_id: int) -> list[i
     """Who is alerted when something needs oversight: supervisors, else tenant admins."""
     users = await staff_user_ids(session, tenant_id, roles={Role.SUPERVISOR})
     return users or await staff_user_ids(session, tenant_id, roles={Role.TENANT_ADMIN})
+
+
+async def registrars_or_admins(session: AsyncSession, tenant_id: int) -> list[int]:
+    """Who keeps the front door (登记、受理、发送): registrars, else tenant admins."""
+    users = await staff_user_ids(session, tenant_id, roles={Role.REGISTRAR})
+    return users or await staff_user_ids(session, tenant_id, roles={Role.TENANT_ADMIN})
+
+
+async def leaders_or_admins(session: AsyncSession, tenant_id: int) -> list[int]:
+    """Who approves (答复审核): leaders, else tenant admins."""
+    users = await staff_user_ids(session, tenant_id, roles={Role.LEADER})
+    return users or await staff_user_ids(session, tenant_id, roles={Role.TENANT_ADMIN})
+
+
+async def unit_handlers(session: AsyncSession, tenant_id: int, unit_id: int | None) -> list[int]:
+    """Who works on a letter of ``unit_id``: its handlers; with no unit yet,
+    the registrars (as the deadline scan addresses its reminders)."""
+    if unit_id is None:
+        return await registrars_or_admins(session, tenant_id)
+    return await staff_user_ids(session, tenant_id, roles={Role.HANDLER}, unit_id=unit_id)
 
 
 async def notify(

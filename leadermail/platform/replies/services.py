@@ -10,7 +10,9 @@ A reply goes draft → approved → sent. Editing an approved draft sends it bac
 to draft: a leader approves exactly the text that goes out. The text sent is
 signed with the tenant key (kind "sent"); publishing signs the redacted public
 text (kind "public") so the published page carries a verifiable signature.
-Sending also tells the writer (答复告知, by SMS/e-mail).
+Sending also tells the writer (答复告知, by SMS/e-mail). Saving a draft (the
+editor's button, not the autosave) puts it on the leaders' bell, an approval
+on the registrars'.
 
 After 不满意 and re-handling (once, ``workflow.MAX_REHANDLING``) the letter is
 draftable again while its last reply is sent: the next draft is a *new* reply,
@@ -36,6 +38,7 @@ from leadermail.platform.letters.models import Attachment, Letter, Reply
 from leadermail.platform.letters.notices import issue_notice_for_transition
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
+from leadermail.platform.notifications.handoffs import reply_approved, reply_ready
 from leadermail.platform.privacy import redact
 from leadermail.platform.replies.attachments import set_attachment_public
 from leadermail.platform.replies.models import CannedReply, ReplySignature, SigningKey
@@ -111,6 +114,24 @@ async def save_draft(
     reply = await current_reply(session, letter)
     if reply is not None and reply.status == "sent":
         reply = None  # handled again after 不满意: a new reply
+    if reply is None or reply.body_html != body_html:
+        reply = await _write_draft(session, letter, actor, reply, body_html, autosave=autosave)
+    if not autosave and reply.status == "draft":
+        # Also when the autosave already holds this text: pressing the button
+        # is what says the draft is ready.
+        await reply_ready(session, letter, reply, actor)
+    return reply
+
+
+async def _write_draft(
+    session: AsyncSession,
+    letter: Letter,
+    actor: Actor,
+    reply: Reply | None,
+    body_html: str,
+    *,
+    autosave: bool,
+) -> Reply:
     created = reply is None
     if reply is None:
         reply = Reply(
@@ -123,8 +144,6 @@ async def save_draft(
         )
         session.add(reply)
         await session.flush()
-    elif reply.body_html == body_html:
-        return reply
     else:
         reply.body_html = body_html
         reply.drafted_by_user_id = actor.user_id
@@ -165,6 +184,7 @@ async def approve_reply(
         object_id=reply.id,
         data={"letter_id": letter.id},
     )
+    await reply_approved(session, letter, reply, actor)
 
 
 async def send_reply(

@@ -39,6 +39,7 @@ from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Assignment, Letter, LetterType, Unit
 from leadermail.platform.letters.workflow import add_timeline_event
 from leadermail.platform.notifications.console import notify, supervisors_or_admins
+from leadermail.platform.notifications.handoffs import assignment_arrived
 from leadermail.platform.routing.models import RoutingRule
 from leadermail.platform.routing.rules import PRIORITY_LABELS, LetterFacts, rule_matches
 from leadermail.tenants.registry import TenantRef
@@ -194,13 +195,14 @@ async def _apply_rule(
         unit = await session.get(Unit, rule.assign_unit_id)
         if unit is not None and unit.is_active:
             letter.unit_id = unit.id
+            note = f"按分办规则“{rule.name}”"
             session.add(
                 Assignment(
                     tenant_id=letter.tenant_id, letter_id=letter.id, unit_id=unit.id,
-                    assigned_by_user_id=actor.user_id, note=f"按分办规则“{rule.name}”",
-                    due_at=letter.reply_due_at,
+                    assigned_by_user_id=actor.user_id, note=note, due_at=letter.reply_due_at,
                 )
             )
+            await assignment_arrived(session, letter, unit, actor, note)
             outcome.unit_id = unit.id
             done.append(f"分办给{unit.name}")
     if rule.forward_tenant_id is not None:
