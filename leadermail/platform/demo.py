@@ -26,7 +26,13 @@ from leadermail.platform.accounts.services import create_user, grant_role
 from leadermail.platform.clock import clock_at, utcnow
 from leadermail.platform.config import PROJECT_ROOT
 from leadermail.platform.context import AppContext
-from leadermail.platform.demo_history import Cast, drop_writer_messages, plan_history, play_history
+from leadermail.platform.demo_history import (
+    Cast,
+    drop_writer_messages,
+    plan_history,
+    play_history,
+    read_settled_notifications,
+)
 from leadermail.platform.demo_routing import demo_category, ensure_demo_routing, unit_chooser
 from leadermail.platform.letters.models import (
     Category,
@@ -383,6 +389,7 @@ async def seed_letters(
             )
             seeded.append(submitted.letter.id)
         await drop_writer_messages(session, tenant.id, seeded)
+        await read_settled_notifications(session, seeded)
         await session.commit()
     return len(seeded)
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.accounts.policy import StaffUser
@@ -44,6 +44,8 @@ from leadermail.platform.letters.staff_actions import (
     urge_letter,
 )
 from leadermail.platform.letters.submission import RECEIPT_JOB
+from leadermail.platform.letters.workflow import OPEN_STATES
+from leadermail.platform.notifications.console import StaffNotification
 from leadermail.platform.replies.services import (
     approve_reply,
     save_draft,
@@ -232,4 +234,18 @@ async def drop_writer_messages(
                 & OutboxJob.kwargs["notice_id"].as_integer().in_(notices),
             ),
         )
+    )
+
+
+async def read_settled_notifications(session: AsyncSession, letter_ids: Sequence[int]) -> None:
+    """Mark read the bell's notifications (分办, 待审核答复, ...) of those of
+    ``letter_ids`` no longer in hand: their staff acted on them at the time.
+    Left unread, ten months of history would bury the letters in hand."""
+    settled = select(Letter.id).where(
+        Letter.id.in_(letter_ids), Letter.state.not_in(OPEN_STATES)
+    )
+    await session.execute(
+        update(StaffNotification)
+        .where(StaffNotification.letter_id.in_(settled), StaffNotification.read_at.is_(None))
+        .values(read_at=StaffNotification.created_at)
     )

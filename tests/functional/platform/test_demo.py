@@ -27,6 +27,8 @@ from leadermail.platform.letters.models import (
     Reply,
     Unit,
 )
+from leadermail.platform.letters.workflow import OPEN_STATES
+from leadermail.platform.notifications.console import StaffNotification
 from leadermail.platform.routing.models import RoutingRule
 from leadermail.tenants.session import tenant_session
 
@@ -116,6 +118,13 @@ async def test_demo_history_is_what_the_services_would_have_written_on_those_day
         category_names = {c.id: c.name for c in (await session.execute(select(Category))).scalars()}
         rules = (await session.execute(select(RoutingRule))).scalars().all()
         audit_times = (await session.execute(select(AuditRecord.created_at))).scalars().all()
+        bell = (
+            await session.execute(
+                select(Letter.state, StaffNotification.read_at).join(
+                    Letter, Letter.id == StaffNotification.letter_id
+                )
+            )
+        ).all()
     timeline: dict[int, list[LetterEvent]] = {}
     for event in events:
         timeline.setdefault(event.letter_id, []).append(event)
@@ -167,6 +176,10 @@ async def test_demo_history_is_what_the_services_would_have_written_on_those_day
     # The 派单目录 is the console's own rules, one per unit it knows a subject of.
     assert {unit_names[rule.assign_unit_id] for rule in rules} >= {s[2] for s in SUBJECTS}
     assert len(rules) == len({rule.assign_unit_id for rule in rules})
+    # The staff were told as work reached them; what has since been settled
+    # was seen at the time, so the bell holds only letters still in hand.
+    assert {state for state, _ in bell} - OPEN_STATES
+    assert {state for state, read_at in bell if read_at is None} <= OPEN_STATES
     # The audit trail keeps the wall clock: it says when the demo was built.
     assert audit_times and all(started <= at <= finished for at in audit_times)
 
