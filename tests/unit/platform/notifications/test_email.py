@@ -9,33 +9,17 @@ from email import message_from_bytes
 from email.policy import default
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from leadermail.platform.config import Settings
 from leadermail.platform.notifications.email import send_email
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
-        self.envelopes.append(envelope)
-        return "250 OK"
+from tests.functional.staff_ops.helpers import start_smtp_sink
 
 
 @pytest.fixture
 def smtp_sink():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield sink, port
-    finally:
-        controller.stop()
+    sink, controller = start_smtp_sink()
+    yield sink
+    controller.stop()
 
 
 async def test_without_smtp_host_mail_is_kept_in_a_maildir(tmp_path, caplog):
@@ -56,12 +40,13 @@ async def test_without_smtp_host_mail_is_kept_in_a_maildir(tmp_path, caplog):
 
 
 async def test_with_smtp_host_mail_goes_to_the_server_and_not_to_disk(tmp_path, smtp_sink):
-    sink, port = smtp_sink
-    settings = replace(Settings(var_dir=tmp_path), smtp_host="127.0.0.1", smtp_port=port)
+    settings = replace(
+        Settings(var_dir=tmp_path), smtp_host="127.0.0.1", smtp_port=smtp_sink.port
+    )
     await send_email(settings, to=["a@example.com", "b@example.com"], subject="督办", body="正文")
-    (envelope,) = sink.envelopes
-    assert sorted(envelope.rcpt_tos) == ["a@example.com", "b@example.com"]
-    mail = message_from_bytes(envelope.content, policy=default)
+    (received,) = smtp_sink.messages
+    assert received["X-Rcpt-To"] == "a@example.com, b@example.com"
+    mail = message_from_bytes(received.as_bytes(), policy=default)
     assert mail["Subject"] == "督办" and mail.get_content().strip() == "正文"
     assert not (tmp_path / "mail").exists()
 
