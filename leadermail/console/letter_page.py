@@ -40,6 +40,7 @@ from leadermail.platform.replies.models import ReplySignature, SigningKey
 from leadermail.platform.replies.sanitize import html_to_editor_text
 from leadermail.platform.replies.services import (
     DRAFTABLE_STATES,
+    RETURNED_EVENT,
     canned_replies,
     canned_text,
     letter_replies,
@@ -228,6 +229,16 @@ async def letter_page_context(
         "may_forward": is_forwardable(letter) and can(staff, Action.FORWARD, letter),
         "reply": reply,
         "reply_editable": editable,
+        # The leader's latest 退回修改 of the draft in hand, for its drafter.
+        "returned": next(
+            (
+                e
+                for e in reversed(events)
+                if e.kind == RETURNED_EVENT and reply is not None and reply.status == "draft"
+                and (e.data or {}).get("reply_id") == reply.id
+            ),
+            None,
+        ),
         "reply_editor_text": html_to_editor_text(reply.body_html) if reply is not None else "",
         "sent_replies": [
             SentReply(

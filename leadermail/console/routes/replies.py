@@ -6,6 +6,7 @@
     POST /console/letters/{id}/reply/autosave   htmx, every few seconds while typing
     POST /console/letters/{id}/reply/attachments/{aid}/public   公开 mark of one file
     POST /console/letters/{id}/reply/approve    leader
+    POST /console/letters/{id}/reply/return     leader: 退回修改, with a comment
     POST /console/letters/{id}/reply/send       signs and sends (已答复)
     POST /console/letters/{id}/publish          公示 on/off (only with consent)
     GET/POST /console/canned-replies            常用语
@@ -67,6 +68,7 @@ from leadermail.platform.replies.services import (
     insert_canned,
     letter_replies,
     mark_attachment_public,
+    return_reply,
     save_draft,
     send_reply,
     set_publication,
@@ -260,6 +262,10 @@ async def _with_reply(request: Request, verb: str) -> Response:
         if verb == "approve":
             await approve_reply(session, staff, letter, actor, reply)
             return "答复已审核通过"
+        if verb == "return":
+            comment = str(form.get("comment") or "")
+            await return_reply(session, staff, letter, actor, reply, comment)
+            return "答复已退回修改"
         await send_reply(session, staff, letter, actor, reply, secret)
         return "答复已发送"
 
@@ -269,6 +275,10 @@ async def _with_reply(request: Request, verb: str) -> Response:
 
 async def reply_approve(request: Request) -> Response:
     return await _with_reply(request, "approve")
+
+
+async def reply_return(request: Request) -> Response:
+    return await _with_reply(request, "return")
 
 
 async def reply_send(request: Request) -> Response:
@@ -336,6 +346,7 @@ routes = [
         methods=["POST"],
     ),
     Route("/letters/{letter_id:int}/reply/approve", reply_approve, methods=["POST"]),
+    Route("/letters/{letter_id:int}/reply/return", reply_return, methods=["POST"]),
     Route("/letters/{letter_id:int}/reply/send", reply_send, methods=["POST"]),
     Route("/letters/{letter_id:int}/publish", letter_publish, methods=["POST"]),
     Route("/canned-replies", canned_reply_list, methods=["GET", "POST"]),

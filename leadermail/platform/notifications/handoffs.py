@@ -114,12 +114,14 @@ async def reply_ready(session: AsyncSession, letter: Letter, reply: Reply, actor
     approval goes back to draft and needs approving again: a new round.
     """
     approvals = await _count_events(session, letter, "reply_approved")
+    # A draft returned for revision and saved again is a new round too.
+    returns = await _count_events(session, letter, "reply_returned")
     await notify(
         session, letter.tenant_id,
         _others(await leaders_or_admins(session, letter.tenant_id), actor),
         kind="reply_review", title=f"待审核答复：{letter.title}",
         body=f"{actor.label}提交了答复草稿，请审核",
-        letter_id=letter.id, dedupe_key=f"reply_review:{reply.id}:{approvals}",
+        letter_id=letter.id, dedupe_key=f"reply_review:{reply.id}:{approvals}:{returns}",
     )
 
 
@@ -134,6 +136,25 @@ async def reply_approved(
         kind="reply_to_send", title=f"待发送答复：{letter.title}",
         body=f"{actor.label}已审核通过答复，请签名并发送",
         letter_id=letter.id, dedupe_key=f"reply_to_send:{reply.id}:{approvals}",
+    )
+
+
+async def reply_returned(
+    session: AsyncSession, letter: Letter, reply: Reply, actor: Actor, comment: str
+) -> None:
+    """A leader sent the draft back: its drafter (else the unit) revises it."""
+    if reply.drafted_by_user_id is not None:
+        users = [reply.drafted_by_user_id]
+    elif letter.unit_id is not None:
+        users = await unit_handlers(session, letter.tenant_id, letter.unit_id)
+    else:
+        users = await registrars_or_admins(session, letter.tenant_id)
+    returns = await _count_events(session, letter, "reply_returned")
+    await notify(
+        session, letter.tenant_id, _others(users, actor),
+        kind="reply_returned", title=f"答复被退回修改：{letter.title}",
+        body=f"{actor.label}：{comment}",
+        letter_id=letter.id, dedupe_key=f"reply_returned:{reply.id}:{returns}",
     )
 
 

@@ -38,7 +38,7 @@ from leadermail.platform.letters.models import Attachment, Letter, Reply
 from leadermail.platform.letters.notices import issue_notice_for_transition
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
-from leadermail.platform.notifications.handoffs import reply_approved, reply_ready
+from leadermail.platform.notifications.handoffs import reply_approved, reply_ready, reply_returned
 from leadermail.platform.privacy import redact
 from leadermail.platform.replies.attachments import set_attachment_public
 from leadermail.platform.replies.models import CannedReply, ReplySignature, SigningKey
@@ -58,6 +58,9 @@ from leadermail.platform.replies.signing import (
 DRAFTABLE_STATES = frozenset({"accepted", "assigned", "awaiting_material"})
 #: A reply in these statuses is still being worked on; "sent" is final.
 WORKING_STATUSES = frozenset({"draft", "approved"})
+#: Timeline kind of a leader's 退回修改 (internal).
+RETURNED_EVENT = "reply_returned"
+MAX_RETURN_COMMENT_CHARS = 1000
 
 
 async def current_reply(session: AsyncSession, letter: Letter) -> Reply | None:
@@ -185,6 +188,44 @@ async def approve_reply(
         data={"letter_id": letter.id},
     )
     await reply_approved(session, letter, reply, actor)
+
+
+async def return_reply(
+    session: AsyncSession,
+    staff: StaffUser,
+    letter: Letter,
+    actor: Actor,
+    reply: Reply,
+    comment: str,
+) -> None:
+    """退回修改: the leader sends a draft back to its drafter with what to change.
+
+    The reply stays a draft (the drafter edits it and saves again, which asks
+    for approval anew); the comment is an internal timeline entry, never shown
+    to the writer.
+    """
+    require(staff, Action.APPROVE_REPLY, letter)
+    if reply.status != "draft" or not reply.body_html:
+        raise ActionRefused("只能退回尚未审核的答复草稿")
+    comment = (comment or "").strip()
+    if not comment:
+        raise ActionRefused("请填写退回修改的意见")
+    if len(comment) > MAX_RETURN_COMMENT_CHARS:
+        raise ActionRefused(f"退回意见不能超过 {MAX_RETURN_COMMENT_CHARS} 个字")
+    await add_timeline_event(
+        session, letter, RETURNED_EVENT, actor,
+        message=f"答复退回修改：{comment}", data={"reply_id": reply.id, "comment": comment},
+    )
+    await record_audit(
+        session,
+        tenant_id=letter.tenant_id,
+        actor=actor,
+        action="reply.return",
+        object_type="reply",
+        object_id=reply.id,
+        data={"letter_id": letter.id, "comment": comment},
+    )
+    await reply_returned(session, letter, reply, actor, comment)
 
 
 async def send_reply(

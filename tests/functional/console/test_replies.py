@@ -11,10 +11,11 @@ import time
 
 import pyotp
 from itsdangerous import TimestampSigner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from leadermail.platform.accounts.models import Role
-from leadermail.platform.letters.models import Letter, Reply
+from leadermail.platform.letters.models import Letter, LetterEvent, Reply
+from leadermail.platform.notifications.console import StaffNotification
 from leadermail.platform.replies.models import ReplySignature, SigningKey
 from leadermail.platform.replies.signing import verify
 from leadermail.tenants.session import tenant_session
@@ -264,3 +265,64 @@ async def test_personal_data_is_masked_for_roles_without_the_right(context, make
     full = await client.get(page_url)
     assert "13812345678" in full.text and "43010519900101123X" in full.text
     assert "zhangsan@example.com" in full.text
+
+
+async def test_the_leader_returns_a_draft_with_a_comment_and_approves_the_revision(
+    context, make_tenant, client
+):
+    tenant = await make_tenant()
+    unit = (await unit_ids(context, tenant))[0]
+    letter = await make_letter(context, tenant, state="assigned", unit_id=unit)
+    handler = await make_staff(context, tenant, "李承办", Role.HANDLER, unit_id=unit)
+    leader = await make_staff(context, tenant, "刘局长", Role.LEADER)
+    base = console_url(tenant, f"/letters/{letter.id}")
+    sign_in_client(client, handler)
+    await client.post(base + "/reply", data={"body": "路灯已修复。"})
+
+    sign_in_client(client, leader)
+    page = await client.get(base)
+    assert "/reply/return" in page.text and "退回修改" in page.text
+    empty = await client.post(
+        base + "/reply/return", data={"comment": "  "}, headers={"HX-Request": "true"}
+    )
+    assert empty.status_code == 422 and "请填写退回修改的意见" in empty.text
+    comment = "请写明修复日期和后续巡查安排。"
+    returned = await client.post(base + "/reply/return", data={"comment": comment})
+    assert returned.status_code == 303
+
+    # The drafter is told, sees why above the editor, and the draft stays a draft.
+    async with tenant_session(context.database, tenant) as session:
+        reply = (await session.execute(select(Reply))).scalar_one()
+        told = (
+            await session.execute(
+                select(StaffNotification.user_id, StaffNotification.title).where(
+                    StaffNotification.kind == "reply_returned"
+                )
+            )
+        ).all()
+        event = (
+            await session.execute(select(LetterEvent).where(LetterEvent.kind == "reply_returned"))
+        ).scalar_one()
+    assert reply.status == "draft"
+    assert told == [(handler.user_id, f"答复被退回修改：{letter.title}")]
+    assert not event.is_public  # the writer never sees internal review
+    sign_in_client(client, handler)
+    page = await client.get(base)
+    assert f"退回修改：{comment}" in page.text
+
+    # The revision goes back to the leader, who is told again, and approves it.
+    await client.post(base + "/reply", data={"body": "路灯已于11月20日修复，街道每周巡查。"})
+    async with tenant_session(context.database, tenant) as session:
+        reviews = (
+            await session.execute(
+                select(func.count()).where(
+                    StaffNotification.kind == "reply_review",
+                    StaffNotification.user_id == leader.user_id,
+                )
+            )
+        ).scalar_one()
+    assert reviews == 2
+    sign_in_client(client, leader)
+    assert (await client.post(base + "/reply/approve")).status_code == 303
+    async with tenant_session(context.database, tenant) as session:
+        assert (await session.execute(select(Reply.status))).scalar_one() == "approved"
