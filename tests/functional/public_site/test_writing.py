@@ -25,11 +25,17 @@ async def test_home_shows_leader_actions_time_limits_and_figures(citizen):
     response = await citizen.get("/")
     assert response.status_code == 200
     page = response.text
-    assert "市长 李明" in page
+    assert "市长 李明 欢迎您来信" in page
     assert f'href="/t/{citizen.tenant.slug}/write"' in page
     assert f'href="/t/{citizen.tenant.slug}/track"' in page
     assert "今年收到来信" in page and "按时答复率" in page and "群众满意率" in page
     assert "24小时" in page and "5个工作日" in page
+
+
+async def test_a_mailbox_that_names_no_person_greets_by_title_alone(client, make_tenant):
+    tenant = await make_tenant(leader_name="省长", leader_title="湖南省人民政府省长")
+    page = (await client.get(f"/t/{tenant.slug}/")).text
+    assert "湖南省人民政府省长 欢迎您来信" in page and "省长 省长" not in page
 
 
 async def test_a_valid_letter_gets_a_receipt_shown_once(citizen, context):
