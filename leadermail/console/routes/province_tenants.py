@@ -32,7 +32,7 @@ from leadermail.platform.web.requests import app_context, client_ip, tenant_url
 from leadermail.platform.web.templating import Themes
 from leadermail.tenants.invitations import InvitationError, accept_invitation, find_invitation
 from leadermail.tenants.jobs import ProvisioningRun, request_provisioning
-from leadermail.tenants.models import Tenant, TenantDomain
+from leadermail.tenants.models import Tenant, TenantDomain, TenantStatus
 from leadermail.tenants.provisioning import (
     SLUG_PATTERN,
     TenantError,
@@ -97,7 +97,17 @@ async def tenant_list(request: Request) -> Response:
                 select(ProvisioningRun).order_by(ProvisioningRun.id.desc()).limit(20)
             )
         ).scalars().all()
-    ctx = {"tree": tree_order(tenants), "runs": runs, "kinds": KIND_LABELS}
+        # The reason stays on the row (not in the routing cache's TenantRef).
+        reasons = dict(
+            (
+                await session.execute(
+                    select(Tenant.id, Tenant.disabled_reason).where(
+                        Tenant.status == TenantStatus.DISABLED
+                    )
+                )
+            ).all()
+        )
+    ctx = {"tree": tree_order(tenants), "runs": runs, "kinds": KIND_LABELS, "reasons": reasons}
     return renderer_for(context).render(request, "province/tenants.html", ctx)
 
 

@@ -198,3 +198,25 @@ async def test_edit_renames_and_moves_a_tenant(context, make_tenant, client):
         },
     )
     assert loop.status_code == 422 and "下级" in loop.text
+
+
+async def test_disabling_needs_a_reason_and_the_list_shows_it(context, make_tenant, client):
+    province = await province_admin(context, make_tenant, client)
+    city = await make_tenant(kind="city", parent_id=province.id)
+    page = (await client.get(url(province, "/province/tenants"))).text
+    form = re.search(
+        rf'action="[^"]*/province/tenants/{city.id}/disable">(.*?)</form>', page, re.S
+    ).group(1)
+    # The confirmation is the form itself: a required reason and a plain label.
+    assert re.search(r'<input id="reason-\d+" name="reason" required', form)
+    assert '<button type="submit" class="danger">停用此信箱</button>' in form
+
+    disable = url(province, f"/province/tenants/{city.id}/disable")
+    assert (await client.post(disable, data={"reason": "  "})).status_code == 303
+    context.tenants.invalidate()
+    assert (await context.tenants.by_id(city.id)).is_active
+
+    await client.post(disable, data={"reason": "机构调整，并入丙市"})
+    page = (await client.get(url(province, "/province/tenants"))).text
+    assert f'data-testid="disabled-reason-{city.id}">原因：机构调整，并入丙市<' in page
+    assert '<button type="submit" class="secondary">重新启用' in page

@@ -1,0 +1,65 @@
+"""The province console's tenant list in Debian chromium: its row actions are
+visible (axe-core's contrast check) and disabling takes an opened form and a
+reason (native <details> and a required field: nothing needs JavaScript)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from playwright.async_api import Page, expect
+
+from leadermail.platform.accounts.models import Role
+from leadermail.tenants.provisioning import set_tenant_status
+from tests.browser.conftest import check_axe, new_context, open_tenant, screenshot
+from tests.conftest import unique_slug
+from tests.functional.staff_ops.helpers import make_staff, session_cookie
+
+
+async def signed_in_page(browser, live_server: str, staff) -> Page:  # noqa: ANN001
+    """A page carrying the session cookie of ``staff`` (JavaScript on: axe-core needs it)."""
+    context = await new_context(browser)
+    await context.add_cookies(
+        [
+            {
+                "name": "leadermail_session",
+                "value": session_cookie(staff.user_id, secrets.token_urlsafe(16)),
+                "url": live_server,
+            }
+        ]
+    )
+    return await context.new_page()
+
+
+async def test_tenant_row_actions_are_visible_and_disabling_is_confirmed(
+    live_server, browser, make_tenant, context
+):
+    province = await make_tenant(slug=unique_slug("prov"), name="测试省省长信箱", kind="province")
+    city = await make_tenant(name="甲市市长信箱", kind="city", parent_id=province.id)
+    closed = await make_tenant(name="乙市市长信箱", kind="city", parent_id=province.id)
+    set_tenant_status(context.database.sync_engine, closed.slug, "disabled", "机构调整")
+    staff = await make_staff(context, province, "省管理员", Role.PROVINCE_ADMIN)
+    page = await signed_in_page(browser, live_server, staff)
+    try:
+        await open_tenant(page, live_server, province, "/console/province/tenants")
+        await expect(page.get_by_text("原因：机构调整")).to_be_visible()
+        enable = page.get_by_role("button", name=re.compile("重新启用.*乙市市长信箱"))
+        await expect(enable).to_be_visible()
+
+        row = page.get_by_role("row").filter(has_text="甲市市长信箱")
+        confirm = row.get_by_role("button", name="停用此信箱")
+        await expect(confirm).to_be_hidden()
+        await row.locator("summary").click()
+        await expect(confirm).to_be_visible()
+        await screenshot(page, "province-tenants")
+        await check_axe(page)  # white-on-white buttons fail its color-contrast rule
+
+        await confirm.click()  # no reason yet: the browser keeps the form open
+        await expect(confirm).to_be_visible()
+        await row.get_by_label("原因").fill("测试停用")
+        await confirm.click()
+        await expect(page.get_by_text("已停用“甲市市长信箱”")).to_be_visible()
+    finally:
+        await page.context.close()
+    context.tenants.invalidate()
+    assert not (await context.tenants.by_id(city.id)).is_active
