@@ -3,7 +3,7 @@
     GET /exposure
 
 No personal data: unit names and counts only. Per tenant, as data in
-``tenant.settings`` (on by default for the province tenant only)::
+``tenant.settings`` (see ``platform.supervision.exposure``)::
 
     {"exposure_enabled": true, "exposure_min_letters": 10,
      "exposure_months": 12, "exposure_since": "2026-01-01"}
@@ -17,9 +17,7 @@ never counted against this one (see ``supervision.facts``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -27,47 +25,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from leadermail.platform.supervision.charts import percent
+from leadermail.platform.supervision.exposure import exposure_rules
 from leadermail.platform.supervision.queries import Period, dashboard
 from leadermail.platform.web.requests import app_context, current_tenant
 from leadermail.public_site.page_cache import shared_page
 from leadermail.public_site.rendering import renderer_for
-from leadermail.tenants.models import TenantKind
-from leadermail.tenants.registry import TenantRef
-
-DEFAULT_MIN_LETTERS = 10
-DEFAULT_MONTHS = 12
-
-
-@dataclass(frozen=True)
-class ExposureRules:
-    enabled: bool
-    min_letters: int
-    months: int
-    since: date | None
-
-
-def _positive(value: Any, default: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        return default
-    return value
-
-
-def exposure_rules(tenant: TenantRef) -> ExposureRules:
-    settings = tenant.settings or {}
-    enabled = settings.get("exposure_enabled")
-    since: date | None = None
-    raw_since = settings.get("exposure_since")
-    if isinstance(raw_since, str):
-        try:
-            since = date.fromisoformat(raw_since)
-        except ValueError:
-            since = None
-    return ExposureRules(
-        enabled=enabled if isinstance(enabled, bool) else tenant.kind == TenantKind.PROVINCE,
-        min_letters=_positive(settings.get("exposure_min_letters"), DEFAULT_MIN_LETTERS),
-        months=min(_positive(settings.get("exposure_months"), DEFAULT_MONTHS), 36),
-        since=since,
-    )
 
 
 @shared_page
