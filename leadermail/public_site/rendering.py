@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 
 from leadermail.platform.context import AppContext
+from leadermail.platform.supervision.exposure import exposure_rules
 from leadermail.platform.web.csrf import csrf_token
 from leadermail.platform.web.templating import Renderer, Themes
 
@@ -49,10 +50,13 @@ def site_path(request: Request) -> str:
 
 def _context(request: Request) -> dict[str, Any]:
     has_session = "session" in request.scope
+    tenant = getattr(request.state, "tenant", None)
     return {
         "here": site_path(request),
         "csrf_token": LazyToken(request) if has_session else "",
         "large_text": wants_large_text(request),
+        # The navigation links the 曝光台 only where the page exists.
+        "has_exposure": tenant is not None and exposure_rules(tenant).enabled,
     }
 
 

@@ -132,6 +132,13 @@ async def test_bad_applications_come_back_with_errors(client):
     assert "电子邮箱" in response.text and "标识" in response.text
 
 
+async def test_the_platform_home_leads_to_the_application_form(client):
+    home = await client.get("/")
+    assert home.status_code == 200
+    assert '<a href="/apply">申请开通信箱</a>' in home.text
+    assert '<a href="/apply/status">' in home.text
+
+
 async def test_the_form_is_only_on_the_platform_site(make_tenant, client):
     tenant = await make_tenant()
     assert (await client.get(f"/t/{tenant.slug}/apply")).status_code == 404

@@ -69,6 +69,22 @@ async def test_the_page_is_off_by_default_below_the_province(context, make_tenan
     assert (await get(client, opted_in, "/exposure")).status_code == 200
 
 
+async def test_the_site_navigation_links_the_page_where_it_exists(make_tenant, client):
+    link = '<a href="/exposure"'
+    province = await make_tenant(kind="province", domains=host("province"))
+    city = await make_tenant(kind="city", domains=host())
+    opted_in = await make_tenant(kind="city", domains=host(), settings={"exposure_enabled": True})
+    opted_out = await make_tenant(
+        kind="province", domains=host("province"), settings={"exposure_enabled": False}
+    )
+    for tenant, linked in ((province, True), (city, False), (opted_in, True), (opted_out, False)):
+        for path in ("/", "/write"):
+            page = (await get(client, tenant, path)).text
+            assert (link in page.split('aria-label="主导航"')[1].split("</nav>")[0]) is linked
+    page = (await get(client, province, "/exposure")).text
+    assert '<a href="/exposure" aria-current="page">曝光台</a>' in page
+
+
 async def test_time_with_another_tenant_does_not_make_a_letter_overdue(
     context, make_tenant, client
 ):
