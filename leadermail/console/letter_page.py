@@ -24,6 +24,7 @@ from leadermail.platform.letters.duplicates import DuplicateCandidate
 from leadermail.platform.letters.models import (
     CHANNEL_LABELS,
     LETTER_TYPE_LABELS,
+    PRIORITY_LABELS,
     Assignment,
     Attachment,
     Evaluation,
@@ -33,7 +34,7 @@ from leadermail.platform.letters.models import (
 )
 from leadermail.platform.letters.staff_actions import SIMPLE_VERBS, TEXT_VERBS
 from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruction
-from leadermail.platform.letters.workflow import STATE_LABELS, allowed_transitions
+from leadermail.platform.letters.workflow import OPEN_STATES, STATE_LABELS, allowed_transitions
 from leadermail.platform.privacy import mask_email, mask_id_number, mask_phone
 from leadermail.platform.replies.attachments import EDITABLE_STATUSES, MAX_REPLY_ATTACHMENTS
 from leadermail.platform.replies.models import ReplySignature, SigningKey
@@ -227,6 +228,9 @@ async def letter_page_context(
         "assignment_labels": ASSIGNMENT_STATUS_LABELS,
         "actions": available_actions(staff, letter),
         "may_forward": is_forwardable(letter) and can(staff, Action.FORWARD, letter),
+        "may_classify": letter.state in OPEN_STATES and can(staff, Action.REGISTER, letter),
+        "letter_types": LETTER_TYPE_LABELS,
+        "priorities": PRIORITY_LABELS,
         "reply": reply,
         "reply_editable": editable,
         # The leader's latest 退回修改 of the draft in hand, for its drafter.

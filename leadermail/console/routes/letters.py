@@ -43,6 +43,7 @@ from leadermail.platform.letters.staff_actions import (
     ReportAssignmentRefused,
     add_internal_note,
     assign_letter,
+    classify_letter,
     instruct_letter,
 )
 from leadermail.platform.letters.workflow import IllegalTransition
@@ -135,6 +136,24 @@ async def letter_verb(request: Request) -> Response:
         return await run_letter_operation(request, operation, form)
 
 
+async def letter_classify(request: Request) -> Response:
+    async def operation(session, staff, letter, actor, form) -> str:  # noqa: ANN001
+        category = str(form.get("category_id", ""))
+        changed = await classify_letter(
+            session,
+            staff,
+            letter,
+            actor,
+            letter_type=str(form.get("letter_type", "")),
+            category_id=int(category) if category.isdigit() else None,
+            priority=str(form.get("priority", "")),
+        )
+        return "已调整分类" if changed else "分类未改变"
+
+    async with request.form() as form:
+        return await run_letter_operation(request, operation, form)
+
+
 async def letter_assign(request: Request) -> Response:
     async def operation(session, staff, letter, actor, form) -> str:  # noqa: ANN001
         unit_text = str(form.get("unit_id", ""))
@@ -199,6 +218,7 @@ async def attachment_download(request: Request) -> Response:
 routes = [
     Route("/letters/{letter_id:int}", letter_detail),
     Route("/letters/{letter_id:int}/do/{verb:str}", letter_verb, methods=["POST"]),
+    Route("/letters/{letter_id:int}/classify", letter_classify, methods=["POST"]),
     Route("/letters/{letter_id:int}/assign", letter_assign, methods=["POST"]),
     Route("/letters/{letter_id:int}/instructions", letter_instruction, methods=["POST"]),
     Route("/letters/{letter_id:int}/notes", letter_note, methods=["POST"]),

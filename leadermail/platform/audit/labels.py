@@ -36,6 +36,7 @@ TENANT_GROUPS: tuple[ActionGroup, ...] = (
             "letter.register_channel": "登记其他渠道来信",
             "letter.accept": "受理来信",
             "letter.reject": "不予受理",
+            "letter.classify": "调整来信分类",
             "letter.assign": "分办来信",
             "letter.assign_refused": "拒绝分办给被举报单位",
             "letter.route": "按规则自动分办",

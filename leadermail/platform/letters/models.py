@@ -36,6 +36,9 @@ class LetterType(enum.StrEnum):
     HELP = "help"  # 求助
 
 
+#: Letter.priority as staff see it.
+PRIORITY_LABELS: dict[str, str] = {"normal": "普通", "high": "紧急", "urgent": "特急"}
+
 LETTER_TYPE_LABELS: dict[str, str] = {
     LetterType.CONSULTATION: "咨询",
     LetterType.COMPLAINT: "投诉",

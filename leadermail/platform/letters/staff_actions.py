@@ -19,11 +19,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadermail.platform.accounts.policy import Action, StaffUser, can
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.clock import utcnow
+from leadermail.platform.deadlines.letters import (
+    apply_deadlines,
+    letter_deadlines,
+    session_calendar,
+)
 from leadermail.platform.jobs.outbox import enqueue
-from leadermail.platform.letters.models import Assignment, Letter, LetterType, Unit
+from leadermail.platform.letters.models import (
+    LETTER_TYPE_LABELS,
+    PRIORITY_LABELS,
+    Assignment,
+    Category,
+    Letter,
+    LetterType,
+    Unit,
+)
 from leadermail.platform.letters.notices import issue_notice_for_transition
 from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruction
-from leadermail.platform.letters.workflow import add_timeline_event, apply_transition
+from leadermail.platform.letters.workflow import OPEN_STATES, add_timeline_event, apply_transition
 from leadermail.platform.notifications.handoffs import (
     assignment_arrived,
     instruction_given,
@@ -65,6 +78,72 @@ async def register_letter(
 ) -> None:
     require(staff, Action.REGISTER, letter)
     await apply_transition(session, letter, "register", actor)
+
+
+async def classify_letter(
+    session: AsyncSession,
+    staff: StaffUser,
+    letter: Letter,
+    actor: Actor,
+    *,
+    letter_type: str,
+    category_id: int | None,
+    priority: str,
+) -> bool:
+    """登记分类: the registrar corrects the type and category the writer chose
+    and sets the priority. The deadlines follow the type (a 咨询 is answered
+    sooner than a 投诉), so they are computed again. False when nothing changed.
+    """
+    require(staff, Action.REGISTER, letter)
+    if letter.state not in OPEN_STATES:
+        raise ActionRefused("来信已办结，不能再修改分类")
+    if letter_type not in LETTER_TYPE_LABELS:
+        raise ActionRefused("请选择来信类型")
+    if priority not in PRIORITY_LABELS:
+        raise ActionRefused("请选择优先级")
+    categories = await _category_names(session, letter.tenant_id)
+    if category_id is not None and category_id not in categories:
+        raise ActionRefused("请选择有效的问题分类")
+    before = (letter.letter_type, letter.category_id, letter.priority)
+    after = (letter_type, category_id, priority)
+    if before == after:
+        return False
+    changes = []
+    if letter_type != letter.letter_type:
+        changes.append(f"类型 {LETTER_TYPE_LABELS.get(letter.letter_type, letter.letter_type)}"
+                       f"→{LETTER_TYPE_LABELS[letter_type]}")
+    if category_id != letter.category_id:
+        changes.append(f"分类 {categories.get(letter.category_id or 0, '未分类')}"
+                       f"→{categories.get(category_id or 0, '未分类')}")
+    if priority != letter.priority:
+        changes.append(f"优先级 {PRIORITY_LABELS.get(letter.priority, letter.priority)}"
+                       f"→{PRIORITY_LABELS[priority]}")
+    type_changed = letter_type != letter.letter_type
+    letter.letter_type, letter.category_id, letter.priority = after
+    if type_changed:
+        calendar = await session_calendar(session)
+        apply_deadlines(letter, letter_deadlines(letter, staff.tenant.settings, calendar))
+    data = {
+        "before": dict(zip(("letter_type", "category_id", "priority"), before, strict=True)),
+        "after": dict(zip(("letter_type", "category_id", "priority"), after, strict=True)),
+    }
+    await add_timeline_event(
+        session, letter, "classified", actor, message="调整分类：" + "；".join(changes), data=data
+    )
+    await record_audit(
+        session, tenant_id=letter.tenant_id, actor=actor, action="letter.classify",
+        object_type="letter", object_id=letter.id, data=data,
+    )
+    return True
+
+
+async def _category_names(session: AsyncSession, tenant_id: int) -> dict[int, str]:
+    rows = await session.execute(
+        select(Category.id, Category.name).where(
+            Category.tenant_id == tenant_id, Category.is_active.is_(True)
+        )
+    )
+    return {category_id: name for category_id, name in rows.all()}
 
 
 async def accept_letter(

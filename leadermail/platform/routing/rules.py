@@ -27,9 +27,8 @@ from typing import Any
 
 from leadermail.platform.deadlines.policies import HANDLING_CAP
 from leadermail.platform.deadlines.rules import DeadlineRule, DeadlineRuleError
-from leadermail.platform.letters.models import CHANNEL_LABELS, LETTER_TYPE_LABELS
+from leadermail.platform.letters.models import CHANNEL_LABELS, LETTER_TYPE_LABELS, PRIORITY_LABELS
 
-PRIORITY_LABELS: dict[str, str] = {"normal": "普通", "high": "紧急", "urgent": "特急"}
 KEYWORD_MODES = {"any": "包含任一关键词", "all": "包含全部关键词"}
 MAX_KEYWORDS = 30
 MAX_KEYWORD_LENGTH = 20

@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.audit.models import AuditRecord
+from leadermail.platform.deadlines.letters import letter_deadlines, session_calendar
 from leadermail.platform.jobs.models import OutboxJob
-from leadermail.platform.letters.models import Letter, LetterEvent, Unit
+from leadermail.platform.letters.models import Category, Letter, LetterEvent, Unit
 from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruction
 from leadermail.tenants.session import tenant_session
 from tests.functional.console.staff_session import (
@@ -234,3 +235,65 @@ async def test_forged_and_replayed_posts_are_rejected(context, make_tenant, clie
     await other.aclose()
     assert replayed.status_code == 403
     assert await letter_state(context, tenant, letter.id) == "registered"
+
+
+async def test_the_registrar_corrects_type_category_and_priority_and_deadlines_follow(
+    context, make_tenant, client
+):
+    tenant = await make_tenant()
+    letter = await make_letter(context, tenant, letter_type="consultation")
+    async with tenant_session(context.database, tenant) as session:
+        categories = {c.name: c.id for c in (await session.execute(select(Category))).scalars()}
+    registrar = await make_staff(context, tenant, "王登记", Role.REGISTRAR)
+    sign_in_client(client, registrar)
+    base = console_url(tenant, f"/letters/{letter.id}")
+    assert "登记分类" in (await client.get(base)).text
+    assert (await client.post(base + "/do/register")).status_code == 303
+
+    bad = await client.post(
+        base + "/classify",
+        data={"letter_type": "gossip", "category_id": "", "priority": "normal"},
+        headers={"HX-Request": "true"},
+    )
+    assert bad.status_code == 422 and "请选择来信类型" in bad.text
+    done = await client.post(
+        base + "/classify",
+        data={
+            "letter_type": "complaint",
+            "category_id": str(categories["环境保护"]),
+            "priority": "urgent",
+        },
+    )
+    assert done.status_code == 303
+
+    async with tenant_session(context.database, tenant) as session:
+        changed = await session.get(Letter, letter.id)
+        event = (
+            await session.execute(select(LetterEvent).where(LetterEvent.kind == "classified"))
+        ).scalar_one()
+        audit = (
+            await session.execute(
+                select(AuditRecord).where(AuditRecord.action == "letter.classify")
+            )
+        ).scalar_one()
+    assert (changed.letter_type, changed.category_id, changed.priority) == (
+        "complaint", categories["环境保护"], "urgent"
+    )
+    # The deadlines follow the new type, from the one place that computes them.
+    async with tenant_session(context.database, tenant) as session:
+        expected = letter_deadlines(changed, tenant.settings, await session_calendar(session))
+    assert changed.reply_due_at is not None
+    assert changed.reply_due_at == expected.reply.due_at
+    assert event.message == "调整分类：类型 咨询→投诉；分类 未分类→环境保护；优先级 普通→特急"
+    assert not event.is_public
+    assert audit.data["before"]["letter_type"] == "consultation"
+
+    # A handler may not reclassify.
+    handler = await make_staff(context, tenant, "李承办", Role.HANDLER)
+    sign_in_client(client, handler)
+    refused = await client.post(
+        base + "/classify",
+        data={"letter_type": "report", "category_id": "", "priority": "normal"},
+        headers={"HX-Request": "true"},
+    )
+    assert refused.status_code in (403, 404, 422)
