@@ -34,10 +34,11 @@ from leadermail.platform.db import CoreBase
 from leadermail.platform.letters.tracking import TRACKING_CODE_ALPHABET
 from leadermail.tenants.models import TenantKind
 from leadermail.tenants.provisioning import (
-    TenantError,
     TenantSpec,
+    availability_problems,
     check_available,
     normalise_host,
+    spec_problems,
     validate_spec,
 )
 
@@ -148,16 +149,51 @@ def validate_form(form: ApplicationForm) -> dict[str, str]:
         errors["contact_email"] = "请填写正确的电子邮箱，管理员邀请将发送到此邮箱"
     if form.kind not in {TenantKind.CITY, TenantKind.COUNTY, TenantKind.DEPARTMENT}:
         errors["kind"] = "请选择单位类型"
-    spec = TenantSpec(
+    for name, message in spec_problems(_wished_spec(form)).items():
+        if name in _FORM_FIELDS:
+            errors[_FORM_FIELDS[name]] = message
+    return errors
+
+
+#: The provisioning checks' field names → this form's.
+_FORM_FIELDS = {"slug": "wished_slug", "domains": "wished_domain", "parent_id": "parent_tenant_id"}
+
+
+def _wished_spec(form: ApplicationForm) -> TenantSpec:
+    """The parts of the tenant the form asks for that provisioning checks."""
+    domain = normalise_host(form.wished_domain)
+    return TenantSpec(
         slug=form.wished_slug.strip().lower(),
-        name=form.unit_name.strip() or "x",
-        kind=form.kind if "kind" not in errors else "city",
-        domains=(form.wished_domain,) if form.wished_domain.strip() else (),
+        name=form.unit_name.strip() or "x",  # checked above, as 申请单位
+        kind="city",  # likewise
+        parent_id=form.parent_tenant_id,
+        domains=(domain,) if domain else (),
     )
-    try:
-        validate_spec(spec)
-    except TenantError as exc:
-        errors["wished_domain" if exc.field == "domains" else "wished_slug"] = exc.message
+
+
+async def clashes(session: AsyncSession, form: ApplicationForm) -> dict[str, str]:
+    """Field → message for a wished slug or domain that an existing tenant
+    (the provisioning module's own check) or another open application has.
+
+    Checked at submission so the applicant can choose again at once, instead
+    of the province admin finding an application that cannot be approved.
+    """
+    spec = _wished_spec(form)
+    found = await session.run_sync(
+        lambda sync_session: availability_problems(sync_session.connection(), spec)
+    )
+    errors = {_FORM_FIELDS[name]: message for name, message in found.items()}
+    open_applications = select(TenantApplication.id).where(
+        TenantApplication.status.in_((ApplicationStatus.PENDING, ApplicationStatus.PROVISIONING))
+    )
+    if "wished_slug" not in errors and await session.scalar(
+        open_applications.where(TenantApplication.wished_slug == spec.slug).limit(1)
+    ):
+        errors["wished_slug"] = f"标识“{spec.slug}”已有单位申请、正在审核，请换一个"
+    if spec.domains and "wished_domain" not in errors and await session.scalar(
+        open_applications.where(TenantApplication.wished_domain == spec.domains[0]).limit(1)
+    ):
+        errors["wished_domain"] = f"域名“{spec.domains[0]}”已有单位申请、正在审核，请换一个"
     return errors
 
 
@@ -166,7 +202,10 @@ def new_application_code() -> str:
 
 
 async def submit_application(session: AsyncSession, form: ApplicationForm) -> TenantApplication:
+    """Raises ApplicationError with every field's problem at once."""
     errors = validate_form(form)
+    for name, message in (await clashes(session, form)).items():
+        errors.setdefault(name, message)  # a malformed slug says so, not "taken"
     if errors:
         raise ApplicationError(errors)
     application = TenantApplication(

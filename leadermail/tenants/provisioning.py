@@ -116,40 +116,69 @@ def normalise_host(host: str) -> str:
     return host.strip().lower().rstrip(".")
 
 
-def validate_spec(spec: TenantSpec) -> None:
+def spec_problems(spec: TenantSpec) -> dict[str, str]:
+    """Field → message for everything wrong with ``spec`` itself (empty when fine).
+
+    Forms show all of them at once; :func:`validate_spec` raises the first.
+    """
+    problems: dict[str, str] = {}
     if not SLUG_PATTERN.match(spec.slug or ""):
-        raise TenantError(
-            "slug", "标识只能使用小写字母、数字和连字符，以字母开头，长度 2–40 个字符"
-        )
-    if spec.slug in RESERVED_SLUGS:
-        raise TenantError("slug", f"标识“{spec.slug}”是系统保留字，请换一个")
+        problems["slug"] = "标识只能使用小写字母、数字和连字符，以字母开头，长度 2–40 个字符"
+    elif spec.slug in RESERVED_SLUGS:
+        problems["slug"] = f"标识“{spec.slug}”是系统保留字，请换一个"
     if not spec.name or not spec.name.strip() or len(spec.name) > 100:
-        raise TenantError("name", "请填写信箱名称（不超过 100 个字符）")
+        problems["name"] = "请填写信箱名称（不超过 100 个字符）"
     if spec.kind not in {k.value for k in TenantKind}:
-        raise TenantError("kind", "类型必须是省级、市级、县级或部门")
+        problems["kind"] = "类型必须是省级、市级、县级或部门"
     for host in spec.domains:
         if not HOST_PATTERN.match(normalise_host(host)):
-            raise TenantError("domains", f"域名“{host}”格式不正确")
+            problems["domains"] = f"域名“{host}”格式不正确"
+            break
+    return problems
+
+
+def _raise_first(problems: dict[str, str]) -> None:
+    if problems:
+        field_name, message = next(iter(problems.items()))
+        raise TenantError(field_name, message)
+
+
+def validate_spec(spec: TenantSpec) -> None:
+    _raise_first(spec_problems(spec))
+
+
+def availability_problems(
+    connection: Connection, spec: TenantSpec, *, tenant_id: int | None = None
+) -> dict[str, str]:
+    """Field → message for the usual conflicts with the registry (empty when none).
+
+    ``tenant_id`` is the tenant being edited: its own slug and domains are
+    no conflict. Run it before any DDL; :func:`check_available` raises the first.
+    """
+    problems: dict[str, str] = {}
+    taken = select(Tenant.id).where(Tenant.slug == spec.slug)
+    if tenant_id is not None:
+        taken = taken.where(Tenant.id != tenant_id)
+    if connection.execute(taken).first():
+        problems["slug"] = f"标识“{spec.slug}”已被使用"
+    hosts = [normalise_host(h) for h in spec.domains]
+    if hosts:
+        used = select(TenantDomain.host).where(TenantDomain.host.in_(hosts))
+        if tenant_id is not None:
+            used = used.where(TenantDomain.tenant_id != tenant_id)
+        first_used = connection.execute(used.order_by(TenantDomain.host)).scalars().first()
+        if first_used:
+            problems["domains"] = f"域名“{first_used}”已被其他信箱使用"
+    if spec.parent_id is not None:
+        parent = connection.execute(select(Tenant.id).where(Tenant.id == spec.parent_id)).first()
+        if not parent:
+            problems["parent_id"] = "上级信箱不存在"
+    return problems
 
 
 def check_available(connection: Connection, spec: TenantSpec) -> None:
     """Clear errors for the usual conflicts before any DDL runs."""
-    taken = connection.execute(select(Tenant.id).where(Tenant.slug == spec.slug)).first()
-    if taken:
-        raise TenantError("slug", f"标识“{spec.slug}”已被使用")
-    hosts = [normalise_host(h) for h in spec.domains]
-    if hosts:
-        used = (
-            connection.execute(select(TenantDomain.host).where(TenantDomain.host.in_(hosts)))
-            .scalars()
-            .all()
-        )
-        if used:
-            raise TenantError("domains", f"域名“{used[0]}”已被其他信箱使用")
-    if spec.parent_id is not None:
-        parent = connection.execute(select(Tenant.id).where(Tenant.id == spec.parent_id)).first()
-        if not parent:
-            raise TenantError("parent_id", "上级信箱不存在")
+    _raise_first(availability_problems(connection, spec))
 
 
 def seed_defaults(connection: Connection, schema: str, tenant_id: int, spec: TenantSpec) -> None:

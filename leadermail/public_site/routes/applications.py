@@ -1,15 +1,17 @@
 """Self-service applications on the platform's own site (no tenant).
 
 GET  /apply                 the form
-POST /apply                 submit → page with the application code
-GET  /apply/status?code=…   follow an application
+POST /apply                 submit → 303 to the status page (a reload sends nothing again)
+GET  /apply/status?code=…   follow an application (&submitted=1: just sent, keep the code)
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from leadermail.platform.web.requests import app_context, client_ip
@@ -71,8 +73,8 @@ async def apply_submit(request: Request) -> Response:
     except ApplicationError as exc:
         ctx["errors"] = exc.errors
         return render(request, "applications/form.html", ctx, status_code=422)
-    return render(
-        request, "applications/submitted.html", {"application": application}, no_store=True
+    return RedirectResponse(
+        f"/apply/status?{urlencode({'code': application.code, 'submitted': 1})}", status_code=303
     )
 
 
@@ -83,7 +85,11 @@ async def apply_status(request: Request) -> Response:
     if code:
         async with app_context(request).database.core_session() as session:
             application = await find_application(session, code)
-    ctx = {"code": code, "application": application}
+    ctx = {
+        "code": code,
+        "application": application,
+        "submitted": application is not None and request.query_params.get("submitted") == "1",
+    }
     return render(
         request,
         "applications/status.html",

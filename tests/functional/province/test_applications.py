@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -44,8 +44,12 @@ async def apply(client, slug: str, **extra):  # noqa: ANN001, ANN201
     return await client.post("/apply", data=data)
 
 
-def code_of(html: str) -> str:
-    return re.search(r'data-testid="application-code">(\w+)<', html).group(1)
+def code_of(response) -> str:  # noqa: ANN001
+    """The code of a submitted application, from the redirect to its status page."""
+    assert response.status_code == 303, response.text
+    location = urlsplit(response.headers["location"])
+    assert location.path == "/apply/status"
+    return parse_qs(location.query)["code"][0]
 
 
 async def admin_of(context, make_tenant, client):  # noqa: ANN001, ANN201
@@ -67,9 +71,7 @@ async def test_apply_approve_and_the_new_mailbox_answers_at_its_domain(
     context, mail_context, make_tenant, client, smtp_sink
 ):
     slug = unique_slug("app")
-    submitted = await apply(client, slug)
-    assert submitted.status_code == 200
-    code = code_of(submitted.text)
+    code = code_of(await apply(client, slug))
     status = await client.get(f"/apply/status?code={code}")
     assert "待审核" in status.text
 
@@ -96,7 +98,7 @@ async def test_apply_approve_and_the_new_mailbox_answers_at_its_domain(
 
 async def test_reject_with_a_reason(context, make_tenant, client):
     slug = unique_slug("rej")
-    code = code_of((await apply(client, slug)).text)
+    code = code_of(await apply(client, slug))
     province = await admin_of(context, make_tenant, client)
     app_id = await application_id(context, code)
     url = f"/t/{province.slug}/console/province/applications/{app_id}/reject"
@@ -111,7 +113,7 @@ async def test_reject_with_a_reason(context, make_tenant, client):
 
 async def test_approving_a_slug_taken_meanwhile_creates_nothing(context, make_tenant, client):
     slug = unique_slug("tkn")
-    code = code_of((await apply(client, slug)).text)
+    code = code_of(await apply(client, slug))
     await make_tenant(slug=slug)
     province = await admin_of(context, make_tenant, client)
     app_id = await application_id(context, code)
@@ -130,6 +132,86 @@ async def test_bad_applications_come_back_with_errors(client):
     response = await apply(client, "X", contact_email="not-an-email")
     assert response.status_code == 422
     assert "电子邮箱" in response.text and "标识" in response.text
+
+
+async def count_applications(context, slug: str) -> int:  # noqa: ANN001
+    async with context.database.core_session() as session:
+        return await session.scalar(
+            select(func.count()).where(TenantApplication.wished_slug == slug)
+        )
+
+
+async def test_a_sent_application_redirects_so_a_reload_sends_nothing(context, client):
+    slug = unique_slug("prg")
+    response = await apply(client, slug)
+    code = code_of(response)
+    for _ in range(2):  # the page after the redirect, then a reload of it
+        page = await client.get(response.headers["location"])
+        assert page.status_code == 200
+        assert "申请已提交" in page.text
+        assert f'data-testid="application-code">{code}<' in page.text
+        assert "待审核" in page.text
+    assert await count_applications(context, slug) == 1
+    # The plain status page is still the look-up form.
+    plain = await client.get(f"/apply/status?code={code}")
+    assert "申请已提交" not in plain.text and "查询开通申请" in plain.text
+
+
+async def test_a_slug_and_domain_of_an_existing_mailbox_are_refused_at_once(
+    context, make_tenant, client
+):
+    slug = unique_slug("own")
+    await make_tenant(slug=slug, domains=[f"{slug}.example.gov.cn"])
+    response = await apply(client, slug)
+    assert response.status_code == 422
+    page = response.text
+    assert f'id="wished_slug-error">标识“{slug}”已被使用<' in page
+    assert f'id="wished_domain-error">域名“{slug}.example.gov.cn”已被其他信箱使用<' in page
+    assert f'name="wished_slug" type="text" value="{slug}"' in page  # the input is kept
+    assert await count_applications(context, slug) == 0
+
+
+async def test_a_slug_or_domain_another_application_waits_for_is_refused(
+    context, make_tenant, client
+):
+    slug = unique_slug("wait")
+    first = code_of(await apply(client, slug))
+    again = await apply(client, slug, contact_email="other@apply.example.cn")
+    assert again.status_code == 422
+    assert f"标识“{slug}”已有单位申请、正在审核，请换一个" in again.text
+    assert f"域名“{slug}.example.gov.cn”已有单位申请、正在审核，请换一个" in again.text
+    assert await count_applications(context, slug) == 1
+
+    # Once that application is rejected, the slug and domain are free again.
+    province = await admin_of(context, make_tenant, client)
+    app_id = await application_id(context, first)
+    await client.post(
+        f"/t/{province.slug}/console/province/applications/{app_id}/reject",
+        data={"reason": "重复申请"},
+    )
+    client.cookies.clear()
+    client.headers.pop("X-CSRF-Token", None)
+    code_of(await apply(client, slug))
+    assert await count_applications(context, slug) == 2
+
+
+async def test_every_problem_is_reported_at_once(context, make_tenant, client):
+    slug = unique_slug("all")
+    await make_tenant(slug=slug)
+    response = await apply(
+        client, slug, contact_email="not-an-email", wished_domain="not a domain", reason=""
+    )
+    assert response.status_code == 422
+    errors = dict(
+        (name, response.text.split(f'id="{name}-error">')[1].split("<")[0])
+        for name in ("contact_email", "wished_slug", "wished_domain")
+    )
+    assert errors == {
+        "contact_email": "请填写正确的电子邮箱，管理员邀请将发送到此邮箱",
+        "wished_slug": f"标识“{slug}”已被使用",
+        "wished_domain": "域名“not a domain”格式不正确",
+    }
+    assert "请填写申请理由" in response.text
 
 
 async def test_the_platform_home_leads_to_the_application_form(client):
