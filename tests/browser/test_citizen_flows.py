@@ -62,6 +62,10 @@ async def test_write_track_reply_evaluate(live_server, page, make_tenant, contex
     await screenshot(page, "write-filled")
     await page.get_by_role("button", name="提交来信").click()
     code, password = await read_receipt(page)
+    # The print button works under the CSP (a script file, no inline handler).
+    await page.evaluate("window.print = () => { window.printed = true; }")
+    await page.get_by_role("button", name="打印本页").click()
+    assert await page.evaluate("window.printed === true")
     await screenshot(page, "receipt")
     letter = await load_letter(context, tenant, code)
     assert letter.title == "夜间施工噪音扰民"

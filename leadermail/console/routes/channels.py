@@ -91,7 +91,10 @@ async def _form_page(
 async def register_form(request: Request) -> Response:
     staff = await require_staff(request, Action.REGISTER)
     now = utcnow().astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
-    return await _form_page(request, staff, {"received_at": now, "channel": "phone"}, {})
+    # Publishing needs the writer's consent: a letter by post or phone is not
+    # published unless the clerk records that the writer agreed.
+    defaults = {"received_at": now, "channel": "phone", "do_not_publish": "1"}
+    return await _form_page(request, staff, defaults, {})
 
 
 def _received(value: str) -> datetime | None:

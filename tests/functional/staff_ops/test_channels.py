@@ -51,6 +51,8 @@ async def test_staff_register_a_posted_letter_with_a_scan(staff_client, context,
     sign_in_client(staff_client, registrar)
     form = await staff_client.get(url(tenant, "/channels/register"))
     assert form.status_code == 200 and "纸质来信扫描件" in form.text
+    # Not published unless the clerk records the writer's consent.
+    assert re.search(r'name="do_not_publish" value="1"\s+checked', form.text)
     response = await staff_client.post(
         url(tenant, "/channels/register"),
         data={
@@ -72,10 +74,15 @@ async def test_staff_register_a_posted_letter_with_a_scan(staff_client, context,
     code = normalize_tracking_code(shown)
     password = re.search(r'id="query-password">([^<]+)<', response.text).group(1)
     assert len(password) >= 6 and "打印回执" in response.text
+    # The print button works under the CSP (no inline onclick) and the slip
+    # leads to the letter, which waits for 登记 (it is not "已登记" yet).
+    assert "onclick" not in response.text and "data-print" in response.text
+    assert "print.js" in response.text and "等待登记受理" in response.text
     async with tenant_session(context.database, tenant) as session:
         letter = (
             await session.execute(select(Letter).where(Letter.tracking_code == code))
         ).scalar_one()
+        assert f"/letters/{letter.id}" in response.text
         scans = (
             (await session.execute(select(Attachment).where(Attachment.letter_id == letter.id)))
             .scalars()

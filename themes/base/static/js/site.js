@@ -41,9 +41,6 @@
       area.addEventListener("input", update);
     });
 
-    document.querySelectorAll("[data-print]").forEach(function (button) {
-      button.addEventListener("click", function () { window.print(); });
-    });
   });
   // htmx swaps: move focus to a swapped-in error summary in the evaluation.
   document.addEventListener("htmx:afterSwap", function (event) {
