@@ -12,6 +12,7 @@ from leadermail.platform.forwarding import services
 from leadermail.platform.forwarding.models import Forwarding
 from leadermail.platform.forwarding.services import ForwardingNotFound
 from leadermail.platform.letters.models import Letter
+from leadermail.platform.letters.tracking import format_tracking_code
 from leadermail.tenants.session import tenant_session
 from tests.functional.province.conftest import write_letter
 from tests.functional.staff_ops.helpers import make_staff, sign_in_client
@@ -63,6 +64,12 @@ async def test_forwarding_over_http_and_what_each_tenant_sees(context, tree, cli
     assert (await client.get(console(tree.city, f"/forwarding/{leg_id}"))).status_code == 200
     inbox = await client.get(console(tree.city, "/inbox"))
     assert "省里收到的积水来信" in inbox.text and "省里自己办理的来信" not in inbox.text
+    # The copy's page names the sender, the writer's own 查询码 and the way to 签收.
+    copy_page = await client.get(console(tree.city, f"/letters/{leg.to_letter_id}"))
+    assert 'data-testid="forwarded-from"' in copy_page.text
+    assert tree.province.name in copy_page.text
+    assert format_tracking_code(letter.tracking_code) in copy_page.text
+    assert f"/forwarding/{leg_id}" in copy_page.text
     copy = await client.get(console(tree.city, f"/letters/{leg.to_letter_id}"))
     assert copy.status_code == 200
     if leg.to_letter_id != secret.id:  # ids are per schema: only a distinct id proves something
