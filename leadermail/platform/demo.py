@@ -144,6 +144,16 @@ DEMO_TENANTS: tuple[DemoTenant, ...] = (
 )
 
 #: (role, local part of the e-mail, display name)
+#: The write form's example for 所在地区, in each mailbox's own area.
+REGION_HINTS = {
+    "hunan": "如：长沙市岳麓区望月湖街道",
+    "changsha": "如：岳麓区望月湖街道",
+    "xiangtan": "如：雨湖区城正街街道",
+    "shaoshan": "如：清溪镇",
+    "hn-edu": "如：株洲市芦淞区",
+    "hn-hrss": "如：衡阳市蒸湘区",
+}
+
 DEMO_STAFF: tuple[tuple[str, str, str], ...] = (
     (Role.TENANT_ADMIN, "admin", "信箱管理员"),
     (Role.REGISTRAR, "registrar", "登记员小李"),
@@ -250,7 +260,7 @@ async def _ensure_tenants(context: AppContext) -> dict[str, TenantRef]:
                 domains=[demo.domain],
                 leader_name=demo.leader_name,
                 leader_title=demo.leader_title,
-                profile={"intro": demo.intro},
+                profile={"intro": demo.intro, "region_hint": REGION_HINTS[demo.slug]},
                 settings={"exposure_enabled": demo.kind == "province"},
             ),
         )

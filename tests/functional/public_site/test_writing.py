@@ -38,6 +38,13 @@ async def test_a_mailbox_that_names_no_person_greets_by_title_alone(client, make
     assert "湖南省人民政府省长 欢迎您来信" in page and "省长 省长" not in page
 
 
+async def test_the_region_example_is_the_mailboxs_own(client, make_tenant):
+    own = await make_tenant(profile={"region_hint": "如：雨湖区城正街街道"})
+    assert "如：雨湖区城正街街道" in (await client.get(f"/t/{own.slug}/write")).text
+    plain = (await client.get(f"/t/{(await make_tenant()).slug}/write")).text
+    assert "某某区某某街道" in plain and "岳麓区" not in plain
+
+
 async def test_a_valid_letter_gets_a_receipt_shown_once(citizen, context):
     response = await citizen.submit()
     assert response.status_code == 303
