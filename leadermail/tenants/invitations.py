@@ -21,16 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadermail.platform.accounts.models import Role, User
-from leadermail.platform.accounts.passwords import hash_password
+from leadermail.platform.accounts.passwords import WeakPassword, check_new_password, hash_password
 from leadermail.platform.accounts.services import create_user, grant_role
 from leadermail.platform.clock import utcnow
 from leadermail.platform.config import Settings
 from leadermail.platform.db import CoreBase
 from leadermail.platform.notifications.email import send_email
+from leadermail.tenants.models import Tenant
 from leadermail.tenants.registry import TenantRef
 
 INVITATION_LIFETIME = timedelta(days=7)
-MIN_PASSWORD_LENGTH = 12
 
 
 class StaffInvitation(CoreBase):
@@ -107,10 +107,13 @@ async def find_invitation(session: AsyncSession, token: str) -> StaffInvitation:
 async def accept_invitation(session: AsyncSession, token: str, password: str) -> int:
     """Set the password and burn the token; returns the user id (caller commits)."""
     invitation = await find_invitation(session, token)
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvitationError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
     user = await session.get(User, invitation.user_id, with_for_update=True)
     assert user is not None
+    tenant_slug = await session.scalar(select(Tenant.slug).where(Tenant.id == invitation.tenant_id))
+    try:
+        check_new_password(password, email=user.email, tenant_slug=tenant_slug)
+    except WeakPassword as exc:
+        raise InvitationError(exc.message) from exc
     user.password_hash = hash_password(password)
     user.is_active = True
     invitation.used_at = utcnow()

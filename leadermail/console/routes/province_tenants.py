@@ -26,6 +26,7 @@ from starlette.routing import Route
 from leadermail.console.auth import require_staff
 from leadermail.console.flash import flash
 from leadermail.console.rendering import renderer_for
+from leadermail.platform.accounts.passwords import MIN_PASSWORD_LENGTH
 from leadermail.platform.accounts.policy import Action
 from leadermail.platform.audit.writer import Actor, record_platform_audit
 from leadermail.platform.web.requests import app_context, client_ip, tenant_url
@@ -311,7 +312,7 @@ async def invitation(request: Request) -> Response:
     """No sign-in: the token is the credential. GET never burns it."""
     context = app_context(request)
     token = request.path_params["token"]
-    error = None
+    errors: dict[str, str] = {}
     async with context.database.core_session() as session:
         try:
             await find_invitation(session, token)
@@ -323,18 +324,18 @@ async def invitation(request: Request) -> Response:
             form = await request.form()
             password = str(form.get("password", ""))
             if password != str(form.get("password_again", "")):
-                error = "两次输入的密码不一致"
+                errors["password_again"] = "两次输入的密码不一致"  # noqa: S105 - a message
             else:
                 try:
                     await accept_invitation(session, token, password)
                     await session.commit()
                     flash(request, "密码已设置，请登录")
                     return RedirectResponse(tenant_url(request, "/console/login"), status_code=303)
-                except InvitationError as exc:
-                    error = exc.message
+                except InvitationError as exc:  # the password rule (check_new_password)
+                    errors["password"] = exc.message
+    ctx = {"invalid": None, "errors": errors, "min_length": MIN_PASSWORD_LENGTH}
     return renderer_for(context).render(
-        request, "province/invitation.html", {"invalid": None, "error": error},
-        status_code=422 if error else 200,
+        request, "province/invitation.html", ctx, status_code=422 if errors else 200
     )
 
 

@@ -18,6 +18,12 @@ async def create_user(
     phone: str | None = None,
     office: str | None = None,
 ) -> User:
+    """A staff user; ``password`` only for the demo's and the tests' fixed accounts.
+
+    People choose their own password through an invitation, where
+    ``passwords.check_new_password`` applies (the demo's printed password
+    contains "leader", the local part of one of its accounts).
+    """
     user = User(
         email=email.strip().lower(),
         display_name=display_name,

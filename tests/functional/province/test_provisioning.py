@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 
 from leadermail.platform.accounts.models import Role, User
 from leadermail.platform.letters.models import Category
+from leadermail.tenants.invitations import invite_staff
 from leadermail.tenants.jobs import ProvisioningRun, provision_tenant
 from leadermail.tenants.models import Tenant
 from leadermail.tenants.session import tenant_session
@@ -220,3 +221,35 @@ async def test_disabling_needs_a_reason_and_the_list_shows_it(context, make_tena
     page = (await client.get(url(province, "/province/tenants"))).text
     assert f'data-testid="disabled-reason-{city.id}">原因：机构调整，并入丙市<' in page
     assert '<button type="submit" class="secondary">重新启用' in page
+
+
+async def test_the_invitation_refuses_a_guessable_password_next_to_the_field(
+    context, make_tenant, client
+):
+    tenant = await make_tenant()
+    async with context.database.core_session() as session:
+        _, token = await invite_staff(
+            session, tenant_id=tenant.id, email="zhaoliu@county.example.cn", display_name="赵六"
+        )
+        await session.commit()
+    link = f"/t/{tenant.slug}/console/invitation/{token}"
+    form = await client.get(link)
+    assert "不必混用大小写或符号" in form.text
+    csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    for weak, why in [
+        ("aaaaaaaaaaaa", "重复的字符太多"),
+        ("1qaz2wsx3edc", "按顺序排列"),
+        ("woaini1314520", "最常见的密码"),
+        ("Zhaoliu-at-work", "邮箱用户名“zhaoliu”"),
+        (f"{tenant.slug}-office", f"信箱标识“{tenant.slug}”"),
+    ]:
+        response = await client.post(
+            link, data={"password": weak, "password_again": weak, "csrf_token": csrf}
+        )
+        assert response.status_code == 422, weak
+        assert why in response.text.split('id="p1-error">')[1].split("<")[0], weak
+    good = "lushan road no 17"
+    response = await client.post(
+        link, data={"password": good, "password_again": good, "csrf_token": csrf}
+    )
+    assert response.status_code == 303
