@@ -19,6 +19,7 @@ through ``access_letter_by_id``.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -107,6 +108,45 @@ async def overview(request: Request) -> Response:
     return renderer_for(context).render(request, "forwarding/overview.html", ctx)
 
 
+@dataclass(frozen=True)
+class _LetterHeading:
+    """What the form shows of the letter (kept after the session is gone)."""
+
+    id: int
+    title: str
+
+
+#: ForwardingError.field → the form's input.
+_FORM_FIELDS = {"to_tenant_id": "to_tenant_id", "due_at": "due_date"}
+
+
+async def _form_page(
+    request: Request,
+    staff,  # noqa: ANN001
+    letter: _LetterHeading,
+    *,
+    refusal: str | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = app_context(request)
+    values = values or {}
+    ctx = {
+        "letter": letter,
+        "refusal": refusal,
+        "targets": [
+            t for t in await context.tenants.all() if t.is_active and t.id != staff.tenant.id
+        ],
+        "values": values,
+        "errors": errors or {},
+        "request_key": values.get("request_key") or uuid.uuid4().hex,
+    }
+    return renderer_for(context).render(
+        request, "forwarding/new.html", ctx, status_code=status_code
+    )
+
+
 async def new_form(request: Request) -> Response:
     staff = await require_staff(request, Action.FORWARD)
     context = app_context(request)
@@ -118,9 +158,10 @@ async def new_form(request: Request) -> Response:
             letter = await access_letter_by_id(session, staff, int(letter_id))
         except LetterNotFound:
             raise HTTPException(404) from None
-    targets = [t for t in await context.tenants.all() if t.is_active and t.id != staff.tenant.id]
-    ctx = {"letter": letter, "targets": targets, "request_key": uuid.uuid4().hex, "error": None}
-    return renderer_for(context).render(request, "forwarding/new.html", ctx)
+        heading = _LetterHeading(letter.id, letter.title)
+        # Say so now rather than offer a form that can only fail.
+        refusal = services.why_not_forwardable(letter)
+    return await _form_page(request, staff, heading, refusal=refusal)
 
 
 def _due(value: str) -> datetime | None:
@@ -132,35 +173,56 @@ def _due(value: str) -> datetime | None:
 
 
 async def create(request: Request) -> Response:
+    """Forward, or the form again (422) with the error by its field and the input kept."""
     staff = await require_staff(request, Action.FORWARD)
     context = app_context(request)
     form = await request.form()
-    letter_id, to_tenant = str(form.get("letter_id", "")), str(form.get("to_tenant_id", ""))
-    if not (letter_id.isdigit() and to_tenant.isdigit()):
-        flash(request, "请选择接收转办的信箱", error=True)
-        return _back(request, f"/forwarding/new?letter={letter_id}")
+    values = {
+        name: str(form.get(name, ""))
+        for name in ("letter_id", "to_tenant_id", "note", "due_date", "request_key")
+    }
+    if not values["letter_id"].isdigit():
+        raise HTTPException(404)
+    errors: dict[str, str] = {}
+    if not values["to_tenant_id"].isdigit():
+        errors["to_tenant_id"] = "请选择接收转办的信箱"
+    due_at = None
     try:
-        due_at = _due(str(form.get("due_date", "")))
-        async with tenant_session(context.database, staff.tenant) as session:
-            letter = await access_letter_by_id(session, staff, int(letter_id), for_update=True)
-            leg = await services.forward_letter(
-                session,
-                context,
-                tenant=staff.tenant,
-                letter=letter,
-                to_tenant_id=int(to_tenant),
-                actor=_actor(request, staff),
-                note=str(form.get("note", "")),
-                due_at=due_at,
-                request_key=f"console:{form.get('request_key') or uuid.uuid4().hex}",
+        due_at = _due(values["due_date"])
+    except ValueError:
+        errors["due_date"] = "办理期限格式不正确"
+    async with tenant_session(context.database, staff.tenant) as session:
+        try:
+            letter = await access_letter_by_id(
+                session, staff, int(values["letter_id"]), for_update=True
             )
-            await session.commit()
-        leg = await services.after_commit(context, leg)
-    except LetterNotFound:
-        raise HTTPException(404) from None
-    except (ForwardingError, ValueError) as exc:
-        flash(request, getattr(exc, "message", "办理期限格式不正确"), error=True)
-        return _back(request, f"/forwarding/new?letter={letter_id}")
+        except LetterNotFound:
+            raise HTTPException(404) from None
+        heading = _LetterHeading(letter.id, letter.title)
+        if not errors:
+            try:
+                leg = await services.forward_letter(
+                    session,
+                    context,
+                    tenant=staff.tenant,
+                    letter=letter,
+                    to_tenant_id=int(values["to_tenant_id"]),
+                    actor=_actor(request, staff),
+                    note=values["note"],
+                    due_at=due_at,
+                    request_key=f"console:{values['request_key'] or uuid.uuid4().hex}",
+                )
+                await session.commit()
+            except ForwardingError as exc:
+                errors[_FORM_FIELDS.get(exc.field or "", "form")] = exc.message
+        # E.g. forwarded by a colleague meanwhile: no form to try again with.
+        refusal = services.why_not_forwardable(letter) if "form" in errors else None
+    if errors:
+        return await _form_page(
+            request, staff, heading, refusal=refusal, values=values, errors=errors,
+            status_code=422,
+        )
+    leg = await services.after_commit(context, leg)
     flash(request, "已转办")
     return _back(request, f"/forwarding/{leg.id}")
 

@@ -64,9 +64,22 @@ FINISHED_STATES = frozenset(
 )
 
 
+def why_not_forwardable(letter: Letter) -> str | None:
+    """Why ``letter`` may not be 转办 now (Chinese), or None when it may."""
+    if letter.state in FINISHED_STATES:
+        return "来信已办结或已答复，不能再转办"
+    if letter.state == "forwarded":
+        return "来信已经转办，请在“已转办”中查看进度"
+    try:
+        check_transition(letter, "forward")
+    except IllegalTransition as exc:
+        return exc.message
+    return None
+
+
 def is_forwardable(letter: Letter) -> bool:
-    """Whether ``letter`` may still be 转办 (forward_letter says why not)."""
-    return letter.state not in FINISHED_STATES and letter.state != "forwarded"
+    """Whether ``letter`` may still be 转办 (:func:`why_not_forwardable` says why not)."""
+    return why_not_forwardable(letter) is None
 
 
 #: Receiver states that count as answered (completion report due).
@@ -74,11 +87,13 @@ ANSWERED_STATES = frozenset({"replied", "evaluated", "closed", "archived"})
 
 
 class ForwardingError(ValueError):
-    """A forwarding step refused; ``message`` (Chinese) says why."""
+    """A forwarding step refused; ``message`` (Chinese) says why and ``field``
+    names the argument at fault ("to_tenant_id", "due_at"), if one is."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class ForwardingNotFound(LookupError):
@@ -123,16 +138,17 @@ async def _check_target(
 ) -> TenantRef:
     target = await context.tenants.by_id(to_tenant_id)
     if target is None:
-        raise ForwardingError("接收信箱不存在")
+        raise ForwardingError("接收信箱不存在", "to_tenant_id")
     if target.id == tenant.id:
-        raise ForwardingError("不能转办给本信箱")
+        raise ForwardingError("不能转办给本信箱", "to_tenant_id")
     if not target.is_active:
-        raise ForwardingError(f"“{target.name}”已停用，不能接收转办")
+        raise ForwardingError(f"“{target.name}”已停用，不能接收转办", "to_tenant_id")
     chain = await chain_tenant_ids(session, await incoming_leg(session, letter))
     if target.id in chain:
         raise ForwardingError(
             f"不能转回“{target.name}”：该来信正是经由它转来的，转办不能形成循环；"
-            "如认为不属于本机关职责，请提出异议"
+            "如认为不属于本机关职责，请提出异议",
+            "to_tenant_id",
         )
     return target
 
@@ -162,14 +178,9 @@ async def forward_letter(
         return existing
     if letter.tenant_id != tenant.id:
         raise ForwardingError("来信不属于本信箱")
-    if letter.state in FINISHED_STATES:
-        raise ForwardingError("来信已办结或已答复，不能再转办")
-    if letter.state == "forwarded":
-        raise ForwardingError("来信已经转办，请在“已转办”中查看进度")
-    try:
-        check_transition(letter, "forward")
-    except IllegalTransition as exc:
-        raise ForwardingError(exc.message) from exc
+    refusal = why_not_forwardable(letter)
+    if refusal is not None:
+        raise ForwardingError(refusal)
     target = await _check_target(context, session, tenant, letter, to_tenant_id)
     return await _create_leg(
         session,
@@ -204,7 +215,7 @@ async def _create_leg(
     if due_at is None:
         due_at = compute_due(now, DEFAULT_DEADLINE, await load_calendar(context.database)).due_at
     elif due_at <= now:
-        raise ForwardingError("办理期限必须晚于现在")
+        raise ForwardingError("办理期限必须晚于现在", "due_at")
     secret = context.settings.secret_key
     keys = writer_keys(secret, letter.writer_phone, letter.writer_id_number)
     leg = Forwarding(
