@@ -29,6 +29,7 @@ from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.passwords import MIN_PASSWORD_LENGTH
 from leadermail.platform.accounts.policy import Action
 from leadermail.platform.audit.writer import Actor, record_platform_audit
+from leadermail.platform.context import AppContext
 from leadermail.platform.web.requests import app_context, client_ip, tenant_url
 from leadermail.platform.web.templating import Themes
 from leadermail.tenants.invitations import InvitationError, accept_invitation, find_invitation
@@ -36,12 +37,11 @@ from leadermail.tenants.jobs import ProvisioningRun, request_provisioning
 from leadermail.tenants.models import Tenant, TenantDomain, TenantStatus
 from leadermail.tenants.provisioning import (
     SLUG_PATTERN,
-    TenantError,
     TenantSpec,
-    check_available,
+    availability_problems,
     normalise_host,
     set_tenant_status,
-    validate_spec,
+    spec_problems,
 )
 from leadermail.tenants.registry import KIND_LABELS, TenantRef
 
@@ -114,8 +114,29 @@ async def tenant_list(request: Request) -> Response:
 
 async def tenant_new(request: Request) -> Response:
     await require_staff(request, Action.PROVINCE_ADMIN)
-    ctx = await _form_context(request, request_key=uuid.uuid4().hex, tenant_row=None)
+    ctx = await _form_context(
+        request,
+        request_key=uuid.uuid4().hex,
+        tenant_row=None,
+        values={"kind": "city"},  # most new mailboxes are a city's or a county's
+    )
     return renderer_for(app_context(request)).render(request, "province/tenant_form.html", ctx)
+
+
+async def _problems(
+    context: AppContext, spec: TenantSpec, *, tenant_id: int | None = None
+) -> dict[str, str]:
+    """Field → message for everything wrong with ``spec`` (``tenant_id``: the one edited)."""
+    errors = spec_problems(spec)
+    async with context.database.core_session() as session:
+        clashes = await session.run_sync(
+            lambda sync_session: availability_problems(
+                sync_session.connection(), spec, tenant_id=tenant_id
+            )
+        )
+    for name, message in clashes.items():
+        errors.setdefault(name, message)  # a malformed slug says so, not "taken"
+    return errors
 
 
 def _spec_from_form(form: dict[str, str]) -> TenantSpec:
@@ -140,15 +161,9 @@ async def tenant_create(request: Request) -> Response:
     spec = _spec_from_form(form)
     template = form.get("template_tenant_id", "")
     admin_email = form.get("admin_email", "").strip()
-    errors: dict[str, str] = {}
-    try:
-        validate_spec(spec)
-        # The same checks the job makes, now, so the usual mistakes come back
-        # on the form instead of as a failed run.
-        with context.database.sync_engine.connect() as connection:
-            check_available(connection, spec)
-    except TenantError as exc:
-        errors[exc.field] = exc.message
+    # The same checks the job makes, now and all at once, so the usual
+    # mistakes come back on the form instead of as a failed run.
+    errors = await _problems(context, spec)
     if admin_email and "@" not in admin_email:
         errors["admin_email"] = "管理员邮箱格式不正确"
     request_key = form.get("request_key") or uuid.uuid4().hex
@@ -230,28 +245,12 @@ async def tenant_update(request: Request) -> Response:
     context = app_context(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     spec = _spec_from_form(form)
-    errors: dict[str, str] = {}
-    try:
-        validate_spec(spec)
-    except TenantError as exc:
-        errors[exc.field] = exc.message
+    errors = await _problems(context, spec, tenant_id=row.id)
     if spec.parent_id is not None and spec.parent_id in _descendants(
         await context.tenants.all(), row.id
     ):
         errors["parent_id"] = "上级信箱不能是本信箱或其下级"
     async with context.database.core_session() as session:
-        if not errors and spec.slug != row.slug and await session.scalar(
-            select(Tenant.id).where(Tenant.slug == spec.slug)
-        ):
-            errors["slug"] = f"标识“{spec.slug}”已被使用"
-        if not errors and spec.domains:
-            used = await session.scalar(
-                select(TenantDomain.host).where(
-                    TenantDomain.host.in_(spec.domains), TenantDomain.tenant_id != row.id
-                )
-            )
-            if used:
-                errors["domains"] = f"域名“{used}”已被其他信箱使用"
         if errors:
             ctx = await _form_context(
                 request, errors=errors, values=form, tenant_row=row, request_key=""

@@ -253,3 +253,78 @@ async def test_the_invitation_refuses_a_guessable_password_next_to_the_field(
         link, data={"password": good, "password_again": good, "csrf_token": csrf}
     )
     assert response.status_code == 303
+
+
+async def test_the_new_mailbox_form_starts_as_a_city(context, make_tenant, client):
+    province = await province_admin(context, make_tenant, client)
+    page = (await client.get(url(province, "/province/tenants/new"))).text
+    assert '<option value="city" selected>市级</option>' in page
+    assert '<option value="province" selected>' not in page
+
+
+def field_error(page: str, name: str) -> str:
+    return page.split(f'id="e-{name}">')[1].split("<")[0]
+
+
+async def test_every_problem_comes_back_at_once_with_all_input_kept(
+    context, make_tenant, client
+):
+    province = await province_admin(context, make_tenant, client)
+    taken = await make_tenant(kind="city", parent_id=province.id, domains=[f"{unique_slug()}.cn"])
+    template = await make_tenant(name="模板县县长信箱", kind="county", parent_id=province.id)
+    response = await post_new(
+        client,
+        province,
+        taken.slug,
+        name="",
+        domains=taken.domains[0],
+        admin_email="not-an-email",
+        template_tenant_id=str(template.id),
+        intro="听取群众意见",
+    )
+    assert response.status_code == 422
+    page = response.text
+    assert field_error(page, "name") == "请填写信箱名称（不超过 100 个字符）"
+    assert field_error(page, "slug") == f"标识“{taken.slug}”已被使用"
+    assert field_error(page, "domains") == f"域名“{taken.domains[0]}”已被其他信箱使用"
+    assert field_error(page, "admin_email") == "管理员邮箱格式不正确"
+    assert f'<option value="{template.id}" selected>复制自：模板县县长信箱</option>' in page
+    assert '<option value="county" selected>县级</option>' in page
+    assert f'<option value="{province.id}" selected>' in page
+    assert f'value="{taken.slug}"' in page and ">听取群众意见</textarea>" in page
+    assert 'value="钱管理"' in page and 'value="not-an-email"' in page
+
+
+async def test_the_edit_form_reports_every_problem_at_once(context, make_tenant, client):
+    province = await province_admin(context, make_tenant, client)
+    city = await make_tenant(kind="city", parent_id=province.id, domains=[f"{unique_slug()}.cn"])
+    other = await make_tenant(kind="city", parent_id=province.id, domains=[f"{unique_slug()}.cn"])
+    response = await client.post(
+        url(province, f"/province/tenants/{province.id}"),
+        data={
+            "name": province.name,
+            "kind": "province",
+            "parent_id": str(city.id),
+            "slug": other.slug,
+            "domains": city.domains[0],
+            "theme": "base",
+        },
+    )
+    assert response.status_code == 422
+    page = response.text
+    assert field_error(page, "parent_id") == "上级信箱不能是本信箱或其下级"
+    assert field_error(page, "slug") == f"标识“{other.slug}”已被使用"
+    assert field_error(page, "domains") == f"域名“{city.domains[0]}”已被其他信箱使用"
+    # Its own slug and domain are no clash.
+    kept = await client.post(
+        url(province, f"/province/tenants/{city.id}"),
+        data={
+            "name": city.name,
+            "kind": "city",
+            "parent_id": str(province.id),
+            "slug": city.slug,
+            "domains": city.domains[0],
+            "theme": "base",
+        },
+    )
+    assert kept.status_code == 303
