@@ -35,18 +35,22 @@ async def test_tenant_row_actions_are_visible_and_disabling_is_confirmed(
     live_server, browser, make_tenant, context
 ):
     province = await make_tenant(slug=unique_slug("prov"), name="测试省省长信箱", kind="province")
-    city = await make_tenant(name="甲市市长信箱", kind="city", parent_id=province.id)
-    closed = await make_tenant(name="乙市市长信箱", kind="city", parent_id=province.id)
+    # The list shows every tenant of the test database: names made unique.
+    city_name, closed_name = f"甲市市长信箱{unique_slug('')}", f"乙市市长信箱{unique_slug('')}"
+    city = await make_tenant(name=city_name, kind="city", parent_id=province.id)
+    closed = await make_tenant(name=closed_name, kind="city", parent_id=province.id)
     set_tenant_status(context.database.sync_engine, closed.slug, "disabled", "机构调整")
     staff = await make_staff(context, province, "省管理员", Role.PROVINCE_ADMIN)
     page = await signed_in_page(browser, live_server, staff)
     try:
         await open_tenant(page, live_server, province, "/console/province/tenants")
-        await expect(page.get_by_text("原因：机构调整")).to_be_visible()
-        enable = page.get_by_role("button", name=re.compile("重新启用.*乙市市长信箱"))
+        await expect(page.get_by_test_id(f"disabled-reason-{closed.id}")).to_have_text(
+            "原因：机构调整"
+        )
+        enable = page.get_by_role("button", name=re.compile(f"重新启用.*{closed_name}"))
         await expect(enable).to_be_visible()
 
-        row = page.get_by_role("row").filter(has_text="甲市市长信箱")
+        row = page.get_by_role("row").filter(has_text=city_name)
         confirm = row.get_by_role("button", name="停用此信箱")
         await expect(confirm).to_be_hidden()
         await row.locator("summary").click()
@@ -58,7 +62,7 @@ async def test_tenant_row_actions_are_visible_and_disabling_is_confirmed(
         await expect(confirm).to_be_visible()
         await row.get_by_label("原因").fill("测试停用")
         await confirm.click()
-        await expect(page.get_by_text("已停用“甲市市长信箱”")).to_be_visible()
+        await expect(page.get_by_text(f"已停用“{city_name}”")).to_be_visible()
     finally:
         await page.context.close()
     context.tenants.invalidate()
