@@ -36,6 +36,7 @@ from leadermail.platform.deadlines.policies import ACCEPTANCE_NOTICE_CAP
 from leadermail.platform.deadlines.rules import compute_due
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Letter, Unit
+from leadermail.platform.letters.tracking import format_tracking_code
 from leadermail.platform.letters.workflow import add_timeline_event
 from leadermail.platform.web.templating import format_date, format_datetime
 from leadermail.tenants.registry import TenantRef
@@ -170,7 +171,7 @@ async def render_notice(
     values = {
         "submitted": format_date(letter.submitted_at),
         "title": letter.title,
-        "code": letter.tracking_code,
+        "code": format_tracking_code(letter.tracking_code),
         "today": format_date(now),
         "unit": unit_name,
         "reply_due": format_datetime(letter.reply_due_at) if letter.reply_due_at else "另行告知",

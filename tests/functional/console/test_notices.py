@@ -19,6 +19,7 @@ from leadermail.platform.jobs.models import OutboxJob
 from leadermail.platform.letters.extensions import LetterExtension
 from leadermail.platform.letters.models import Letter, LetterEvent, Unit
 from leadermail.platform.letters.notices import LetterNotice
+from leadermail.platform.letters.tracking import format_tracking_code
 from leadermail.platform.notifications.sms import LoggingSmsGateway, set_sms_gateway
 from leadermail.platform.notifications.staff_jobs import send_citizen_notice
 from leadermail.tenants.session import tenant_session
@@ -63,7 +64,7 @@ async def test_acceptance_notice_is_public_timed_and_delivered(
     assert notice.on_time is True
     assert timedelta(days=13) < notice.due_at - notice.sent_at < timedelta(days=16)
     assert event.kind == "notice_acceptance" and event.is_public
-    assert letter.tracking_code in event.message and "已于" in event.message
+    assert format_tracking_code(letter.tracking_code) in event.message and "已于" in event.message
     assert "王女士" not in event.message  # no personal data in a public notice
 
     # Issuing it twice gives the same notice.
@@ -77,7 +78,8 @@ async def test_acceptance_notice_is_public_timed_and_delivered(
     set_sms_gateway(context.settings, gateway)
     assert await run_job(context, send_citizen_notice, **job.kwargs) == "sent"
     assert [m["X-Rcpt-To"] for m in smtp_sink.messages] == ["citizen@example.cn"]
-    assert len(gateway.sent) == 1 and letter.tracking_code in gateway.sent[0][1]
+    assert len(gateway.sent) == 1
+    assert format_tracking_code(letter.tracking_code) in gateway.sent[0][1]
     assert await run_job(context, send_citizen_notice, **job.kwargs) == "already sent"
     assert len(smtp_sink.messages) == 1
 
@@ -190,7 +192,8 @@ async def test_the_writer_is_told_to_send_material_with_the_staffs_words(
     assert notice.kind == "material_request" and notice.label == "补充材料告知"
     assert await queued_notice_ids(context, desk.tenant) == [notice.id]
     assert "需要您补充材料：请提供现场照片。请凭查询码和查询密码" in notice.text
-    assert "“信件查询”页面" in notice.text and desk.letter.tracking_code in notice.text
+    assert "“信件查询”页面" in notice.text
+    assert format_tracking_code(desk.letter.tracking_code) in notice.text
     assert "。。" not in notice.text
     assert notice.due_at is None and notice.on_time is None
 
@@ -235,7 +238,7 @@ async def test_the_writer_is_told_a_reply_waits_but_not_what_it_says(
     ((_, sms),) = gateway.sent
     (mail,) = smtp_sink.messages
     for text in (sms, mail_text(mail)):
-        assert desk.letter.tracking_code in text
+        assert format_tracking_code(desk.letter.tracking_code) in text
         assert "路灯已于昨日修复" not in text and PASSWORD not in text
 
 
