@@ -3,12 +3,17 @@
     GET /console/supervision?from=2026-01&to=2026-12     tenant (VIEW_SUPERVISION)
     GET /console/supervision/province?from=…&to=…         all tenants (PROVINCE_ADMIN,
                                                           in the province tenant only)
+    GET /console/supervision/province/mailboxes/{id}      one mailbox's overdue and
+                                                          nearly due letters (same)
     GET|POST /console/supervision/reports                 monthly / annual reports (a job)
     GET /console/supervision/reports/{id}/download
 
 Figures come from the shared-schema aggregates only
-(:mod:`leadermail.platform.supervision.queries`); nothing here opens a tenant
-schema. Drill-down links go to the inbox with filters.
+(:mod:`leadermail.platform.supervision.queries`). Drill-down links of a
+tenant's page go to its inbox with filters; those of the province page go to
+the mailbox's list of late letters, the one view here that opens another
+tenant's schema (:mod:`leadermail.platform.supervision.overdue`, behind
+``access_supervised_mailbox``).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,6 +34,8 @@ from leadermail.platform.accounts.policy import Action, StaffUser, role_allows
 from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import local_day
 from leadermail.platform.jobs.outbox import enqueue
+from leadermail.platform.letters.access import staff_actor
+from leadermail.platform.letters.workflow import STATE_LABELS
 from leadermail.platform.supervision.cache import province_figures
 from leadermail.platform.supervision.charts import (
     bar_chart,
@@ -37,9 +45,15 @@ from leadermail.platform.supervision.charts import (
     percent,
 )
 from leadermail.platform.supervision.models import SupervisionReport
-from leadermail.platform.supervision.queries import Dashboard, Period, dashboard
+from leadermail.platform.supervision.overdue import (
+    MailboxNotFound,
+    access_supervised_mailbox,
+    overdue_letters,
+    supervised_mailbox_ids,
+)
+from leadermail.platform.supervision.queries import Dashboard, Figures, Period, dashboard
 from leadermail.platform.supervision.reports import MEDIA_TYPES, download_name, report_path
-from leadermail.platform.web.requests import app_context, current_tenant, tenant_url
+from leadermail.platform.web.requests import app_context, client_ip, current_tenant, tenant_url
 from leadermail.platform.web.templating import is_htmx
 from leadermail.tenants.models import TenantKind
 from leadermail.tenants.registry import TenantRef
@@ -48,6 +62,8 @@ from leadermail.tenants.registry import TenantRef
 DEFAULT_RANKING_MINIMUM = 10
 RANKING_SHOWN = 20
 PROVINCE_TENANTS_SHOWN = 100
+#: Units (and mailboxes) below the ranking minimum listed with their figures.
+UNRANKED_SHOWN = 50
 
 
 def ranking_minimum(settings: dict[str, Any]) -> int:
@@ -55,13 +71,18 @@ def ranking_minimum(settings: dict[str, Any]) -> int:
     return value if isinstance(value, int) and value > 0 else DEFAULT_RANKING_MINIMUM
 
 
-def _charts(board: Dashboard, ranked: list, names: dict[int, str] | None = None) -> dict[str, Any]:
+def _charts(
+    board: Dashboard, ranked: list, names: dict[int, str] | None = None, *, once: bool = False
+) -> dict[str, Any]:
+    """``names``: units are labelled with their mailbox (the province page);
+    ``once``: monthly letters counted once across mailboxes (the same)."""
+
     def label(unit: Any) -> str:
         if names is None:
             return unit.unit_name
         return f"{names.get(unit.tenant_id, unit.tenant_id)} {unit.unit_name}"
 
-    months = [(f"{m.month}月", f.received) for m, f in board.by_month]
+    months = [(f"{m.month}月", f.received_once if once else f.received) for m, f in board.by_month]
     on_time = [(f"{m.month}月", f.on_time_rate) for m, f in board.by_month]
     return {
         "received_chart": column_chart("每月来信量", months),
@@ -99,6 +120,26 @@ async def tenant_dashboard(request: Request) -> Response:
     )
 
 
+def _period_query(period: Period) -> str:
+    return f"from={period.first:%Y-%m}&to={period.last:%Y-%m}"
+
+
+def _ends(ranking: list[int], shown: int) -> list[tuple[int, int]]:
+    """(position, id) of the first and last ``shown`` of a ranking (all of it when short)."""
+    if len(ranking) <= 2 * shown:
+        return list(enumerate(ranking, start=1))
+    last = len(ranking) - shown + 1
+    return [
+        *enumerate(ranking[:shown], start=1),
+        *enumerate(ranking[-shown:], start=last),
+    ]
+
+
+def _unranked_mailboxes(board: Dashboard, minimum: int) -> list[tuple[int, Figures]]:
+    small = [(t, f) for t, f in board.by_tenant.items() if f.received < minimum]
+    return sorted(small, key=lambda item: (-item[1].overdue, -item[1].received, item[0]))
+
+
 async def province_dashboard(request: Request) -> Response:
     await require_staff(request, Action.PROVINCE_ADMIN)
     tenant = current_tenant(request)
@@ -109,28 +150,83 @@ async def province_dashboard(request: Request) -> Response:
     minimum = ranking_minimum(tenant.settings)
     # ?fresh=1 skips the one-minute cache (province admins checking a change).
     redis = None if request.query_params.get("fresh") == "1" else context.redis
-    board, ranked = await province_figures(
-        context.database, redis, period, minimum_letters=minimum, shown=RANKING_SHOWN
+    board, units = await province_figures(
+        context.database, redis, period, minimum_letters=minimum, shown=RANKING_SHOWN,
+        shown_small=UNRANKED_SHOWN,
     )
     names = {t.id: t.name for t in await context.tenants.all()}
+    # Rows link to a mailbox's late letters only where the admin may open them.
+    base = tenant_url(request, "/console/supervision/province/mailboxes/")
+    query = _period_query(period)
+    mailbox_links = {
+        tenant_id: f"{base}{tenant_id}?{query}"
+        for tenant_id in await supervised_mailbox_ids(context, tenant)
+    }
+
+    def mailbox_name(tenant_id: int) -> Markup:
+        name = names.get(tenant_id, str(tenant_id))
+        href = mailbox_links.get(tenant_id)
+        if href is None:
+            return escape(name)
+        return Markup('<a href="{}">{}</a>').format(href, name)
+
     tenants = sorted(board.by_tenant.items(), key=lambda item: -item[1].received)
+    mailboxes = board.mailbox_ranking(minimum)
+    unranked_mailboxes = _unranked_mailboxes(board, minimum)
     return renderer_for(context).render(
         request,
         "supervision/province.html",
         {
             "board": board,
             "period": period,
-            "ranked": ranked,
+            "period_query": _period_query(period),
+            "ranked": units.ranked,
+            "unranked": units.unranked,
+            "unranked_count": units.unranked_count,
             "minimum": minimum,
             "names": names,
+            "mailbox_links": mailbox_links,
+            "mailbox_name": mailbox_name,
             "tenants": tenants[:PROVINCE_TENANTS_SHOWN],
             "tenant_count": len(tenants),
-            "ranked_count": ranked[0].ranked_count if ranked else 0,
+            "ranked_count": units.ranked_count,
+            "mailboxes": _ends(mailboxes, RANKING_SHOWN),
+            "mailbox_count": len(mailboxes),
+            "unranked_mailboxes": unranked_mailboxes[:UNRANKED_SHOWN],
+            "unranked_mailbox_count": len(unranked_mailboxes),
             "shown": RANKING_SHOWN,
+            "unranked_shown": UNRANKED_SHOWN,
             "pct": percent,
             "days": days,
             "cells": figure_cells,
-            **_charts(board, ranked, names),
+            **_charts(board, units.ranked, names, once=True),
+        },
+    )
+
+
+async def province_mailbox(request: Request) -> Response:
+    """One mailbox's overdue and nearly due letters, for a province admin."""
+    staff = await require_staff(request, Action.PROVINCE_ADMIN)
+    context = app_context(request)
+    try:
+        mailbox = await access_supervised_mailbox(
+            context, staff, request.path_params["tenant_id"]
+        )
+    except MailboxNotFound as exc:
+        raise HTTPException(status_code=404, detail="信箱不存在") from exc
+    period = Period.parse(request.query_params.get("from"), request.query_params.get("to"))
+    late = await overdue_letters(
+        context.database, mailbox, period, actor=staff_actor(staff, client_ip(request))
+    )
+    return renderer_for(context).render(
+        request,
+        "supervision/mailbox.html",
+        {
+            "mailbox": mailbox,
+            "late": late,
+            "period": period,
+            "period_query": _period_query(period),
+            "state_labels": STATE_LABELS,
         },
     )
 
@@ -224,6 +320,7 @@ async def report_download(request: Request) -> Response:
 routes = [
     Route("/supervision", tenant_dashboard, name="supervision"),
     Route("/supervision/province", province_dashboard, name="supervision_province"),
+    Route("/supervision/province/mailboxes/{tenant_id:int}", province_mailbox),
     Route("/supervision/reports", report_list, name="supervision_reports"),
     Route("/supervision/reports", report_create, methods=["POST"]),
     Route("/supervision/reports/{report_id:int}/download", report_download),

@@ -6,6 +6,9 @@
 Roles are per tenant membership; ``province_admin`` (a membership in the
 province tenant) reaches across tenants for province operations only, never
 for reading another tenant's letters directly (those travel by forwarding).
+The one exception is supervision's list of a mailbox's late letters (code,
+title, unit, deadline; no personal data), behind
+``supervision.overdue.access_supervised_mailbox``.
 """
 
 from __future__ import annotations

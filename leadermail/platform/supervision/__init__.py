@@ -9,5 +9,7 @@
   and :func:`enqueue_fact_refresh` for other code;
 * :mod:`.queries` — what the dashboards and the exposure page read, as the
   values of :mod:`.figures` (Figures, Period, Dashboard);
+* :mod:`.overdue` — the one look into a tenant schema: a province admin's
+  list of one mailbox's overdue and nearly due letters (no personal data);
 * :mod:`.charts` — server-side SVG; :mod:`.reports` — XLSX and PDF.
 """

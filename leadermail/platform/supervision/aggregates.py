@@ -65,7 +65,7 @@ _COUNT_COLUMNS = (
     "received", "accepted", "not_accepted", "replied", "replied_on_time", "closed",
     "evaluated", "satisfied", "solved_answered", "solved", "rehandled", "complaints",
     "forwarded", "assigned", "urged", "away", "handling_days_sum", "handling_count",
-    "open_with_deadline",
+    "open_with_deadline", "forwarded_in",
 )
 _ROLLUP_COLUMNS = ", ".join(("tenant_id", "unit_id", "month", "unit_name", *_COUNT_COLUMNS))
 _TENANT_COLUMNS = ", ".join(("tenant_id", "month", *_COUNT_COLUMNS))
@@ -89,7 +89,8 @@ _ROLLUP_SELECT = """
         count(*) FILTER (WHERE f.is_away),
         coalesce(sum(f.handling_working_days), 0),
         count(f.handling_working_days),
-        count(*) FILTER (WHERE f.is_open AND f.effective_due_at IS NOT NULL)
+        count(*) FILTER (WHERE f.is_open AND f.effective_due_at IS NOT NULL),
+        count(*) FILTER (WHERE f.channel = 'forwarded')
     FROM core.letter_facts f
 """
 # Recomputes the rollups of the given (unit, month) groups from the facts.

@@ -5,8 +5,9 @@ behind the letters), so serving them up to ``TTL_SECONDS`` old costs
 nothing in truth and spares the database one scan of every unit of every
 tenant per page view::
 
-    board, ranked = await province_figures(database, redis, period,
-                                           minimum_letters=10, shown=20)
+    board, units = await province_figures(database, redis, period,
+                                          minimum_letters=10, shown=20, shown_small=50)
+    units.ranked, units.unranked
 
 Stored as JSON (never pickle), rebuilt into the same dataclasses.
 """
@@ -27,17 +28,19 @@ from leadermail.platform.supervision.queries import (
     Figures,
     Period,
     RankedUnit,
+    UnitFigures,
+    UnitRanking,
     dashboard,
-    ranked_units,
+    unit_ranking,
 )
 
 log = logging.getLogger(__name__)
 
 TTL_SECONDS = 60
-_KEY = "leadermail:supervision:province:{first}:{last}:{minimum}:{shown}"
+_KEY = "leadermail:supervision:province:{first}:{last}:{minimum}:{shown}:{shown_small}"
 
 
-def _dump(board: Dashboard, ranked: list[RankedUnit]) -> str:
+def _dump(board: Dashboard, units: UnitRanking) -> str:
     return json.dumps(
         {
             "period": [board.period.first.isoformat(), board.period.last.isoformat()],
@@ -45,13 +48,13 @@ def _dump(board: Dashboard, ranked: list[RankedUnit]) -> str:
             "totals": asdict(board.totals),
             "by_month": [[m.isoformat(), asdict(f)] for m, f in board.by_month],
             "by_tenant": [[t, asdict(f)] for t, f in board.by_tenant.items()],
-            "ranked": [asdict(r) for r in ranked],
+            "units": asdict(units),
         },
         ensure_ascii=False,
     )
 
 
-def _load(raw: bytes | str) -> tuple[Dashboard, list[RankedUnit]]:
+def _load(raw: bytes | str) -> tuple[Dashboard, UnitRanking]:
     data: dict[str, Any] = json.loads(raw)
     first, last = (date.fromisoformat(d) for d in data["period"])
     board = Dashboard(
@@ -62,10 +65,18 @@ def _load(raw: bytes | str) -> tuple[Dashboard, list[RankedUnit]]:
         by_unit=[],
         generated_at=datetime.fromisoformat(data["generated_at"]),
     )
-    ranked = [
-        RankedUnit(**{**r, "figures": Figures(**r["figures"])}) for r in data["ranked"]
-    ]
-    return board, ranked
+    units = data["units"]
+    ranking = UnitRanking(
+        ranked=[
+            RankedUnit(**{**r, "figures": Figures(**r["figures"])}) for r in units["ranked"]
+        ],
+        unranked=[
+            UnitFigures(**{**u, "figures": Figures(**u["figures"])}) for u in units["unranked"]
+        ],
+        ranked_count=units["ranked_count"],
+        unranked_count=units["unranked_count"],
+    )
+    return board, ranking
 
 
 async def province_figures(
@@ -75,14 +86,15 @@ async def province_figures(
     *,
     minimum_letters: int,
     shown: int,
-) -> tuple[Dashboard, list[RankedUnit]]:
+    shown_small: int,
+) -> tuple[Dashboard, UnitRanking]:
     """The province dashboard's figures, from the cache when fresh enough.
 
     ``redis=None`` always computes (the benchmark's cold mode, tests).
     """
     key = _KEY.format(
         first=period.first.isoformat(), last=period.last.isoformat(),
-        minimum=minimum_letters, shown=shown,
+        minimum=minimum_letters, shown=shown, shown_small=shown_small,
     )
     if redis is not None:
         try:
@@ -92,10 +104,12 @@ async def province_figures(
         except Exception:  # Redis away: compute, as without a cache
             log.warning("supervision cache unavailable", exc_info=True)
     board = await dashboard(database, period, with_units=False)
-    ranked = await ranked_units(database, period, minimum_letters=minimum_letters, shown=shown)
+    units = await unit_ranking(
+        database, period, minimum_letters=minimum_letters, shown=shown, shown_small=shown_small
+    )
     if redis is not None:
         try:
-            await redis.set(key, _dump(board, ranked), ex=TTL_SECONDS)
+            await redis.set(key, _dump(board, units), ex=TTL_SECONDS)
         except Exception:
             log.warning("supervision cache unavailable", exc_info=True)
-    return board, ranked
+    return board, units

@@ -76,41 +76,92 @@ def column_chart(
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
 
 
+def _text_width(text: str, font_size: int) -> float:
+    """About how wide ``text`` sets: a CJK character is an em, others about
+    0.6 em (no font metrics on the server; errs on the wide side)."""
+    return sum(font_size if ord(ch) > 0x2E7F else font_size * 0.6 for ch in text)
+
+
+def _label_lines(label: str, room: float, font_size: int) -> list[str]:
+    """``label`` in at most two lines that fit ``room``: broken at the last
+    space that fits (mailbox | unit), else by characters; a second line that
+    still does not fit ends in "…" (the full label stays in the bar's tooltip)."""
+    if _text_width(label, font_size) <= room:
+        return [label]
+    words = label.split(" ")
+    first = rest = ""
+    for count in range(len(words) - 1, 0, -1):
+        candidate = " ".join(words[:count])
+        if _text_width(candidate, font_size) <= room:
+            first = candidate
+            rest = " ".join(words[count:])
+            break
+    if not first:
+        cut = len(label)
+        while cut > 1 and _text_width(label[:cut], font_size) > room:
+            cut -= 1
+        first, rest = label[:cut], label[cut:]
+    if _text_width(rest, font_size) > room:
+        while rest and _text_width(rest + "…", font_size) > room:
+            rest = rest[:-1]
+        rest += "…"
+    return [first, rest]
+
+
 def bar_chart(
     title: str,
     items: Sequence[tuple[str, float | None]],
     *,
     percent: bool = False,
     width: int = 640,
-    row_height: int = 22,
-    label_width: int = 200,
+    font_size: int = 12,
+    max_label_width: int = 300,
 ) -> Markup:
-    """Horizontal bars, one row per item (a ranking)."""
+    """Horizontal bars, one row per item (a ranking).
+
+    The label column is as wide as the longest label needs, up to
+    ``max_label_width``; a longer label takes two lines instead of running
+    off the left edge.
+    """
     chart_id = f"chart-{next(_ids)}"
+    value_width = 64
+    room = min(
+        max((_text_width(label, font_size) for label, _ in items), default=0.0),
+        max_label_width,
+    )
+    label_width = room + 12
+    lines = [_label_lines(label, room, font_size) for label, _ in items]
+    line_height = font_size + 3
+    row_height = max(len(label) for label in lines) * line_height + 8 if lines else 22
     height = row_height * max(len(items), 1) + 16
-    plot_w = width - label_width - 70
+    plot_w = width - label_width - value_width
     values = [v or 0 for _, v in items]
     peak = 1.0 if percent else max([*values, 1])
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
         f'viewBox="0 0 {width} {height}" width="100%" aria-labelledby="{chart_id}-t" '
-        f'font-family="{FONT}" font-size="12">',
+        f'font-family="{FONT}" font-size="{font_size}">',
         f'<title id="{chart_id}-t">{escape(title)}</title>',
     ]
-    for index, (label, value) in enumerate(items):
+    for index, ((label, value), label_lines) in enumerate(zip(items, lines, strict=True)):
         y = 8 + index * row_height
         w = (value or 0) / peak * plot_w
         text = escape(_format(value, percent))
+        middle = y + row_height / 2
+        first_baseline = middle - (len(label_lines) - 1) * line_height / 2 + font_size * 0.35
+        spans = "".join(
+            f'<tspan x="{label_width - 6:.1f}" y="{first_baseline + n * line_height:.1f}">'
+            f"{escape(line)}</tspan>"
+            for n, line in enumerate(label_lines)
+        )
+        parts.append(f'<text text-anchor="end">{spans}</text>')
         parts.append(
-            f'<text x="{label_width - 6}" y="{y + row_height * 0.65:.1f}" '
-            f'text-anchor="end">{escape(label)}</text>'
+            f'<rect x="{label_width:.1f}" y="{y + 3}" width="{w:.1f}" '
+            f'height="{row_height - 6}" fill="#4a6fa5" stroke="#1f3b63">'
+            f"<title>{escape(label)}：{text}</title></rect>"
         )
         parts.append(
-            f'<rect x="{label_width}" y="{y + 3}" width="{w:.1f}" height="{row_height - 6}" '
-            f'fill="#4a6fa5" stroke="#1f3b63"><title>{escape(label)}：{text}</title></rect>'
-        )
-        parts.append(
-            f'<text x="{label_width + w + 6:.1f}" y="{y + row_height * 0.65:.1f}">{text}</text>'
+            f'<text x="{label_width + w + 6:.1f}" y="{middle + font_size * 0.35:.1f}">{text}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
@@ -125,12 +176,18 @@ def days(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def figure_cells(figures: Figures) -> Markup:
+def figure_cells(
+    figures: Figures, *, overdue_href: str | None = None, once: bool = False
+) -> Markup:
     """The nine ``<td>`` of a table row of figures, in the order of the
     ``figure_headers`` macro. A function, not a macro: the province page
-    has ~150 such rows and a Jinja macro call costs ~10 times as much."""
+    has ~150 such rows and a Jinja macro call costs ~10 times as much.
+
+    ``overdue_href``: the overdue count links there (when not 0).
+    ``once``: letters counted once across mailboxes (province totals).
+    """
     values = (
-        str(figures.received),
+        str(figures.received_once if once else figures.received),
         percent(figures.acceptance_rate),
         percent(figures.on_time_rate),
         str(figures.overdue),
@@ -140,4 +197,7 @@ def figure_cells(figures: Figures) -> Markup:
         percent(figures.closed_rate),
         percent(figures.rehandle_rate),
     )
-    return Markup("".join(f"<td>{escape(value)}</td>" for value in values))  # noqa: S704
+    cells = [f"<td>{escape(value)}</td>" for value in values]
+    if overdue_href and figures.overdue:
+        cells[3] = f'<td><a href="{escape(overdue_href)}">{figures.overdue}</a></td>'
+    return Markup("".join(cells))  # noqa: S704 - every text above is escaped

@@ -5,6 +5,7 @@
     period = Period.last_months(12)   # or Period.year(2026), Period.parse("2026-01", "2026-06")
     figures.on_time_rate, figures.satisfaction_rate, figures.average_handling_days
     board.by_month, board.by_tenant, board.ranking(minimum_letters=10)
+    board.mailbox_ranking(minimum_letters=10)
 
 Plain values, filled by :mod:`leadermail.platform.supervision.queries` and
 cached as JSON by :mod:`leadermail.platform.supervision.cache`.
@@ -23,7 +24,7 @@ SUMMED = (
     "received", "accepted", "not_accepted", "replied", "replied_on_time", "closed",
     "evaluated", "satisfied", "solved_answered", "solved", "rehandled", "complaints",
     "forwarded", "assigned", "urged", "away", "handling_days_sum", "handling_count",
-    "open_with_deadline",
+    "open_with_deadline", "forwarded_in",
 )
 
 
@@ -55,8 +56,16 @@ class Figures:
     handling_count: int = 0
     #: Open letters with a deadline (past or not): see :func:`overdue_counts`.
     open_with_deadline: int = 0
+    #: Of ``received``: copies that came in from another mailbox (转办, appeals).
+    forwarded_in: int = 0
     #: Open letters past their (fairness-adjusted) deadline, now.
     overdue: int = 0
+
+    @property
+    def received_once(self) -> int:
+        """Letters counted once across mailboxes (全省来信总量): a copy forwarded
+        from one mailbox to another is the letter its original already counts."""
+        return self.received - self.forwarded_in
 
     @property
     def acceptance_rate(self) -> float | None:
@@ -175,6 +184,29 @@ class Dashboard:
             ),
         )
 
+    def mailbox_ranking(self, minimum_letters: int) -> list[int]:
+        """Ids of the mailboxes with at least ``minimum_letters`` letters, best
+        first: on-time rate, then fewer letters overdue now, then satisfaction
+        rate (ties by id, so the order is stable). Position = index + 1.
+
+        Ids rather than objects: a province page that keeps 1,000 more
+        objects alive per request triggers full garbage collections (~100 ms
+        each at 5M letters) twice as often (measured with the benchmark).
+        """
+        by_tenant = self.by_tenant
+
+        def key(tenant_id: int) -> tuple[float, int, float, int]:
+            figures = by_tenant[tenant_id]
+            return (
+                -(figures.on_time_rate or 0.0),
+                figures.overdue,
+                -(figures.satisfaction_rate or 0.0),
+                tenant_id,
+            )
+
+        eligible = [t for t, f in by_tenant.items() if f.received >= minimum_letters]
+        return sorted(eligible, key=key)
+
     def most_complained(self, count: int = 10) -> list[UnitFigures]:
         """被投诉较多的机关、单位 (《信访工作条例》 art. 41)."""
         units = [u for u in self.by_unit if u.unit_id and u.figures.complaints]
@@ -185,6 +217,18 @@ class Dashboard:
 class RankedUnit(UnitFigures):
     position: int = 0
     ranked_count: int = 0
+
+
+@dataclass
+class UnitRanking:
+    """The ranked units (best and worst ``shown``) and those with too few
+    letters to rank, which are listed with their figures instead."""
+
+    ranked: list[RankedUnit] = field(default_factory=list)
+    #: Units below the minimum, most overdue letters first (``shown_small`` of them).
+    unranked: list[UnitFigures] = field(default_factory=list)
+    ranked_count: int = 0
+    unranked_count: int = 0
 
 
 def add(figures: Iterable[Figures]) -> Figures:

@@ -118,6 +118,10 @@ class _MonthlyCounts:
     rehandled: Mapped[int] = mapped_column(Integer, default=0)
     complaints: Mapped[int] = mapped_column(Integer, default=0)
     forwarded: Mapped[int] = mapped_column(Integer, default=0)
+    #: Copies that came in from another mailbox (转办 or an appeal; channel
+    #: "forwarded"): the same letters as their originals, so the province
+    #: total leaves them out (``Figures.received_once``), core 0008.
+    forwarded_in: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     assigned: Mapped[int] = mapped_column(Integer, default=0)
     urged: Mapped[int] = mapped_column(Integer, default=0)
     away: Mapped[int] = mapped_column(Integer, default=0)

@@ -36,13 +36,14 @@ from leadermail.platform.supervision.figures import (
     Period,
     RankedUnit,
     UnitFigures,
+    UnitRanking,
     add,
 )
 
 # The values live in figures.py; callers import them from here too.
 __all__ = [
-    "SUMMED", "Dashboard", "Figures", "Period", "RankedUnit", "UnitFigures", "add",
-    "dashboard", "overdue_counts", "ranked_units",
+    "SUMMED", "Dashboard", "Figures", "Period", "RankedUnit", "UnitFigures", "UnitRanking",
+    "add", "dashboard", "overdue_counts", "ranked_units", "unit_ranking",
 ]
 
 _SUMS = ", ".join(f"sum({name})::bigint AS {name}" for name in SUMMED)
@@ -80,18 +81,21 @@ _IN_TIME_UP_TO = """
     ) AS in_time
 """
 
-#: Ranks every unit on the keys of :meth:`Dashboard.ranking` only (six sums,
-#: not all), and returns the ``shown`` best and worst.
+#: Ranks every unit with ≥ :minimum letters on the keys of
+#: :meth:`Dashboard.ranking` only (a few sums, not all), and returns the
+#: ``shown`` best and worst; of the units below the minimum, the
+#: ``shown_small`` with the most overdue letters (position 0). One pass over
+#: the unit rollups serves both.
 _RANKING = """
     WITH units AS (
         SELECT tenant_id, unit_id, max(unit_name) AS unit_name,
+            sum(received)::bigint AS received,
             sum(replied)::bigint AS replied, sum(replied_on_time)::bigint AS replied_on_time,
             sum(evaluated)::bigint AS evaluated, sum(satisfied)::bigint AS satisfied,
             sum(open_with_deadline)::bigint AS open_with_deadline
         FROM core.unit_monthly_stats
         WHERE month BETWEEN :first AND :last AND unit_id <> 0 {tenant_filter}
         GROUP BY tenant_id, unit_id
-        HAVING sum(received) >= :minimum
     ), side AS (
         SELECT tenant_id, unit_id, count(*) AS letters
         FROM core.letter_facts
@@ -101,24 +105,34 @@ _RANKING = """
     ), rated AS (
         SELECT units.tenant_id, units.unit_id, units.unit_name, {overdue} AS overdue,
             units.replied_on_time::float / nullif(units.replied + {overdue}, 0) AS on_time_rate,
-            units.satisfied::float / nullif(units.evaluated, 0) AS satisfaction_rate
+            units.satisfied::float / nullif(units.evaluated, 0) AS satisfaction_rate,
+            units.received < :minimum AS small, units.received
         FROM units LEFT JOIN side USING (tenant_id, unit_id)
+    ), eligible AS (
+        SELECT * FROM rated WHERE NOT small
     ), best AS (
-        SELECT * FROM rated ORDER BY {order} LIMIT :shown
+        SELECT * FROM eligible ORDER BY {order} LIMIT :shown
     ), worst AS (
-        SELECT * FROM rated ORDER BY {reverse} LIMIT :shown
+        SELECT * FROM eligible ORDER BY {reverse} LIMIT :shown
+    ), few AS (
+        SELECT * FROM rated WHERE small
+        ORDER BY overdue DESC, received DESC, unit_name, tenant_id, unit_id LIMIT :shown_small
     ), counted AS (
-        SELECT count(*) AS ranked_count FROM rated
+        SELECT count(*) FILTER (WHERE NOT small) AS ranked_count,
+            count(*) FILTER (WHERE small) AS small_count
+        FROM rated
     )
     -- Two top-N sorts instead of sorting every unit of the province.
-    SELECT ranked.*, counted.ranked_count FROM (
+    SELECT ranked.*, counted.ranked_count, counted.small_count FROM (
         SELECT best.*, row_number() OVER (ORDER BY {order}) AS position FROM best
         UNION
         SELECT worst.*, (SELECT ranked_count FROM counted) + 1
             - row_number() OVER (ORDER BY {reverse}) AS position
         FROM worst
+        UNION ALL
+        SELECT few.*, 0 AS position FROM few
     ) AS ranked CROSS JOIN counted
-    ORDER BY position
+    ORDER BY position = 0, position, overdue DESC, received DESC, unit_name, tenant_id, unit_id
 """
 _RANK_ORDER = (
     "coalesce(on_time_rate, 0) DESC, coalesce(satisfaction_rate, 0) DESC, "
@@ -279,9 +293,28 @@ async def ranked_units(
 ) -> list[RankedUnit]:
     """The ``shown`` best and ``shown`` worst units with ≥ ``minimum_letters``
     letters (same order as :meth:`Dashboard.ranking`), ranked in SQL."""
+    ranking = await unit_ranking(
+        database, period, minimum_letters=minimum_letters, shown=shown, shown_small=0,
+        tenant_id=tenant_id, now=now,
+    )
+    return ranking.ranked
+
+
+async def unit_ranking(
+    database: Database,
+    period: Period,
+    *,
+    minimum_letters: int,
+    shown: int,
+    shown_small: int,
+    tenant_id: int | None = None,
+    now: datetime | None = None,
+) -> UnitRanking:
+    """:func:`ranked_units`, and the ``shown_small`` units with fewer than
+    ``minimum_letters`` letters that have the most overdue letters."""
     params: dict[str, object] = {
         "first": period.first, "last": period.last, "now": now or utcnow(),
-        "minimum": minimum_letters, "shown": shown,
+        "minimum": minimum_letters, "shown": shown, "shown_small": shown_small,
     }
     tenant_filter = ""
     if tenant_id is not None:
@@ -311,23 +344,29 @@ async def ranked_units(
             tenant_filter=tenant_filter, side="<" if past_due else ">=", overdue=overdue,
             order=_RANK_ORDER, reverse=_RANK_REVERSE,
         )
-        ranked = list(await session.execute(text(ranking), params))
+        rows = list(await session.execute(text(ranking), params))
         figures: dict[tuple[int, int], Figures] = {}
-        if ranked:
-            rows = await session.execute(
+        if rows:
+            found = await session.execute(
                 text(_UNIT_FIGURES),
                 {
                     **params,
-                    "tenants": [row.tenant_id for row in ranked],
-                    "units": [row.unit_id for row in ranked],
+                    "tenants": [row.tenant_id for row in rows],
+                    "units": [row.unit_id for row in rows],
                 },
             )
-            figures = {(row.tenant_id, row.unit_id): _figures(row) for row in rows}
-    result = []
-    for row in ranked:
+            figures = {(row.tenant_id, row.unit_id): _figures(row) for row in found}
+    result = UnitRanking()
+    for row in rows:
         unit_figures = figures[(row.tenant_id, row.unit_id)]
         unit_figures.overdue = int(row.overdue)
-        result.append(
+        result.ranked_count, result.unranked_count = int(row.ranked_count), int(row.small_count)
+        if row.small:
+            result.unranked.append(
+                UnitFigures(row.tenant_id, row.unit_id, row.unit_name or "", unit_figures)
+            )
+            continue
+        result.ranked.append(
             RankedUnit(
                 row.tenant_id, row.unit_id, row.unit_name or "", unit_figures,
                 position=int(row.position), ranked_count=int(row.ranked_count),

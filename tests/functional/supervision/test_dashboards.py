@@ -87,15 +87,17 @@ async def test_the_province_dashboard_is_refused_elsewhere(context, make_tenant,
 
 async def test_cached_province_figures_read_back_equal(context, make_tenant):
     from leadermail.platform.supervision.cache import _dump, _load
-    from leadermail.platform.supervision.queries import Period, dashboard, ranked_units
+    from leadermail.platform.supervision.queries import Period, dashboard, unit_ranking
 
     await _tenant_with_letters(context, make_tenant)
     period = Period.last_months(12)
     board = await dashboard(context.database, period, with_units=False)
-    ranked = await ranked_units(context.database, period, minimum_letters=1, shown=5)
-    assert ranked
-    again, ranked_again = _load(_dump(board, ranked))
-    assert again == board and ranked_again == ranked
+    units = await unit_ranking(
+        context.database, period, minimum_letters=3, shown=5, shown_small=5
+    )
+    assert units.ranked and units.unranked
+    again, units_again = _load(_dump(board, units))
+    assert again == board and units_again == units
 
 
 async def test_the_sql_ranking_orders_units_as_the_dashboard_does(context, make_tenant):
