@@ -8,6 +8,9 @@ extension flow all compute a letter's dates the same way::
     dates = letter_deadlines(letter, tenant.settings, calendar)
     changed = apply_deadlines(letter, dates)
 
+    # or, for one letter whose type, rule or clock just changed:
+    changed = await refresh_deadlines(session, letter, tenant.settings)
+
 What a letter may carry in ``letter.extra``:
 
 * ``deadline_rule``: a reply rule code set by a routing rule ("10wd");
@@ -129,3 +132,12 @@ def apply_deadlines(letter: Letter, dates: LetterDeadlines) -> bool:
     letter.reply_due_at = dates.reply.due_at
     letter.deadline_provisional = dates.provisional
     return before != (letter.acceptance_due_at, letter.reply_due_at, letter.deadline_provisional)
+
+
+async def refresh_deadlines(
+    session: AsyncSession, letter: Letter, tenant_settings: Mapping[str, Any] | None
+) -> bool:
+    """Compute ``letter``'s deadlines again (its type, rule or clock changed)
+    with the current calendar and store them; True when anything changed."""
+    calendar = await session_calendar(session)
+    return apply_deadlines(letter, letter_deadlines(letter, tenant_settings, calendar))

@@ -21,12 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.audit.writer import Actor
 from leadermail.platform.clock import utcnow
-from leadermail.platform.deadlines.letters import (
-    apply_deadlines,
-    letter_deadlines,
-    restart_reply_clock,
-    session_calendar,
-)
+from leadermail.platform.deadlines.letters import refresh_deadlines, restart_reply_clock
 from leadermail.platform.letters.models import (
     Attachment,
     Evaluation,
@@ -202,8 +197,7 @@ async def evaluate_letter(
         # A new round with its own reply deadline, not the first round's
         # (long past by now, which would show the letter overdue at once).
         restart_reply_clock(letter, utcnow())
-        calendar = await session_calendar(session)
-        apply_deadlines(letter, letter_deadlines(letter, tenant.settings, calendar))
+        await refresh_deadlines(session, letter, tenant.settings)
         await rehandling_requested(session, letter, actor, comment)
     return evaluation
 

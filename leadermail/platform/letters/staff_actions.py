@@ -19,11 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadermail.platform.accounts.policy import Action, StaffUser, can
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.clock import utcnow
-from leadermail.platform.deadlines.letters import (
-    apply_deadlines,
-    letter_deadlines,
-    session_calendar,
-)
+from leadermail.platform.deadlines.letters import refresh_deadlines
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import (
     LETTER_TYPE_LABELS,
@@ -121,8 +117,7 @@ async def classify_letter(
     type_changed = letter_type != letter.letter_type
     letter.letter_type, letter.category_id, letter.priority = after
     if type_changed:
-        calendar = await session_calendar(session)
-        apply_deadlines(letter, letter_deadlines(letter, staff.tenant.settings, calendar))
+        await refresh_deadlines(session, letter, staff.tenant.settings)
     data = {
         "before": dict(zip(("letter_type", "category_id", "priority"), before, strict=True)),
         "after": dict(zip(("letter_type", "category_id", "priority"), after, strict=True)),

@@ -95,22 +95,26 @@ async def staff_user_ids(
     return sorted((await session.execute(query)).scalars().all())
 
 
-async def supervisors_or_admins(session: AsyncSession, tenant_id: int) -> list[int]:
-    """Who is alerted when something needs oversight: supervisors, else tenant admins."""
-    users = await staff_user_ids(session, tenant_id, roles={Role.SUPERVISOR})
+async def holders_or_admins(session: AsyncSession, tenant_id: int, role: Role) -> list[int]:
+    """Who holds ``role`` in the tenant; with nobody in it, the tenant admins
+    (a small mailbox where one person does everything still hears of it)."""
+    users = await staff_user_ids(session, tenant_id, roles={role})
     return users or await staff_user_ids(session, tenant_id, roles={Role.TENANT_ADMIN})
+
+
+async def supervisors_or_admins(session: AsyncSession, tenant_id: int) -> list[int]:
+    """Who is alerted when something needs oversight."""
+    return await holders_or_admins(session, tenant_id, Role.SUPERVISOR)
 
 
 async def registrars_or_admins(session: AsyncSession, tenant_id: int) -> list[int]:
-    """Who keeps the front door (登记、受理、发送): registrars, else tenant admins."""
-    users = await staff_user_ids(session, tenant_id, roles={Role.REGISTRAR})
-    return users or await staff_user_ids(session, tenant_id, roles={Role.TENANT_ADMIN})
+    """Who keeps the front door (登记、受理、发送)."""
+    return await holders_or_admins(session, tenant_id, Role.REGISTRAR)
 
 
 async def leaders_or_admins(session: AsyncSession, tenant_id: int) -> list[int]:
-    """Who approves (答复审核): leaders, else tenant admins."""
-    users = await staff_user_ids(session, tenant_id, roles={Role.LEADER})
-    return users or await staff_user_ids(session, tenant_id, roles={Role.TENANT_ADMIN})
+    """Who approves (答复审核)."""
+    return await holders_or_admins(session, tenant_id, Role.LEADER)
 
 
 async def unit_handlers(session: AsyncSession, tenant_id: int, unit_id: int | None) -> list[int]:

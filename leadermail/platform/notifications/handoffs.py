@@ -145,10 +145,8 @@ async def reply_returned(
     """A leader sent the draft back: its drafter (else the unit) revises it."""
     if reply.drafted_by_user_id is not None:
         users = [reply.drafted_by_user_id]
-    elif letter.unit_id is not None:
-        users = await unit_handlers(session, letter.tenant_id, letter.unit_id)
     else:
-        users = await registrars_or_admins(session, letter.tenant_id)
+        users = await unit_handlers(session, letter.tenant_id, letter.unit_id)
     returns = await _count_events(session, letter, "reply_returned")
     await notify(
         session, letter.tenant_id, _others(users, actor),

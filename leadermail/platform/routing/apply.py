@@ -29,12 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.audit.writer import Actor, record_audit
-from leadermail.platform.deadlines.letters import (
-    RULE_KEY,
-    apply_deadlines,
-    letter_deadlines,
-    session_calendar,
-)
+from leadermail.platform.deadlines.letters import RULE_KEY, refresh_deadlines
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Assignment, Letter, LetterType, Unit
 from leadermail.platform.letters.workflow import add_timeline_event
@@ -187,8 +182,7 @@ async def _apply_rule(
         extra = dict(letter.extra or {})
         extra[RULE_KEY] = rule.deadline_rule
         letter.extra = extra
-        calendar = await session_calendar(session)
-        apply_deadlines(letter, letter_deadlines(letter, tenant.settings, calendar))
+        await refresh_deadlines(session, letter, tenant.settings)
         outcome.deadline_rule = rule.deadline_rule
         done.append(f"办理期限为{rule.deadline_rule}")
     if rule.assign_unit_id is not None:
