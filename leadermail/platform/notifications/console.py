@@ -42,6 +42,7 @@ KIND_LABELS: dict[str, str] = {
     "reply_to_send": "答复待发送",
     "rehandling": "申请重新办理",
     "material": "补充材料",
+    "reply_returned": "答复退回修改",
 }
 
 
