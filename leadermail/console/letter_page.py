@@ -23,6 +23,7 @@ from leadermail.platform.forwarding.models import Forwarding
 from leadermail.platform.forwarding.services import is_forwardable
 from leadermail.platform.letters.duplicates import DuplicateCandidate
 from leadermail.platform.letters.models import (
+    ASSIGNMENT_STATUS_LABELS,
     CHANNEL_LABELS,
     LETTER_TYPE_LABELS,
     PRIORITY_LABELS,
@@ -112,10 +113,6 @@ def available_actions(
         and can(staff, action, letter)
     ]
     return {"simple": simple, "text": texts}
-
-
-#: Assignment.status as the letter page says it.
-ASSIGNMENT_STATUS_LABELS = {"active": "办理中", "returned": "已退回", "completed": "已办结"}
 
 
 async def letter_page_context(

@@ -242,6 +242,10 @@ class Attachment(TenantScoped, TenantBase):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+#: Assignment.status as staff see it.
+ASSIGNMENT_STATUS_LABELS = {"active": "办理中", "returned": "已退回", "completed": "已办结"}
+
+
 class Assignment(TenantScoped, TenantBase):
     """分办: a letter handed to a unit, with its own deadline."""
 
