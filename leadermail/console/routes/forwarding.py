@@ -1,15 +1,13 @@
-"""转办 between tenants, and 复查/复核 received, in the console.
+"""转办 between tenants in the console.
 
     GET  /console/forwarding                        sent and received legs, appeals to answer
     GET  /console/forwarding/new?letter=ID          choose the tenant, note, deadline
     POST /console/forwarding                        forward
     GET  /console/forwarding/{id}                   one leg (either side)
     POST /console/forwarding/{id}/{verb}            accept | object | decide | urge | report
-    GET  /console/appeals/{id}                      an appeal received
-    POST /console/appeals/{id}/answer               the written opinion
-    GET  /console/forwarding/matter/{letter_id}     a letter's art. 19 flag (the letter
-                                                    page pulls it in with htmx)
-    POST /console/forwarding/matter/{letter_id}/link  link the letter to the matter in hand
+
+Appeals received are in ``appeals``, a letter's art. 19 flag in
+``forwarding_matters``.
 
 Legs are fetched only through ``access_forwarding`` (this tenant sent or
 received it; anything else is the same 404 as a missing one), letters only
@@ -26,43 +24,25 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from leadermail.console.auth import require_staff
 from leadermail.console.flash import flash
+from leadermail.console.forwarding_pages import back_to, staff_actor, tenant_names
 from leadermail.console.rendering import renderer_for
-from leadermail.platform.accounts.models import Membership
-from leadermail.platform.accounts.policy import Action, StaffUser, role_allows
+from leadermail.platform.accounts.policy import Action
 from leadermail.platform.appeals.models import Appeal
-from leadermail.platform.appeals.services import AppealError, AppealNotFound, answer_appeal
-from leadermail.platform.audit.writer import Actor
-from leadermail.platform.context import AppContext
 from leadermail.platform.forwarding import services
-from leadermail.platform.forwarding.crossings import record_crossing
-from leadermail.platform.forwarding.matter_links import MatterStatus, link_to_matter, matter_status
 from leadermail.platform.forwarding.models import Forwarding
 from leadermail.platform.forwarding.services import ForwardingError, ForwardingNotFound
 from leadermail.platform.forwarding.tracking import final_reply_below
 from leadermail.platform.letters.access import LetterNotFound, access_letter_by_id
 from leadermail.platform.letters.workflow import STATE_LABELS
-from leadermail.platform.web.requests import app_context, client_ip, tenant_url
-from leadermail.tenants.registry import TenantRef
+from leadermail.platform.web.requests import app_context
 from leadermail.tenants.session import tenant_session
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def _actor(request: Request, staff) -> Actor:  # noqa: ANN001
-    return Actor(user_id=staff.user_id, label=staff.display_name, ip_address=client_ip(request))
-
-
-def _back(request: Request, path: str) -> RedirectResponse:
-    return RedirectResponse(tenant_url(request, f"/console{path}"), status_code=303)
-
-
-async def _names(request: Request) -> dict[int, str]:
-    return {t.id: t.name for t in await app_context(request).tenants.all()}
 
 
 async def overview(request: Request) -> Response:
@@ -102,7 +82,7 @@ async def overview(request: Request) -> Response:
         "sent": [leg for leg in legs if leg.from_tenant_id == staff.tenant.id],
         "received": [leg for leg in legs if leg.to_tenant_id == staff.tenant.id],
         "appeals": appeals,
-        "names": await _names(request),
+        "names": await tenant_names(request),
         "state_labels": STATE_LABELS,
     }
     return renderer_for(context).render(request, "forwarding/overview.html", ctx)
@@ -207,7 +187,7 @@ async def create(request: Request) -> Response:
                     tenant=staff.tenant,
                     letter=letter,
                     to_tenant_id=int(values["to_tenant_id"]),
-                    actor=_actor(request, staff),
+                    actor=staff_actor(request, staff),
                     note=values["note"],
                     due_at=due_at,
                     request_key=f"console:{values['request_key'] or uuid.uuid4().hex}",
@@ -224,7 +204,7 @@ async def create(request: Request) -> Response:
         )
     leg = await services.after_commit(context, leg)
     flash(request, "已转办")
-    return _back(request, f"/forwarding/{leg.id}")
+    return back_to(request, f"/forwarding/{leg.id}")
 
 
 async def _leg(request: Request, staff) -> Forwarding:  # noqa: ANN001
@@ -244,7 +224,7 @@ async def detail(request: Request) -> Response:
     context = app_context(request)
     ctx = {
         "leg": leg,
-        "names": await _names(request),
+        "names": await tenant_names(request),
         "state_labels": STATE_LABELS,
         # The answer the citizen got from whoever handled it below.
         "final_reply": await final_reply_below(context, leg) if leg.completed_at else None,
@@ -269,7 +249,7 @@ async def act(request: Request) -> Response:
     leg = await _leg(request, staff)
     context = app_context(request)
     form = await request.form()
-    common = {"tenant": staff.tenant, "forwarding_id": leg.id, "actor": _actor(request, staff)}
+    common = {"tenant": staff.tenant, "forwarding_id": leg.id, "actor": staff_actor(request, staff)}
     try:
         if verb == "accept":
             await services.accept_forwarding(context, **common)
@@ -293,129 +273,7 @@ async def act(request: Request) -> Response:
         raise HTTPException(404) from None
     except ForwardingError as exc:
         flash(request, exc.message, error=True)
-    return _back(request, f"/forwarding/{leg.id}")
-
-
-async def _appeal(request: Request, staff) -> Appeal:  # noqa: ANN001
-    async with app_context(request).database.core_session() as session:
-        appeal = await session.get(Appeal, int(request.path_params["appeal_id"]))
-    if appeal is None or appeal.to_tenant_id != staff.tenant.id:
-        raise HTTPException(404)
-    return appeal
-
-
-async def appeal_detail(request: Request) -> Response:
-    staff = await require_staff(request, Action.VIEW_INBOX)
-    appeal = await _appeal(request, staff)
-    ctx = {"appeal": appeal, "names": await _names(request)}
-    return renderer_for(app_context(request)).render(request, "forwarding/appeal.html", ctx)
-
-
-async def appeal_answer(request: Request) -> Response:
-    staff = await require_staff(request, Action.SEND_REPLY)
-    appeal = await _appeal(request, staff)
-    form = await request.form()
-    try:
-        await answer_appeal(
-            app_context(request),
-            tenant=staff.tenant,
-            appeal_id=appeal.id,
-            actor=_actor(request, staff),
-            outcome=str(form.get("outcome", "")),
-            opinion=str(form.get("opinion", "")),
-        )
-        flash(request, "已出具意见")
-    except AppealNotFound:
-        raise HTTPException(404) from None
-    except AppealError as exc:
-        flash(request, exc.message, error=True)
-    return _back(request, f"/appeals/{appeal.id}")
-
-
-async def _may_view_letters_of(context: AppContext, staff: StaffUser, tenant_id: int) -> bool:
-    """Does this user also hold a role in ``tenant_id`` that may read its letters?
-
-    Province staff see another tenant's letter only through their own
-    membership there; everyone else gets the flag without a link.
-    """
-    if tenant_id == staff.tenant.id:
-        return True
-    async with context.database.core_session() as session:
-        roles = (
-            await session.scalars(
-                select(Membership.role).where(
-                    Membership.user_id == staff.user_id,
-                    Membership.tenant_id == tenant_id,
-                    Membership.is_active.is_(True),
-                )
-            )
-        ).all()
-    return role_allows(frozenset(roles), Action.VIEW_LETTER)
-
-
-def _console_url(request: Request, tenant: TenantRef, path: str) -> str:
-    """A console link into another tenant, on the kind of address in use."""
-    prefix = getattr(request.state, "tenant_prefix", "")
-    if not prefix and tenant.domains:
-        return f"https://{tenant.domains[0]}/console{path}"
-    return f"/t/{tenant.slug}/console{path}"
-
-
-async def matter_flag(request: Request) -> Response:
-    staff = await require_staff(request, Action.VIEW_LETTER)
-    context = app_context(request)
-    async with tenant_session(context.database, staff.tenant) as session:
-        try:
-            letter = await access_letter_by_id(
-                session, staff, request.path_params["letter_id"], ip_address=client_ip(request)
-            )
-        except LetterNotFound:
-            raise HTTPException(404) from None
-        await session.commit()  # the audit record of reading a 举报
-    status: MatterStatus | None = await matter_status(context, staff.tenant, letter)
-    link = None
-    if (
-        status is not None
-        and status.holder is not None
-        and status.target_letter_id is not None
-        and status.target_tenant_id is not None
-        and await _may_view_letters_of(context, staff, status.target_tenant_id)
-    ):
-        link = _console_url(request, status.holder, f"/letters/{status.target_letter_id}")
-        if status.target_tenant_id == staff.tenant.id:
-            link = tenant_url(request, f"/console/letters/{status.target_letter_id}")
-    ctx = {
-        "letter": letter,
-        "status": status,
-        "matter_link": link,
-        "may_link": role_allows(staff.roles, Action.MERGE),
-    }
-    return renderer_for(context).render(
-        request, "forwarding/matter.html", ctx, fragment="matter_flag"
-    )
-
-
-async def matter_link(request: Request) -> Response:
-    staff = await require_staff(request, Action.MERGE)
-    context = app_context(request)
-    letter_id = request.path_params["letter_id"]
-    try:
-        async with tenant_session(context.database, staff.tenant) as session:
-            letter = await access_letter_by_id(
-                session, staff, letter_id, ip_address=client_ip(request), for_update=True
-            )
-            crossing = await link_to_matter(
-                session, context, tenant=staff.tenant, letter=letter, actor=_actor(request, staff)
-            )
-            await session.commit()
-    except LetterNotFound:
-        raise HTTPException(404) from None
-    except ForwardingError as exc:
-        flash(request, exc.message, error=True)
-        return _back(request, f"/letters/{letter_id}")
-    await record_crossing(context, **crossing)
-    flash(request, "已关联至正在办理的事项，并告知来信人")
-    return _back(request, f"/letters/{letter_id}")
+    return back_to(request, f"/forwarding/{leg.id}")
 
 
 routes = [
@@ -424,8 +282,4 @@ routes = [
     Route("/forwarding/new", new_form, methods=["GET"]),
     Route("/forwarding/{forwarding_id:int}", detail, methods=["GET"]),
     Route("/forwarding/{forwarding_id:int}/{verb:str}", act, methods=["POST"]),
-    Route("/appeals/{appeal_id:int}", appeal_detail, methods=["GET"]),
-    Route("/appeals/{appeal_id:int}/answer", appeal_answer, methods=["POST"]),
-    Route("/forwarding/matter/{letter_id:int}", matter_flag, methods=["GET"]),
-    Route("/forwarding/matter/{letter_id:int}/link", matter_link, methods=["POST"]),
 ]

@@ -1,6 +1,6 @@
 """The sender's side of a completion report (办结报告): its letter is answered.
 
-When the receiver reports (``services.report_completion``), the sender's
+When the receiver reports (``receiving.report_completion``), the sender's
 letter, which has waited in "forwarded", moves on in the *sender's* workflow
 by the ``complete_forwarded`` transition to "replied": the same state a reply
 of its own would have given it, so the citizen may evaluate (满意/不满意)
@@ -14,7 +14,7 @@ Called inline right after the receiver's commit and again by the outbox job
 ``receive_completion_report`` (so a crash in between loses nothing); it is
 keyed by the crossing's ``event_key`` and does its work once. In a chain the
 middle tenant's copy is answered this way first, which lets it pass the
-report up (``services._pass_up``), which answers the next sender, up to the
+report up (``receiving.pass_up``), which answers the next sender, up to the
 letter the citizen wrote.
 """
 

@@ -18,16 +18,13 @@ from sqlalchemy import select
 
 from leadermail.platform.audit.writer import Actor
 from leadermail.platform.context import AppContext
+from leadermail.platform.forwarding.access import ForwardingError
 from leadermail.platform.forwarding.completion import receive_completion_report_job
 from leadermail.platform.forwarding.crossings import deliver_forwarding_job, record_crossing_job
 from leadermail.platform.forwarding.intake import flag_matter_in_progress
 from leadermail.platform.forwarding.matter_index import refresh_open_matter
 from leadermail.platform.forwarding.models import Forwarding, ForwardingStatus
-from leadermail.platform.forwarding.services import (
-    ANSWERED_STATES,
-    ForwardingError,
-    report_completion,
-)
+from leadermail.platform.forwarding.receiving import ANSWERED_STATES, report_completion
 from leadermail.platform.letters.models import Letter, Reply
 from leadermail.tenants.session import tenant_session
 

@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
+from leadermail.platform.forwarding.access import ForwardingError
 from leadermail.platform.forwarding.matter_index import open_matter
 from leadermail.platform.forwarding.models import OPEN_STATUSES, Forwarding
-from leadermail.platform.forwarding.services import ForwardingError
 from leadermail.platform.forwarding.tracking import handling_leg, legs_of, subtree_of
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Letter
