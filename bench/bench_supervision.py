@@ -128,6 +128,12 @@ def load(settings: Settings, tenants: int, letters: int) -> int:
             {"n": tenants},
         )
         first = conn.execute(text("SELECT min(id) FROM core.tenants")).scalar_one()
+        # Every other mailbox below the province, as in a real deployment (the
+        # province's page counts its own tree only).
+        conn.execute(
+            text("UPDATE core.tenants SET parent_id = :first WHERE id <> :first"),
+            {"first": first},
+        )
         conn.execute(
             text("INSERT INTO core.tenant_domains (host, tenant_id, is_primary, created_at) "
                  "VALUES (:host, :t, true, now())"),

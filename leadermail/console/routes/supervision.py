@@ -49,9 +49,16 @@ from leadermail.platform.supervision.overdue import (
     MailboxNotFound,
     access_supervised_mailbox,
     overdue_letters,
+    province_scope,
     supervised_mailbox_ids,
 )
-from leadermail.platform.supervision.queries import Dashboard, Figures, Period, dashboard
+from leadermail.platform.supervision.queries import (
+    Dashboard,
+    Figures,
+    Period,
+    dashboard,
+    letters_received,
+)
 from leadermail.platform.supervision.reports import MEDIA_TYPES, download_name, report_path
 from leadermail.platform.web.requests import app_context, client_ip, current_tenant, tenant_url
 from leadermail.platform.web.templating import is_htmx
@@ -82,7 +89,7 @@ def _charts(
             return unit.unit_name
         return f"{names.get(unit.tenant_id, unit.tenant_id)} {unit.unit_name}"
 
-    months = [(f"{m.month}月", f.received_once if once else f.received) for m, f in board.by_month]
+    months = [(f"{m.month}月", letters_received(f, once=once)) for m, f in board.by_month]
     on_time = [(f"{m.month}月", f.on_time_rate) for m, f in board.by_month]
     return {
         "received_chart": column_chart("每月来信量", months),
@@ -150,9 +157,10 @@ async def province_dashboard(request: Request) -> Response:
     minimum = ranking_minimum(tenant.settings)
     # ?fresh=1 skips the one-minute cache (province admins checking a change).
     redis = None if request.query_params.get("fresh") == "1" else context.redis
+    # The province's own tree only (as the reports and the drill-down).
     board, units = await province_figures(
         context.database, redis, period, minimum_letters=minimum, shown=RANKING_SHOWN,
-        shown_small=UNRANKED_SHOWN,
+        shown_small=UNRANKED_SHOWN, tenant_ids=await province_scope(context, tenant),
     )
     names = {t.id: t.name for t in await context.tenants.all()}
     # Rows link to a mailbox's late letters only where the admin may open them.

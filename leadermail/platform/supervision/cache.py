@@ -5,7 +5,7 @@ behind the letters), so serving them up to ``TTL_SECONDS`` old costs
 nothing in truth and spares the database one scan of every unit of every
 tenant per page view::
 
-    board, units = await province_figures(database, redis, period,
+    board, units = await province_figures(database, redis, period, tenant_ids=ids,
                                           minimum_letters=10, shown=20, shown_small=50)
     units.ranked, units.unranked
 
@@ -14,8 +14,10 @@ Stored as JSON (never pickle), rebuilt into the same dataclasses.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -37,7 +39,18 @@ from leadermail.platform.supervision.queries import (
 log = logging.getLogger(__name__)
 
 TTL_SECONDS = 60
-_KEY = "leadermail:supervision:province:{first}:{last}:{minimum}:{shown}:{shown_small}"
+_KEY = (
+    "leadermail:supervision:province:{scope}:{first}:{last}:{minimum}:{shown}:{shown_small}"
+)
+
+
+def _scope_key(tenant_ids: Collection[int] | None) -> str:
+    """Names the set of mailboxes counted: another tree, or a mailbox added
+    to this one, is another entry."""
+    if tenant_ids is None:
+        return "all"
+    joined = ",".join(str(t) for t in sorted(tenant_ids))
+    return hashlib.sha256(joined.encode()).hexdigest()[:24]
 
 
 def _dump(board: Dashboard, units: UnitRanking) -> str:
@@ -87,13 +100,15 @@ async def province_figures(
     minimum_letters: int,
     shown: int,
     shown_small: int,
+    tenant_ids: Collection[int] | None = None,
 ) -> tuple[Dashboard, UnitRanking]:
     """The province dashboard's figures, from the cache when fresh enough.
 
+    ``tenant_ids``: the mailboxes counted (the province's tree), None for all.
     ``redis=None`` always computes (the benchmark's cold mode, tests).
     """
     key = _KEY.format(
-        first=period.first.isoformat(), last=period.last.isoformat(),
+        scope=_scope_key(tenant_ids), first=period.first.isoformat(), last=period.last.isoformat(),
         minimum=minimum_letters, shown=shown, shown_small=shown_small,
     )
     if redis is not None:
@@ -103,9 +118,10 @@ async def province_figures(
                 return _load(raw)
         except Exception:  # Redis away: compute, as without a cache
             log.warning("supervision cache unavailable", exc_info=True)
-    board = await dashboard(database, period, with_units=False)
+    board = await dashboard(database, period, with_units=False, tenant_ids=tenant_ids)
     units = await unit_ranking(
-        database, period, minimum_letters=minimum_letters, shown=shown, shown_small=shown_small
+        database, period, minimum_letters=minimum_letters, shown=shown, shown_small=shown_small,
+        tenant_ids=tenant_ids,
     )
     if redis is not None:
         try:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-from leadermail.platform.supervision.figures import Figures
+from leadermail.platform.supervision.figures import Figures, letters_received
 
 _ids = itertools.count(1)
 FONT = "'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC',sans-serif"
@@ -187,7 +187,7 @@ def figure_cells(
     ``once``: letters counted once across mailboxes (province totals).
     """
     values = (
-        str(figures.received_once if once else figures.received),
+        str(letters_received(figures, once=once)),
         percent(figures.acceptance_rate),
         percent(figures.on_time_rate),
         str(figures.overdue),

@@ -4,6 +4,7 @@
 
     period = Period.last_months(12)   # or Period.year(2026), Period.parse("2026-01", "2026-06")
     figures.on_time_rate, figures.satisfaction_rate, figures.average_handling_days
+    letters_received(figures, once=True)   # a province total: a forwarded letter once
     board.by_month, board.by_tenant, board.ranking(minimum_letters=10)
     board.mailbox_ranking(minimum_letters=10)
 
@@ -101,6 +102,16 @@ class Figures:
     def average_handling_days(self) -> float | None:
         """Average working days from receipt to reply (time elsewhere left out)."""
         return self.handling_days_sum / self.handling_count if self.handling_count else None
+
+
+def letters_received(figures: Figures, *, once: bool) -> int:
+    """来信 as a page or report shows it. ``once``: a total across mailboxes
+    (a province's, or its months), where a copy forwarded from one mailbox to
+    another is the letter its original already counts
+    (:attr:`Figures.received_once`); without, a mailbox's or a unit's own
+    count, every letter it received. The dashboards and the reports both
+    call this, so their totals agree."""
+    return figures.received_once if once else figures.received
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,18 @@ async def supervised_mailbox_ids(context: AppContext, province: TenantRef) -> se
     return {province.id} | await descendant_ids(context, province)
 
 
+async def province_scope(context: AppContext, province: TenantRef) -> frozenset[int] | None:
+    """The mailboxes whose figures ``province``'s dashboard and reports count:
+    the same as :func:`supervised_mailbox_ids` (another province's tree, or
+    a mailbox entered without a parent, is not this province's), or None
+    when that is every mailbox of the deployment — the usual case, where the
+    queries need no filter (``dashboard(..., tenant_ids=None)``)."""
+    ids = await supervised_mailbox_ids(context, province)
+    if len(ids) == len(await context.tenants.all()):
+        return None
+    return frozenset(ids)
+
+
 @dataclass(frozen=True)
 class LateLetter:
     """One row of the list: what the province may see of a letter, no more."""

@@ -4,7 +4,8 @@
 
     period = Period.last_months(12)
     board = await dashboard(database, period, tenant_id=tenant.id)   # one tenant
-    board = await dashboard(database, period)                        # the province
+    board = await dashboard(database, period)                        # every mailbox
+    board = await dashboard(database, period, tenant_ids=ids)        # a province's tree
     board.totals.on_time_rate, board.by_month, board.by_unit, board.ranking
 
 A few statements per dashboard whatever the number of tenants: one pass
@@ -20,7 +21,7 @@ snapshot, so the subtraction is exact.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -38,12 +39,13 @@ from leadermail.platform.supervision.figures import (
     UnitFigures,
     UnitRanking,
     add,
+    letters_received,
 )
 
 # The values live in figures.py; callers import them from here too.
 __all__ = [
     "SUMMED", "Dashboard", "Figures", "Period", "RankedUnit", "UnitFigures", "UnitRanking",
-    "add", "dashboard", "overdue_counts", "ranked_units", "unit_ranking",
+    "add", "dashboard", "letters_received", "overdue_counts", "ranked_units", "unit_ranking",
 ]
 
 _SUMS = ", ".join(f"sum({name})::bigint AS {name}" for name in SUMMED)
@@ -153,6 +155,22 @@ _UNIT_FIGURES = f"""
 """
 
 
+def _tenant_filter(
+    params: dict[str, object], tenant_id: int | None, tenant_ids: Collection[int] | None
+) -> str:
+    """The ``AND …`` that keeps the statements to one mailbox (``tenant_id``)
+    or to a set of them (``tenant_ids``: a province's tree); "" for all."""
+    if tenant_id is not None:
+        params["tenant_id"] = tenant_id
+        return "AND tenant_id = :tenant_id"
+    if tenant_ids is not None:
+        # A semi-join rather than ``= ANY(:ids)``: a prepared statement's
+        # array parameter is searched element by element for every row.
+        params["tenant_ids"] = sorted(tenant_ids)
+        return "AND tenant_id IN (SELECT unnest(CAST(:tenant_ids AS bigint[])))"
+    return ""
+
+
 async def _one_snapshot(session: AsyncSession) -> None:
     """Every later statement of this transaction reads the same snapshot
     (the overdue subtraction needs rollups and facts of one moment)."""
@@ -213,8 +231,10 @@ async def dashboard(
     tenant_id: int | None = None,
     now: datetime | None = None,
     with_units: bool = True,
+    tenant_ids: Collection[int] | None = None,
 ) -> Dashboard:
-    """Figures of one tenant (``tenant_id``) or of every tenant (None).
+    """Figures of one tenant (``tenant_id``), of the tenants ``tenant_ids``
+    (a province and the mailboxes below it), or of every tenant (neither).
 
     ``with_units=False`` leaves ``by_unit`` empty (the province page, which
     ranks units with :func:`ranked_units` instead).
@@ -226,10 +246,7 @@ async def dashboard(
         sets, table, unit_name = _NO_UNIT_SETS, "tenant_monthly_stats", "NULL"
         unit_columns = "1 AS g_unit, NULL::bigint AS unit_id"
     params: dict[str, object] = {"first": period.first, "last": period.last, "now": now or utcnow()}
-    tenant_filter = ""
-    if tenant_id is not None:
-        tenant_filter = "AND tenant_id = :tenant_id"
-        params["tenant_id"] = tenant_id
+    tenant_filter = _tenant_filter(params, tenant_id, tenant_ids)
     totals = Figures()
     months: dict[date, Figures] = {}
     tenants: dict[int, Figures] = {}
@@ -290,12 +307,13 @@ async def ranked_units(
     shown: int,
     tenant_id: int | None = None,
     now: datetime | None = None,
+    tenant_ids: Collection[int] | None = None,
 ) -> list[RankedUnit]:
     """The ``shown`` best and ``shown`` worst units with ≥ ``minimum_letters``
     letters (same order as :meth:`Dashboard.ranking`), ranked in SQL."""
     ranking = await unit_ranking(
         database, period, minimum_letters=minimum_letters, shown=shown, shown_small=0,
-        tenant_id=tenant_id, now=now,
+        tenant_id=tenant_id, now=now, tenant_ids=tenant_ids,
     )
     return ranking.ranked
 
@@ -309,17 +327,16 @@ async def unit_ranking(
     shown_small: int,
     tenant_id: int | None = None,
     now: datetime | None = None,
+    tenant_ids: Collection[int] | None = None,
 ) -> UnitRanking:
     """:func:`ranked_units`, and the ``shown_small`` units with fewer than
-    ``minimum_letters`` letters that have the most overdue letters."""
+    ``minimum_letters`` letters that have the most overdue letters
+    (``tenant_id`` / ``tenant_ids`` as for :func:`dashboard`)."""
     params: dict[str, object] = {
         "first": period.first, "last": period.last, "now": now or utcnow(),
         "minimum": minimum_letters, "shown": shown, "shown_small": shown_small,
     }
-    tenant_filter = ""
-    if tenant_id is not None:
-        tenant_filter = "AND tenant_id = :tenant_id"
-        params["tenant_id"] = tenant_id
+    tenant_filter = _tenant_filter(params, tenant_id, tenant_ids)
     async with database.core_session() as session:
         await _one_snapshot(session)
         # Only for choosing the cheaper side (either is exact): the tenant

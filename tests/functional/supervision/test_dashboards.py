@@ -9,6 +9,7 @@ import uuid
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.deadlines.calendar import WorkCalendar
 from leadermail.platform.supervision.aggregates import reconcile_tenant
+from leadermail.platform.supervision.queries import Period, dashboard
 from leadermail.tenants.session import tenant_session
 from tests.functional.staff_ops.helpers import make_staff, sign_in_client
 from tests.unit.platform.supervision.factories import random_letters
@@ -60,16 +61,38 @@ async def test_the_dashboard_is_not_for_every_role(context, make_tenant, client)
     assert response.status_code == 403
 
 
-async def test_the_province_dashboard_covers_every_tenant(context, make_tenant, client):
+async def test_the_province_dashboard_covers_every_tenant_below_it(
+    context, make_tenant, client
+):
     province = await make_tenant(kind="province", name="湖南省领导信箱", domains=host())
-    city, _ = await _tenant_with_letters(context, make_tenant, name="监管测试市市长信箱")
+    city, _ = await _tenant_with_letters(
+        context, make_tenant, name="监管测试市市长信箱", parent_id=province.id
+    )
+    county, _ = await _tenant_with_letters(
+        context, make_tenant, name="监管测试县县长信箱", kind="county", parent_id=city.id
+    )
+    # Not this province's: a mailbox entered without a parent, and another province's.
+    await _tenant_with_letters(context, make_tenant, name="无上级测试市市长信箱")
+    other = await make_tenant(kind="province", name="另一省领导信箱")
+    await _tenant_with_letters(context, make_tenant, name="外省测试市市长信箱", parent_id=other.id)
     admin = await make_staff(context, province, "省管理员", Role.PROVINCE_ADMIN)
     sign_in_client(client, admin)
     # fresh=1: past the one-minute figure cache, which other tests fill.
     response = await get(client, province, "/console/supervision/province?fresh=1")
     assert response.status_code == 200, response.text
-    assert "全省监管统计" in response.text
-    assert "监管测试市市长信箱" in response.text
+    page = response.text
+    assert "全省监管统计" in page
+    assert "监管测试市市长信箱" in page and "监管测试县县长信箱" in page
+    assert "无上级测试市市长信箱" not in page and "外省测试市市长信箱" not in page
+    # The total is the tree's: the city's and the county's letters, no others.
+    total = re.search(r"<dt>全省来信总量</dt><dd>(\d+)</dd>", page)
+    assert total is not None
+    period = Period.last_months(12)
+    mine = [
+        (await dashboard(context.database, period, tenant_id=t.id)).totals.received_once
+        for t in (province, city, county)
+    ]
+    assert int(total.group(1)) == sum(mine) > 0
 
 
 async def test_the_province_dashboard_is_refused_elsewhere(context, make_tenant, client):

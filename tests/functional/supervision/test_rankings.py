@@ -21,11 +21,14 @@ def host() -> list[str]:
     return [f"{uuid.uuid4().hex[:10]}.rank.gov.cn"]
 
 
-async def _mailbox(context, make_tenant, name: str, *, on_time: int, late: int, overdue: int):  # noqa: ANN001, ANN201
+async def _mailbox(  # noqa: ANN201
+    context, make_tenant, name: str, *, on_time: int, late: int, overdue: int,  # noqa: ANN001
+    parent_id: int | None = None,
+):
     """A mailbox whose letters were answered in time (``on_time``), answered
     late (``late``) or are open past their deadline (``overdue``), all in its
     first unit."""
-    tenant = await make_tenant(name=name)
+    tenant = await make_tenant(name=name, parent_id=parent_id)
     now = utcnow()
     started = now - timedelta(days=20)
     async with tenant_session(context.database, tenant) as session:
@@ -71,8 +74,16 @@ async def test_the_province_page_shows_both_rankings_and_who_is_left_out(
     province = await make_tenant(
         kind="province", domains=host(), settings={"supervision_ranking_min_letters": 4}
     )
-    # Three letters, all overdue: below the minimum, and first among the small ones.
-    await _mailbox(context, make_tenant, "三件县县长信箱", on_time=0, late=0, overdue=3)
+    # Four letters: ranked. Three letters, all overdue: below the minimum, and
+    # first among the small ones.
+    await _mailbox(
+        context, make_tenant, "四件市市长信箱", on_time=4, late=0, overdue=0,
+        parent_id=province.id,
+    )
+    await _mailbox(
+        context, make_tenant, "三件县县长信箱", on_time=0, late=0, overdue=3,
+        parent_id=province.id,
+    )
     admin = await make_staff(context, province, "省管理员", Role.PROVINCE_ADMIN)
     sign_in_client(client, admin)
     page = await client.get(
