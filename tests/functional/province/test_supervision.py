@@ -1,6 +1,6 @@
 """The province supervision page across the tree: a mailbox's overdue letters
-for the province admin (and nobody else), and a forwarded letter counted once
-in the province total."""
+for the province admin (and nobody else), a forwarded letter counted once in
+the province total, and the province's report counting as its page does."""
 
 from __future__ import annotations
 
@@ -12,16 +12,19 @@ from sqlalchemy import select
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.audit.writer import Actor
 from leadermail.platform.clock import utcnow
-from leadermail.platform.deadlines.calendar import WorkCalendar
+from leadermail.platform.deadlines.calendar import WorkCalendar, local_day
 from leadermail.platform.forwarding import services
 from leadermail.platform.letters.models import Letter, Unit
 from leadermail.platform.letters.tracking import format_tracking_code
 from leadermail.platform.supervision.aggregates import reconcile_tenant
+from leadermail.platform.supervision.models import SupervisionReport
 from leadermail.platform.supervision.queries import Period, dashboard
+from leadermail.platform.supervision.reports import generate_supervision_report
 from leadermail.tenants.session import tenant_session
 from tests.functional.province.citizens import audit_actions
 from tests.functional.province.conftest import write_letter
 from tests.functional.staff_ops.helpers import make_staff, sign_in_client
+from tests.unit.platform.documents.test_pdfs import pdf_text
 
 ACTOR = Actor(user_id=None, label="测试员")
 WRITER_NAME = "欧阳秀英"
@@ -173,3 +176,69 @@ async def test_a_forwarded_letter_is_one_letter_in_the_province_total(context, t
     for tenant in everyone:
         board = await dashboard(context.database, period, tenant_id=tenant.id)
         assert board.totals.received == 1
+
+
+async def _province_report_text(context, client, province, month: str, tmp_path) -> str:  # noqa: ANN001
+    """Ask for the province's monthly PDF report, run its job as the worker
+    would, and return the downloaded PDF's text."""
+    response = await client.post(
+        console(province, "/supervision/reports"),
+        data={"period": "month", "month": month, "file_format": "pdf", "scope": "province"},
+    )
+    assert response.status_code == 303, response.text
+    async with context.database.core_session() as session:
+        report = (
+            await session.execute(
+                select(SupervisionReport)
+                .where(SupervisionReport.tenant_id == province.id)
+                .order_by(SupervisionReport.id.desc())
+            )
+        ).scalars().first()
+    assert report is not None and report.scope == "province"
+    done = await generate_supervision_report(
+        {"app": context}, tenant_id=province.id, report_id=report.id
+    )
+    assert done == "done"
+    pdf = await client.get(console(province, f"/supervision/reports/{report.id}/download"))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    return pdf_text(pdf.content, tmp_path)
+
+
+async def test_the_province_report_counts_as_the_dashboard_does(
+    context, tree, client, make_tenant, tmp_path
+):
+    admin = await make_staff(context, tree.province, "省管理员", Role.PROVINCE_ADMIN)
+    sign_in_client(client, admin)
+    # A letter forwarded province → city (two rows, one letter), one the city
+    # got itself, and one in a mailbox outside the province's tree.
+    letter = await write_letter(context, tree.province)
+    leg = await services.forward_letter_by_id(
+        context, tenant=tree.province, letter_id=letter.id, to_tenant_id=tree.city.id,
+        actor=ACTOR, note="请依法处理",
+    )
+    await services.accept_forwarding(context, tenant=tree.city, forwarding_id=leg.id, actor=ACTOR)
+    await write_letter(context, tree.city)
+    outsider = await make_tenant(name="树外测试市市长信箱")
+    await write_letter(context, outsider)
+    for tenant in (tree.province, tree.city, tree.county, tree.other_city, outsider):
+        await reconcile_tenant(context.database, tenant, WorkCalendar())
+
+    month = local_day(utcnow()).strftime("%Y-%m")
+    page = await client.get(
+        console(tree.province, f"/supervision/province?fresh=1&from={month}&to={month}")
+    )
+    found = re.search(r"<dt>全省来信总量</dt><dd>(\d+)</dd>", page.text)
+    assert found is not None
+    assert int(found.group(1)) == 2  # the forwarded letter once, the city's own
+
+    text = await _province_report_text(context, client, tree.province, month, tmp_path)
+    total = re.search(r"^\s*全省来信总量\s+(\d+)\s*$", text, re.M)
+    assert total is not None, text
+    assert int(total.group(1)) == int(found.group(1))
+    # One bar and one row per mailbox with letters, each its own count.
+    chart = text.split("各信箱来信量（件）", 1)[1].split("平均办理时长", 1)[0]
+    bars = sorted(line.split() for line in chart.splitlines() if line.strip())
+    assert bars == sorted([[tree.province.name, "1"], [tree.city.name, "2"]])
+    table = text.split("各信箱来信量（件）", 1)[1]
+    assert re.search(rf"^{tree.city.name}\s+2\s+", table, re.M)
+    assert "树外测试市市长信箱" not in text

@@ -4,6 +4,7 @@ Chinese text rendered (checked on the rasterised PDF)."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 from datetime import date
 
@@ -14,12 +15,16 @@ from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.clock import utcnow
-from leadermail.platform.deadlines.calendar import local_day
+from leadermail.platform.deadlines.calendar import WorkCalendar, local_day
 from leadermail.platform.jobs.models import OutboxJob
+from leadermail.platform.supervision.aggregates import reconcile_tenant
 from leadermail.platform.supervision.models import SupervisionReport
 from leadermail.platform.supervision.reports import generate_supervision_report
+from leadermail.tenants.session import tenant_session
 from tests.functional.staff_ops.helpers import make_staff, sign_in_client
 from tests.functional.supervision.test_dashboards import _tenant_with_letters, get, host
+from tests.unit.platform.documents.test_pdfs import pdf_text
+from tests.unit.platform.supervision.factories import new_letter, unit_ids
 
 
 async def _request_report(context, client, tenant, **form) -> SupervisionReport:
@@ -89,6 +94,44 @@ async def test_a_monthly_pdf_report_renders_chinese(context, make_tenant, client
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")
     assert_chinese_renders(response.content, tmp_path)
+
+
+async def test_a_monthly_pdf_report_has_a_bar_and_a_row_per_unit(
+    context, make_tenant, client, tmp_path
+):
+    units = {"市住建局": 3, "市教育局": 1, "市交通局": 2}
+    tenant = await make_tenant(domains=host(), units=list(units))
+    async with tenant_session(context.database, tenant) as session:
+        ids = dict(zip(units, await unit_ids(session), strict=True))
+        for name, count in units.items():
+            for _ in range(count):
+                session.add(new_letter(tenant.id, unit_id=ids[name]))
+        await session.commit()
+    await reconcile_tenant(context.database, tenant, WorkCalendar())
+    staff = await make_staff(context, tenant, "督办员", Role.SUPERVISOR)
+    sign_in_client(client, staff)
+    report = await _request_report(
+        context, client, tenant, period="month",
+        month=local_day(utcnow()).strftime("%Y-%m"), file_format="pdf",
+    )
+    response = await get(client, tenant, f"/console/supervision/reports/{report.id}/download")
+    text = pdf_text(response.content, tmp_path)
+
+    # The chart: one bar per unit, labelled with its name and its letters.
+    # (It ends where the table's headings start: 平均办理时长 / （工作日） is on two lines.)
+    chart = text.split("各承办单位来信量（件）", 1)[1].split("平均办理时长", 1)[0]
+    bars = [line.split() for line in chart.splitlines() if line.strip()]
+    assert sorted(bars) == sorted([name, str(count)] for name, count in units.items())
+    # The table: one row per unit, its letters in the first figure column,
+    # and every heading in one piece (a narrow column broke 来信 into 来 / 信).
+    table = text.split("各承办单位来信量（件）", 1)[1]
+    for name, count in units.items():
+        assert re.search(rf"^{name}\s+{count}\s+", table, re.M), name
+    header = next(line for line in table.splitlines() if line.lstrip().startswith("承办单位"))
+    for heading in ("来信", "受理率", "按时答复率", "超期", "满意率", "督办催办"):
+        assert heading in header.split(), header
+    # A month's report has no chart of months (it was one bar).
+    assert "每月来信量" not in text
 
 
 def assert_chinese_renders(content: bytes, folder) -> None:  # noqa: ANN001
