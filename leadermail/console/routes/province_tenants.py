@@ -44,30 +44,11 @@ from leadermail.tenants.provisioning import (
     spec_problems,
 )
 from leadermail.tenants.registry import KIND_LABELS, TenantRef
+from leadermail.tenants.tree import tree_order
 
 
 def _actor(request: Request, staff) -> Actor:  # noqa: ANN001
     return Actor(user_id=staff.user_id, label=staff.display_name, ip_address=client_ip(request))
-
-
-def tree_order(tenants: list[TenantRef]) -> list[tuple[TenantRef, int]]:
-    """(tenant, depth) in depth-first order, roots first."""
-    children: dict[int | None, list[TenantRef]] = {}
-    for tenant in sorted(tenants, key=lambda t: t.id):
-        children.setdefault(tenant.parent_id, []).append(tenant)
-    known = {t.id for t in tenants}
-    out: list[tuple[TenantRef, int]] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for child in children.get(parent, []):
-            out.append((child, depth))
-            walk(child.id, depth + 1)
-
-    walk(None, 0)
-    for tenant in tenants:  # orphans (parent missing) still show
-        if tenant.parent_id is not None and tenant.parent_id not in known:
-            out.append((tenant, 0))
-    return out
 
 
 def _lines(value: str) -> list[str]:

@@ -16,6 +16,7 @@ from leadermail.public_site.rendering import LARGE_TEXT_COOKIE, renderer_for
 from leadermail.public_site.views import local_path, render, site
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
+from leadermail.tenants.tree import tenant_tree
 
 
 def time_limits(tenant: TenantRef) -> dict[str, object]:
@@ -31,8 +32,9 @@ def time_limits(tenant: TenantRef) -> dict[str, object]:
 async def home(request: Request) -> Response:
     context = app_context(request)
     if request.state.tenant is None:
-        tenants = [t for t in await context.tenants.all() if t.is_active]
-        return renderer_for(context).render(request, "platform/home.html", {"tenants": tenants})
+        # Each mailbox under its parent (a new county under its city, not last).
+        tree = tenant_tree(await context.tenants.all(), shown=lambda t: t.is_active)
+        return renderer_for(context).render(request, "platform/home.html", {"tree": tree})
     context, tenant = site(request)
 
     async def load_recent() -> list:
