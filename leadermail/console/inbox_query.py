@@ -20,6 +20,14 @@ walk, capped at ``SEARCH_WALK_ROWS`` rows; only when that does not fill the
 page (a rare term, or a small filtered set) the ordinary query, where the GIN
 index is the right plan.
 
+The approval queue's tabs (:data:`REVIEW_TABS`: 待审批 for the roles that
+approve drafts, 退回修改 for the ones that write them) are the letters whose
+working draft is in that review state. Few letters are, at any time, so the
+condition is "id in (the drafts in that state)", read through the partial
+index of ``replies.review_state`` (tenant migration 0011); the letters then
+come by primary key and are sorted, the deadline index is not walked. Their
+counts are one small join over the same index.
+
 A query that is exactly a letter's tracking code, its writer's mobile number
 or name (:mod:`leadermail.console.inbox_identifiers`) shows those letters
 only, found through their indexes; the page then offers the full-text
@@ -40,12 +48,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
 from leadermail.console.inbox_identifiers import identifier_condition
-from leadermail.platform.accounts.policy import StaffUser
+from leadermail.platform.accounts.policy import Action, StaffUser, role_allows
 from leadermail.platform.deadlines.levels import WarningLevel, due_soon_threshold, warning_level
 from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
-from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter
+from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter, Reply
 from leadermail.platform.letters.staff_models import LetterCount
 from leadermail.platform.letters.workflow import OPEN_STATES, STATE_LABELS
+from leadermail.platform.replies.review import PENDING, RETURNED
 from leadermail.platform.search import matches as text_matches
 from leadermail.platform.search import query_terms
 
@@ -78,6 +87,33 @@ MATCH_EXACT = "exact"
 MATCH_TEXT = "text"
 
 
+@dataclass(frozen=True)
+class ReviewTab:
+    label: str
+    #: Reply.review_state of the letters' working draft.
+    review_state: str
+    #: Who sees the tab: those who may do the next step.
+    action: Action
+
+
+#: The approval queue, as ``state`` values of the inbox.
+AWAITING_APPROVAL = "awaiting_approval"
+REPLY_RETURNED = "reply_returned"
+REVIEW_TABS: dict[str, ReviewTab] = {
+    AWAITING_APPROVAL: ReviewTab("待审批", PENDING, Action.APPROVE_REPLY),
+    REPLY_RETURNED: ReviewTab("退回修改", RETURNED, Action.DRAFT_REPLY),
+}
+
+
+def review_tabs(staff: StaffUser) -> dict[str, str]:
+    """The approval-queue tabs ``staff`` sees: tab → label."""
+    return {
+        tab: spec.label
+        for tab, spec in REVIEW_TABS.items()
+        if role_allows(staff.roles, spec.action)
+    }
+
+
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value else None
@@ -100,7 +136,7 @@ class InboxFilters:
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> InboxFilters:
         state = params.get("state") or OPEN
-        if state not in STATE_LABELS and state not in {OPEN, ALL}:
+        if state not in STATE_LABELS and state not in {OPEN, ALL, *REVIEW_TABS}:
             state = OPEN
         letter_type = params.get("type") or None
         level = params.get("level") or None
@@ -115,6 +151,13 @@ class InboxFilters:
             match=match if match in {MATCH_EXACT, MATCH_TEXT} else None,
             after=params.get("after") or None,
         )
+
+    def for_staff(self, staff: StaffUser) -> InboxFilters:
+        """These filters, with an approval-queue tab ``staff`` does not see
+        replaced by the open letters."""
+        if self.state in REVIEW_TABS and self.state not in review_tabs(staff):
+            return replace(self, state=OPEN, after=None)
+        return self
 
     @property
     def narrowed(self) -> bool:
@@ -150,6 +193,8 @@ class InboxPage:
     rows: list[InboxRow]
     next_cursor: str | None
     counts: dict[str, int] = field(default_factory=dict)
+    #: Letters per approval-queue tab the reader sees (REVIEW_TABS).
+    review_counts: dict[str, int] = field(default_factory=dict)
     #: How the query matched (MATCH_EXACT / MATCH_TEXT; None without a query).
     match: str | None = None
 
@@ -212,7 +257,17 @@ def _after_condition(after: str, *, dated: bool) -> ColumnElement[bool] | None:
     return tuple_(Letter.reply_due_at, Letter.id) > tuple_(due, last_id) if dated else None
 
 
+def _in_review(review_state: str) -> ColumnElement[bool]:
+    """Open letters whose working draft is in ``review_state``."""
+    drafts = select(Reply.letter_id).where(
+        Reply.review_state == review_state, Reply.status == "draft"
+    )
+    return and_(Letter.state.in_(OPEN_STATES), Letter.id.in_(drafts))
+
+
 def _state_condition(filters: InboxFilters) -> ColumnElement[bool] | None:
+    if filters.state in REVIEW_TABS:
+        return _in_review(REVIEW_TABS[filters.state].review_state)
     if filters.state == OPEN:
         return Letter.state.in_(OPEN_STATES)
     if filters.state != ALL:
@@ -274,6 +329,8 @@ def walks_in_order(staff: StaffUser, filters: InboxFilters) -> bool:
     (tenant migrations 0003 and 0008), so walking it visits no letter the
     filters reject. Otherwise an ordered walk could read most of the table
     to find a few rows, and the free-text search goes to the GIN index."""
+    if filters.state in REVIEW_TABS:
+        return False  # a few letters by id (see the module docstring), not an index walk
     narrowing = [
         filters.letter_type is not None,
         filters.category_id is not None,
@@ -435,6 +492,28 @@ async def state_counts(session: AsyncSession, staff: StaffUser) -> dict[str, int
     return {state: int(n) for state, n in rows if n}
 
 
+async def review_counts(session: AsyncSession, staff: StaffUser) -> dict[str, int]:
+    """Letters per approval-queue tab ``staff`` sees (a handler: their unit's)."""
+    tabs = review_tabs(staff)
+    if not tabs:
+        return {}
+    wanted = {REVIEW_TABS[tab].review_state: tab for tab in tabs}
+    statement = (
+        select(Reply.review_state, func.count())
+        .join(Letter, Letter.id == Reply.letter_id)
+        .where(
+            Reply.review_state.in_(list(wanted)),
+            Reply.status == "draft",
+            Letter.state.in_(OPEN_STATES),
+        )
+        .group_by(Reply.review_state)
+    )
+    if staff.only_handler:
+        statement = statement.where(Letter.unit_id == (staff.unit_id or -1))
+    found = {review_state: int(n) for review_state, n in await session.execute(statement)}
+    return {tab: found.get(review_state, 0) for review_state, tab in wanted.items()}
+
+
 def row_level(letter: Letter, now: datetime, tenant_settings: Mapping[str, Any]) -> str | None:
     if letter.reply_due_at is None or letter.state not in OPEN_STATES:
         return None
@@ -458,4 +537,7 @@ async def inbox_page(
     letters = letters[:PAGE_SIZE]
     rows = [InboxRow(letter, row_level(letter, now, staff.tenant.settings)) for letter in letters]
     counts = await state_counts(session, staff) if with_counts else {}
-    return InboxPage(rows=rows, next_cursor=next_cursor, counts=counts, match=match)
+    reviews = await review_counts(session, staff) if with_counts else {}
+    return InboxPage(
+        rows=rows, next_cursor=next_cursor, counts=counts, review_counts=reviews, match=match
+    )

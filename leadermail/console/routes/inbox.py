@@ -1,6 +1,7 @@
 """The inbox: filters, deadline order, counts per state, bulk and inline actions.
 
     GET  /console/inbox?state=open&type=complaint&q=噪音&level=overdue
+    GET  /console/inbox?state=awaiting_approval  (待审批; reply_returned: 退回修改)
     POST /console/inbox/assign                 (bulk 分办 of the ticked letters)
     POST /console/inbox/letters/{id}/{verb}    (inline 登记 / 受理)
 
@@ -21,7 +22,13 @@ from starlette.routing import Route
 
 from leadermail.console.auth import require_staff
 from leadermail.console.flash import console_url, flash
-from leadermail.console.inbox_query import InboxFilters, InboxRow, inbox_page, row_level
+from leadermail.console.inbox_query import (
+    InboxFilters,
+    InboxRow,
+    inbox_page,
+    review_tabs,
+    row_level,
+)
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.clock import utcnow
@@ -66,12 +73,14 @@ def _labels() -> dict[str, Any]:
 
 async def inbox(request: Request) -> Response:
     staff = await require_staff(request, Action.VIEW_INBOX)
-    filters = InboxFilters.from_query(request.query_params)
+    filters = InboxFilters.from_query(request.query_params).for_staff(staff)
     context = app_context(request)
     async with tenant_session(context.database, staff.tenant) as session:
         page = await inbox_page(session, staff, filters, now=utcnow())
         names = await lookups(session, staff.tenant.id)
-    ctx = {"page": page, "filters": filters, **names, **_labels()}
+    ctx = {
+        "page": page, "filters": filters, "review_tabs": review_tabs(staff), **names, **_labels()
+    }
     return renderer_for(context).render(request, "inbox/list.html", ctx, fragment="letter_rows")
 
 

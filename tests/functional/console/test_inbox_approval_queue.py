@@ -1,0 +1,184 @@
+"""The inbox's approval queue over HTTP: 待审批 lists exactly the letters whose
+draft was put forward and waits for a leader; a draft returned for revision
+(退回修改) leaves it for its unit's tab until saved again; only the roles
+that act on each queue see its tab; handlers see their own unit's."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+
+from leadermail.platform.accounts.models import Role
+from leadermail.platform.clock import utcnow
+from leadermail.platform.letters.models import Letter
+from leadermail.platform.letters.tracking import new_tracking_code
+from leadermail.tenants.registry import TenantRef
+from tests.functional.console.staff_session import (
+    Staff,
+    console_url,
+    make_letter,
+    make_staff,
+    sign_in_client,
+)
+from tests.functional.console.test_workflow import unit_ids
+
+
+async def post(client: httpx.AsyncClient, url: str, **data: str) -> None:
+    response = await client.post(url, data=data)
+    assert response.status_code == 303, response.text[-2000:]
+
+
+def listed(html: str) -> set[str]:
+    """Titles of the letters in the inbox table."""
+    rows = re.findall(r'<tr id="letter-row-\d+"[^>]*>.*?<a href="[^"]*">([^<]*)</a>', html, re.S)
+    return set(rows)
+
+
+def tab_count(html: str, tab: str) -> int | None:
+    found = re.search(rf'data-state="{tab}">(\d+)<', html)
+    return int(found.group(1)) if found else None
+
+
+class Queue:
+    tenant: TenantRef
+    letters: dict[str, Letter]
+    handler: Staff
+    other_handler: Staff
+    leader: Staff
+    registrar: Staff
+
+
+async def drafts_in_every_state(context, make_tenant, client) -> Queue:  # noqa: ANN001
+    """One letter per step of the draft's life, in two units."""
+    queue = Queue()
+    queue.tenant = tenant = await make_tenant()
+    unit, other = (await unit_ids(context, tenant))[:2]
+    queue.handler = await make_staff(context, tenant, "李承办", Role.HANDLER, unit_id=unit)
+    queue.other_handler = await make_staff(context, tenant, "孙承办", Role.HANDLER, unit_id=other)
+    queue.leader = await make_staff(context, tenant, "刘局长", Role.LEADER)
+    queue.registrar = await make_staff(context, tenant, "王登记", Role.REGISTRAR)
+    due = utcnow() + timedelta(days=5)
+    queue.letters = {}
+    for title, unit_id in (
+        ("已提交待审", unit), ("只自动保存", unit), ("被退回修改", unit), ("已审核通过", unit),
+        ("已发送答复", unit), ("没有草稿", unit), ("外单位待审", other), ("外单位退回", other),
+    ):
+        queue.letters[title] = await make_letter(
+            context, tenant, title=title, state="assigned", unit_id=unit_id, reply_due_at=due,
+            tracking_code=new_tracking_code(),
+        )
+
+    def base(title: str) -> str:
+        return console_url(tenant, f"/letters/{queue.letters[title].id}")
+
+    sign_in_client(client, queue.handler)
+    for title in ("已提交待审", "被退回修改", "已审核通过", "已发送答复"):
+        await post(client, base(title) + "/reply", body=f"关于“{title}”的答复。")
+    autosaved = await client.post(base("只自动保存") + "/reply/autosave", data={"body": "写了一半"})
+    assert autosaved.status_code == 200
+    sign_in_client(client, queue.other_handler)
+    for title in ("外单位待审", "外单位退回"):
+        await post(client, base(title) + "/reply", body=f"关于“{title}”的答复。")
+    sign_in_client(client, queue.leader)
+    for title in ("被退回修改", "外单位退回"):
+        await post(client, base(title) + "/reply/return", comment="请补充整改时限")
+    for title in ("已审核通过", "已发送答复"):
+        await post(client, base(title) + "/reply/approve")
+    sign_in_client(client, queue.registrar)
+    await post(client, base("已发送答复") + "/reply/send")
+    return queue
+
+
+async def test_awaiting_approval_lists_exactly_the_drafts_waiting_for_a_leader(
+    context, make_tenant, client
+):
+    queue = await drafts_in_every_state(context, make_tenant, client)
+    inbox = console_url(queue.tenant, "/inbox")
+    sign_in_client(client, queue.leader)
+
+    page = await client.get(inbox + "?state=awaiting_approval")
+    assert page.status_code == 200
+    assert listed(page.text) == {"已提交待审", "外单位待审"}
+    assert tab_count(page.text, "awaiting_approval") == 2
+    assert 'aria-current="page" class="review-tab">待审批' in page.text
+    # A leader does not write drafts: no 退回修改 tab.
+    assert tab_count(page.text, "reply_returned") is None
+    # The other filters still apply, and the count says the whole queue.
+    other_unit = queue.letters["外单位待审"].unit_id
+    narrowed = await client.get(inbox + f"?state=awaiting_approval&unit={other_unit}")
+    assert listed(narrowed.text) == {"外单位待审"}
+    assert tab_count(narrowed.text, "awaiting_approval") == 2
+    code = queue.letters["外单位待审"].tracking_code
+    by_code = await client.get(inbox + f"?state=awaiting_approval&q={code}")
+    assert listed(by_code.text) == {"外单位待审"}
+    by_text = await client.get(inbox + "?state=awaiting_approval&q=噪音")
+    assert by_text.status_code == 200 and listed(by_text.text) == set()
+    # htmx swaps the rows only.
+    rows = await client.get(
+        inbox + "?state=awaiting_approval", headers={"HX-Request": "true"}
+    )
+    assert "<html" not in rows.text and listed(rows.text) == {"已提交待审", "外单位待审"}
+
+    # The returned draft, saved again, is back in the queue; an approval takes it out.
+    sign_in_client(client, queue.handler)
+    returned = console_url(queue.tenant, f"/letters/{queue.letters['被退回修改'].id}")
+    await post(client, returned + "/reply", body="已补充整改时限：本月底前完成。")
+    sign_in_client(client, queue.leader)
+    page = await client.get(inbox + "?state=awaiting_approval")
+    assert listed(page.text) == {"已提交待审", "外单位待审", "被退回修改"}
+    await post(client, returned + "/reply/approve")
+    page = await client.get(inbox + "?state=awaiting_approval")
+    assert listed(page.text) == {"已提交待审", "外单位待审"}
+    assert tab_count(page.text, "awaiting_approval") == 2
+
+    # Nothing waiting: said so.
+    for title in ("已提交待审", "外单位待审"):
+        letter_id = queue.letters[title].id
+        await post(client, console_url(queue.tenant, f"/letters/{letter_id}/reply/approve"))
+    empty = await client.get(inbox + "?state=awaiting_approval")
+    assert listed(empty.text) == set() and "没有等待您审批的答复草稿" in empty.text
+    assert tab_count(empty.text, "awaiting_approval") == 0
+
+
+async def test_only_the_roles_that_approve_see_the_queue(context, make_tenant, client):
+    queue = await drafts_in_every_state(context, make_tenant, client)
+    inbox = console_url(queue.tenant, "/inbox")
+    admin = await make_staff(context, queue.tenant, "陈管理", Role.TENANT_ADMIN)
+    sign_in_client(client, admin)
+    page = await client.get(inbox)
+    assert tab_count(page.text, "awaiting_approval") == 2
+    assert tab_count(page.text, "reply_returned") == 2
+
+    # A registrar neither approves nor drafts: no tab, and the address shows
+    # the open letters instead of the queue.
+    sign_in_client(client, queue.registrar)
+    page = await client.get(inbox + "?state=awaiting_approval")
+    assert page.status_code == 200
+    assert "待审批" not in page.text and tab_count(page.text, "awaiting_approval") is None
+    assert "没有草稿" in listed(page.text) and "只自动保存" in listed(page.text)
+
+
+async def test_returned_drafts_show_for_the_drafters_unit_only(context, make_tenant, client):
+    queue = await drafts_in_every_state(context, make_tenant, client)
+    inbox = console_url(queue.tenant, "/inbox")
+
+    sign_in_client(client, queue.handler)
+    page = await client.get(inbox + "?state=reply_returned")
+    assert listed(page.text) == {"被退回修改"}
+    assert tab_count(page.text, "reply_returned") == 1
+    # Handlers do not approve: no 待审批, even by address (their open letters instead).
+    assert tab_count(page.text, "awaiting_approval") is None
+    fallback = await client.get(inbox + "?state=awaiting_approval")
+    assert "外单位待审" not in listed(fallback.text)
+    assert "已提交待审" in listed(fallback.text)
+
+    sign_in_client(client, queue.other_handler)
+    page = await client.get(inbox + "?state=reply_returned")
+    assert listed(page.text) == {"外单位退回"}
+    assert tab_count(page.text, "reply_returned") == 1
+    # The returned one is not waiting for the leader.
+    sign_in_client(client, queue.leader)
+    page = await client.get(inbox + "?state=awaiting_approval")
+    assert not listed(page.text) & {"被退回修改", "外单位退回"}
