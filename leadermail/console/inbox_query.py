@@ -49,9 +49,10 @@ from sqlalchemy.orm import load_only
 
 from leadermail.console.inbox_identifiers import identifier_condition
 from leadermail.platform.accounts.policy import Action, StaffUser, role_allows
+from leadermail.platform.deadlines.assignments import assignment_level
 from leadermail.platform.deadlines.levels import WarningLevel, due_soon_threshold, warning_level
 from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
-from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter, Reply
+from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Assignment, Letter, Reply
 from leadermail.platform.letters.staff_models import LetterCount
 from leadermail.platform.letters.workflow import OPEN_STATES, STATE_LABELS
 from leadermail.platform.replies.review import PENDING, RETURNED
@@ -186,6 +187,10 @@ class InboxFilters:
 class InboxRow:
     letter: Letter
     level: str | None
+    #: The unit's 办理时限, when it ends before the letter's own deadline
+    #: (otherwise the reply deadline column says it all), and its level.
+    assignment_due: datetime | None = None
+    assignment_level: str | None = None
 
 
 @dataclass
@@ -514,6 +519,34 @@ async def review_counts(session: AsyncSession, staff: StaffUser) -> dict[str, in
     return {tab: found.get(review_state, 0) for review_state, tab in wanted.items()}
 
 
+async def inbox_rows(
+    session: AsyncSession, staff: StaffUser, letters: list[Letter], now: datetime
+) -> list[InboxRow]:
+    """The rows of ``letters``: their warning level, and their unit's 办理时限
+    where it is earlier than the letter's (one read for the page)."""
+    settings = staff.tenant.settings
+    open_ids = [letter.id for letter in letters if letter.state in OPEN_STATES]
+    dues: dict[int, datetime] = {}
+    if open_ids:
+        found = await session.execute(
+            select(Assignment.letter_id, Assignment.due_at).where(
+                Assignment.letter_id.in_(open_ids),
+                Assignment.status == "active",
+                Assignment.due_at.is_not(None),
+            )
+        )
+        dues = {letter_id: due_at for letter_id, due_at in found}
+    rows = []
+    for letter in letters:
+        row = InboxRow(letter, row_level(letter, now, settings))
+        due = dues.get(letter.id)
+        if due is not None and (letter.reply_due_at is None or due < letter.reply_due_at):
+            level = assignment_level(due, letter.letter_type, settings, now)
+            row.assignment_due, row.assignment_level = due, level.value if level else None
+        rows.append(row)
+    return rows
+
+
 def row_level(letter: Letter, now: datetime, tenant_settings: Mapping[str, Any]) -> str | None:
     if letter.reply_due_at is None or letter.state not in OPEN_STATES:
         return None
@@ -534,8 +567,7 @@ async def inbox_page(
 ) -> InboxPage:
     letters, match = await inbox_letters(session, staff, filters, now=now, limit=PAGE_SIZE + 1)
     next_cursor = _cursor(letters[PAGE_SIZE - 1]) if len(letters) > PAGE_SIZE else None
-    letters = letters[:PAGE_SIZE]
-    rows = [InboxRow(letter, row_level(letter, now, staff.tenant.settings)) for letter in letters]
+    rows = await inbox_rows(session, staff, letters[:PAGE_SIZE], now)
     counts = await state_counts(session, staff) if with_counts else {}
     reviews = await review_counts(session, staff) if with_counts else {}
     return InboxPage(

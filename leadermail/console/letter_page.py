@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, or_, select
@@ -18,6 +19,12 @@ from leadermail.console.inbox_query import row_level
 from leadermail.console.routes.inbox import lookups
 from leadermail.platform.accounts.policy import Action, StaffUser, can, sees_personal_data
 from leadermail.platform.clock import utcnow
+from leadermail.platform.deadlines.assignments import (
+    assignment_level,
+    default_day,
+    latest_day,
+)
+from leadermail.platform.deadlines.calendar import local_day
 from leadermail.platform.deadlines.levels import WARNING_LEVEL_LABELS
 from leadermail.platform.forwarding.models import Forwarding
 from leadermail.platform.forwarding.services import is_forwardable
@@ -231,13 +238,14 @@ async def letter_page_context(
     # the next draft is a new reply and the sent ones stay as they are.
     editable = letter.state in DRAFTABLE_STATES and can(staff, Action.DRAFT_REPLY, letter)
     names = await lookups(session, tenant_id)
+    now = utcnow()
     return {
         "letter": letter,
         "writer": writer_details(staff, letter),
         "state_label": STATE_LABELS.get(letter.state, letter.state),
         "type_label": LETTER_TYPE_LABELS.get(letter.letter_type, letter.letter_type),
         "channel_label": CHANNEL_LABELS.get(letter.channel, letter.channel),
-        "level": row_level(letter, utcnow(), staff.tenant.settings),
+        "level": row_level(letter, now, staff.tenant.settings),
         "level_labels": WARNING_LEVEL_LABELS,
         "events": events,
         "attachments": [a for a in attachments if a.reply_id is None],
@@ -252,6 +260,9 @@ async def letter_page_context(
         "evaluations": evaluations,
         "assignments": assignments,
         "assignment_labels": ASSIGNMENT_STATUS_LABELS,
+        **assignment_deadline_context(staff, letter, assignments, now),
+        # Refused forms that come back with what was typed (routes/letters.py).
+        "forms": {},
         "actions": available_actions(staff, letter),
         "may_forward": is_forwardable(letter) and can(staff, Action.FORWARD, letter),
         "forwarded_from": await forwarded_from(request, letter),
@@ -297,6 +308,29 @@ async def letter_page_context(
         ),
         "public_files": [a for a in attachments if a.reply_id in {r.id for r in sent}],
         **names,
+    }
+
+
+def assignment_deadline_context(
+    staff: StaffUser, letter: Letter, assignments: Sequence[Assignment], now: datetime
+) -> dict[str, Any]:
+    """The 办理时限 parts of the page: what the 分办 form offers and allows,
+    and how urgent each active assignment's deadline is."""
+    latest = latest_day(letter)
+    offered = default_day(letter, now)
+    settings = staff.tenant.settings
+    return {
+        "today": local_day(now).isoformat(),
+        "assign_latest_day": latest.isoformat() if latest else "",
+        "assign_default_day": offered.isoformat() if offered else "",
+        "letter_overdue": letter.reply_due_at is not None and letter.reply_due_at < now,
+        "assignment_levels": {
+            a.id: level.value
+            for a in assignments
+            if a.status == "active" and letter.state in OPEN_STATES
+            and (level := assignment_level(a.due_at, letter.letter_type, settings, now))
+        },
+        "may_change_deadline": letter.state in OPEN_STATES and can(staff, Action.ASSIGN, letter),
     }
 
 

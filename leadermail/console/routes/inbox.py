@@ -22,13 +22,7 @@ from starlette.routing import Route
 
 from leadermail.console.auth import require_staff
 from leadermail.console.flash import console_url, flash
-from leadermail.console.inbox_query import (
-    InboxFilters,
-    InboxRow,
-    inbox_page,
-    review_tabs,
-    row_level,
-)
+from leadermail.console.inbox_query import InboxFilters, inbox_page, inbox_rows, review_tabs
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.clock import utcnow
@@ -157,6 +151,7 @@ async def inline_action(request: Request) -> Response:
             error = exc.message
         await session.commit()
         names = await lookups(session, staff.tenant.id)
+        [row] = await inbox_rows(session, staff, [letter], utcnow())
     if request.headers.get("hx-request") != "true":
         flash(
             request,
@@ -164,7 +159,6 @@ async def inline_action(request: Request) -> Response:
             error=error is not None,
         )
         return _inbox_redirect(request)
-    row = InboxRow(letter, row_level(letter, utcnow(), staff.tenant.settings))
     ctx = {"row": row, "row_error": error, **names, **_labels()}
     return renderer_for(context).render(request, "inbox/row.html", ctx)
 

@@ -2,7 +2,8 @@
 
     GET  /console/letters/{id}
     POST /console/letters/{id}/do/{verb}        登记 受理 不予受理 补充材料 催办 办结 归档
-    POST /console/letters/{id}/assign           分办
+    POST /console/letters/{id}/assign           分办 (with its 办理时限)
+    POST /console/letters/{id}/assignments/{aid}/deadline   调整办理时限
     POST /console/letters/{id}/instructions     批示
     POST /console/letters/{id}/notes            内部备注
     GET  /console/letters/{id}/attachments/{aid}
@@ -10,11 +11,14 @@
 Every handler goes through ``access_letter_by_id`` (404 for missing *and*
 forbidden) and a verb of ``staff_actions``. Forms post normally and come back
 to the page (post/redirect/get); with htmx the page's main block is swapped.
+A refused form that names itself (``form_name``) comes back as the page with
+what was typed and each message next to its field, with or without htmx.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,11 +34,13 @@ from leadermail.console.letter_page import letter_page_context
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.audit.writer import Actor
+from leadermail.platform.deadlines.assignments import AssignmentDeadlineError, parse_due_day
 from leadermail.platform.letters.access import (
     LetterNotFound,
     access_attachment_by_id,
     staff_actor,
 )
+from leadermail.platform.letters.assignment_deadlines import change_assignment_deadline
 from leadermail.platform.letters.models import Letter
 from leadermail.platform.letters.staff_actions import (
     SIMPLE_VERBS,
@@ -79,12 +85,15 @@ async def letter_detail(request: Request) -> Response:
     return response
 
 
-async def run_letter_operation(request: Request, operation: Operation, form: FormData) -> Response:
+async def run_letter_operation(
+    request: Request, operation: Operation, form: FormData, *, form_name: str | None = None
+) -> Response:
     """Look the letter up, run ``operation``, commit, answer page or fragment."""
     staff = await require_staff(request)
     async with tenant_session(app_context(request).database, staff.tenant) as session:
         letter = await letter_or_404(request, session, staff, for_update=True)
         error: str | None = None
+        fields: dict[str, str] = {}
         message = ""
         try:
             message = await operation(
@@ -96,18 +105,24 @@ async def run_letter_operation(request: Request, operation: Operation, form: For
             await session.commit()
         except (ActionRefused, IllegalTransition) as exc:
             error = exc.message
+            fields = getattr(exc, "fields", {})
             await session.rollback()
             await session.refresh(letter)
         else:
             await session.commit()
-        if request.headers.get("hx-request") == "true":
+        kept = error is not None and form_name is not None
+        if request.headers.get("hx-request") == "true" or kept:
             flashes = [{"message": error or message, "error": error is not None}]
+            extra: dict[str, Any] = {"flashes": flashes}
+            if kept:
+                typed = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+                extra["forms"] = {form_name: {"values": typed, "errors": fields}}
             response = await render_letter_page(
                 request,
                 session,
                 staff,
                 letter,
-                {"flashes": flashes},
+                extra,
                 status_code=422 if error else 200,
             )
             await session.commit()
@@ -154,18 +169,49 @@ async def letter_classify(request: Request) -> Response:
         return await run_letter_operation(request, operation, form)
 
 
+def _due_day(form: FormData, problems: dict[str, str]) -> date | None:
+    try:
+        return parse_due_day(str(form.get("due_on", "")))
+    except AssignmentDeadlineError as exc:
+        problems["due_on"] = exc.message
+        return None
+
+
 async def letter_assign(request: Request) -> Response:
     async def operation(session, staff, letter, actor, form) -> str:  # noqa: ANN001
+        problems: dict[str, str] = {}
         unit_text = str(form.get("unit_id", ""))
         if not unit_text.isdigit():
-            raise ActionRefused("请选择承办单位")
+            problems["unit_id"] = "请选择承办单位"
+        due_on = _due_day(form, problems)
+        if problems:
+            raise ActionRefused("；".join(problems.values()), fields=problems)
         await assign_letter(
-            session, staff, letter, actor, int(unit_text), str(form.get("note", ""))
+            session, staff, letter, actor, int(unit_text), str(form.get("note", "")), due_on
         )
         return "已分办"
 
     async with request.form() as form:
-        return await run_letter_operation(request, operation, form)
+        return await run_letter_operation(request, operation, form, form_name="assign")
+
+
+async def letter_assignment_deadline(request: Request) -> Response:
+    assignment_id = request.path_params["assignment_id"]
+
+    async def operation(session, staff, letter, actor, form) -> str:  # noqa: ANN001
+        problems: dict[str, str] = {}
+        due_on = _due_day(form, problems)
+        if problems:
+            raise ActionRefused(problems["due_on"], fields=problems)
+        await change_assignment_deadline(
+            session, staff, letter, actor, assignment_id, due_on, str(form.get("reason", ""))
+        )
+        return "办理时限已调整，已通知承办单位"
+
+    async with request.form() as form:
+        return await run_letter_operation(
+            request, operation, form, form_name=f"deadline-{assignment_id}"
+        )
 
 
 async def letter_instruction(request: Request) -> Response:
@@ -220,6 +266,11 @@ routes = [
     Route("/letters/{letter_id:int}/do/{verb:str}", letter_verb, methods=["POST"]),
     Route("/letters/{letter_id:int}/classify", letter_classify, methods=["POST"]),
     Route("/letters/{letter_id:int}/assign", letter_assign, methods=["POST"]),
+    Route(
+        "/letters/{letter_id:int}/assignments/{assignment_id:int}/deadline",
+        letter_assignment_deadline,
+        methods=["POST"],
+    ),
     Route("/letters/{letter_id:int}/instructions", letter_instruction, methods=["POST"]),
     Route("/letters/{letter_id:int}/notes", letter_note, methods=["POST"]),
     Route("/letters/{letter_id:int}/attachments/{attachment_id:int}", attachment_download),

@@ -39,6 +39,7 @@ TENANT_GROUPS: tuple[ActionGroup, ...] = (
             "letter.classify": "调整来信分类",
             "letter.assign": "分办来信",
             "letter.assign_refused": "拒绝分办给被举报单位",
+            "letter.assignment_deadline": "调整办理时限",
             "letter.route": "按规则自动分办",
             "letter.route_refused": "规则分办被拒（被举报单位）",
             "letter.request_material": "请来信人补充材料",

@@ -13,12 +13,19 @@ the caller's transaction; the caller commits. Refusals raise
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.accounts.policy import Action, StaffUser, can
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.clock import utcnow
+from leadermail.platform.deadlines.assignments import (
+    AssignmentDeadlineError,
+    assignment_due_on,
+    default_assignment_due,
+)
 from leadermail.platform.deadlines.letters import refresh_deadlines
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import (
@@ -43,11 +50,19 @@ MAX_TEXT_CHARS = 5000
 
 
 class ActionRefused(Exception):
-    """The user may not do this, or the input is not acceptable; ``message`` is for the UI."""
+    """The user may not do this, or the input is not acceptable; ``message`` is for the UI.
 
-    def __init__(self, message: str) -> None:
+    ``field`` names the form field the message belongs next to, when it is
+    about one (``due_on``); ``fields`` holds a message per field when several
+    are wrong at once. The form then comes back with what was typed.
+    """
+
+    def __init__(
+        self, message: str, field: str | None = None, fields: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.fields = dict(fields or ({field: message} if field else {}))
 
 
 class ReportAssignmentRefused(ActionRefused):
@@ -168,9 +183,18 @@ async def assign_letter(
     actor: Actor,
     unit_id: int,
     note: str | None = None,
+    due_on: date | None = None,
 ) -> Assignment:
-    """分办 to ``unit_id``. A 举报 never goes to the unit it accuses."""
+    """分办 to ``unit_id``, to be done by the end of ``due_on`` (办理时限; the
+    letter's reply deadline when None, see :mod:`~leadermail.platform.deadlines.assignments`).
+    A 举报 never goes to the unit it accuses."""
     require(staff, Action.ASSIGN, letter)
+    due_at = default_assignment_due(letter)
+    if due_on is not None:
+        try:
+            due_at = assignment_due_on(letter, due_on, now=utcnow())
+        except AssignmentDeadlineError as exc:
+            raise ActionRefused(exc.message, field="due_on") from None
     unit = (
         await session.execute(
             select(Unit).where(Unit.id == unit_id, Unit.tenant_id == letter.tenant_id)
@@ -205,7 +229,7 @@ async def assign_letter(
         "assign",
         actor,
         message=f"来信已交{unit.name}办理",
-        data={"unit_id": unit.id, "note": note},
+        data={"unit_id": unit.id, "note": note, "due_at": due_at.isoformat() if due_at else None},
     )
     await session.execute(
         update(Assignment)
@@ -218,12 +242,12 @@ async def assign_letter(
         unit_id=unit.id,
         assigned_by_user_id=actor.user_id,
         note=(note or "").strip() or None,
-        due_at=letter.reply_due_at,
+        due_at=due_at,
     )
     session.add(assignment)
     letter.unit_id = unit.id
     await session.flush()
-    await assignment_arrived(session, letter, unit, actor, assignment.note)
+    await assignment_arrived(session, letter, unit, actor, assignment.note, due_at=due_at)
     return assignment
 
 

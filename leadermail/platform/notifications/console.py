@@ -37,6 +37,7 @@ KIND_LABELS: dict[str, str] = {
     "export_ready": "导出完成",
     "routing": "分办",
     "assignment": "分办",
+    "assignment_deadline": "办理时限调整",
     "instruction": "领导批示",
     "reply_review": "答复待审核",
     "reply_to_send": "答复待发送",

@@ -9,6 +9,7 @@ Who hears of what:
 
 ========================  =============================================
 分办                       the receiving unit's handlers
+调整办理时限                the assigned unit's handlers
 催办, 批示                  the letter's unit's handlers (registrars if none)
 答复草稿保存                the leaders (tenant admins if there are none)
 答复审核通过                the registrars (tenant admins if none)
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +46,7 @@ from leadermail.platform.notifications.console import (
     unit_handlers,
 )
 from leadermail.platform.replies.review import put_forward, send_back, settle
+from leadermail.platform.web.templating import format_datetime
 
 
 def _others(users: Iterable[int], actor: Actor) -> list[int]:
@@ -71,9 +74,16 @@ async def _count_events(session: AsyncSession, letter: Letter, kind: str) -> int
 
 
 async def assignment_arrived(
-    session: AsyncSession, letter: Letter, unit: Unit, actor: Actor, note: str | None = None
+    session: AsyncSession,
+    letter: Letter,
+    unit: Unit,
+    actor: Actor,
+    note: str | None = None,
+    *,
+    due_at: datetime | None = None,
 ) -> None:
-    """分办 (by a person or a routing rule) → the handlers of ``unit``."""
+    """分办 (by a person or a routing rule) → the handlers of ``unit``, with
+    their 办理时限."""
     # Assigning to the same unit again (double click, retry) stays in the
     # round; an assignment to another unit in between starts a new one.
     elsewhere = await session.scalar(
@@ -81,12 +91,38 @@ async def assignment_arrived(
         .select_from(Assignment)
         .where(Assignment.letter_id == letter.id, Assignment.unit_id != unit.id)
     )
-    body = f"{actor.label}将来信交{unit.name}办理" + (f"，分办意见：{note}" if note else "")
+    body = f"{actor.label}将来信交{unit.name}办理"
+    body += f"，办理时限：{format_datetime(due_at)}" if due_at else ""
+    body += f"，分办意见：{note}" if note else ""
     await notify(
         session, letter.tenant_id,
         _others(await unit_handlers(session, letter.tenant_id, unit.id), actor),
         kind="assignment", title=f"新分办来信：{letter.title}", body=body,
         letter_id=letter.id, dedupe_key=f"assignment:{letter.id}:{unit.id}:{elsewhere or 0}",
+    )
+
+
+async def assignment_deadline_changed(
+    session: AsyncSession,
+    letter: Letter,
+    assignment: Assignment,
+    unit: Unit,
+    actor: Actor,
+    reason: str,
+) -> None:
+    """调整办理时限 → the handlers of the assigned unit. Each new date is a
+    round of its own; the same date posted twice is one."""
+    due = format_datetime(assignment.due_at) if assignment.due_at else "未定"
+    await notify(
+        session, letter.tenant_id,
+        _others(await unit_handlers(session, letter.tenant_id, unit.id), actor),
+        kind="assignment_deadline", title=f"办理时限调整：{letter.title}",
+        body=f"{actor.label}将{unit.name}的办理时限调整为{due}，理由：{reason}",
+        letter_id=letter.id,
+        dedupe_key=(
+            f"assignment_deadline:{assignment.id}:"
+            f"{assignment.due_at.isoformat() if assignment.due_at else ''}"
+        ),
     )
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.audit.writer import Actor, record_audit
+from leadermail.platform.deadlines.assignments import default_assignment_due
 from leadermail.platform.deadlines.letters import RULE_KEY, refresh_deadlines
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Assignment, Letter, LetterType, Unit
@@ -190,13 +191,14 @@ async def _apply_rule(
         if unit is not None and unit.is_active:
             letter.unit_id = unit.id
             note = f"按分办规则“{rule.name}”"
+            due_at = default_assignment_due(letter)
             session.add(
                 Assignment(
                     tenant_id=letter.tenant_id, letter_id=letter.id, unit_id=unit.id,
-                    assigned_by_user_id=actor.user_id, note=note, due_at=letter.reply_due_at,
+                    assigned_by_user_id=actor.user_id, note=note, due_at=due_at,
                 )
             )
-            await assignment_arrived(session, letter, unit, actor, note)
+            await assignment_arrived(session, letter, unit, actor, note, due_at=due_at)
             outcome.unit_id = unit.id
             done.append(f"分办给{unit.name}")
     if rule.forward_tenant_id is not None:

@@ -1,0 +1,106 @@
+"""办理时限: the deadline a unit gets with a letter assigned to it (分办).
+
+《信访工作条例》 art. 22(3) lets the one who assigns a matter set the period
+within which the unit reports its result ("在指定办理期限内反馈结果"). The
+letter's reply deadline is what the mailbox owes the writer, so a unit's
+deadline defaults to it and may be set earlier (the registrar needs time to
+have the reply approved and sent), never later, and never in the past::
+
+    default_assignment_due(letter)                      # letter.reply_due_at
+    day = parse_due_day(form["due_on"])                 # date | None, or AssignmentDeadlineError
+    due = assignment_due_on(letter, day, now=utcnow())  # end of that day, Shanghai, as UTC
+    assignment_level(due, letter.letter_type, tenant.settings, now)  # WarningLevel or None
+
+A chosen day ends at 23:59:59 Shanghai like every deadline here; on the
+letter's own last day it ends when the letter's deadline does (a 24-hour
+rule may end at 15:00). To give a unit more time than the letter has, the
+letter's deadline is extended first (延期, :mod:`leadermail.platform.letters.extensions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from leadermail.platform.deadlines.calendar import end_of_day, local_day
+from leadermail.platform.deadlines.levels import WarningLevel, warning_level
+from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
+from leadermail.platform.letters.models import Letter
+from leadermail.platform.web.templating import format_datetime
+
+
+class AssignmentDeadlineError(ValueError):
+    """A 办理时限 that cannot be used; ``message`` is for the form (Chinese)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def default_assignment_due(letter: Letter) -> datetime | None:
+    """The 办理时限 of an assignment nobody chose one for: the letter's reply deadline."""
+    return letter.reply_due_at
+
+
+def latest_day(letter: Letter) -> date | None:
+    """The last day a 办理时限 may fall on (None: the letter has no deadline)."""
+    return local_day(letter.reply_due_at) if letter.reply_due_at is not None else None
+
+
+def default_day(letter: Letter, now: datetime) -> date | None:
+    """What the 分办 form offers: the letter's last day, unless that is already over."""
+    due = default_assignment_due(letter)
+    if due is None or due < now:
+        return None
+    return local_day(due)
+
+
+def parse_due_day(text: str | None) -> date | None:
+    """The form's date (``2026-12-01``, as a date input sends it; ``2026/12/01``
+    typed by hand); None when left empty."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        raise AssignmentDeadlineError("请填写有效的日期，例如 2026-12-01") from None
+
+
+def assignment_due_on(letter: Letter, day: date, *, now: datetime) -> datetime:
+    """The 办理时限 ending on ``day``, checked against today and the letter's deadline."""
+    if day < local_day(now):
+        raise AssignmentDeadlineError("办理时限不能早于今天")
+    letter_due = letter.reply_due_at
+    if letter_due is None:
+        return end_of_day(day)
+    if day > local_day(letter_due):
+        raise AssignmentDeadlineError(
+            f"办理时限不能晚于来信的答复期限（{format_datetime(letter_due)}）"
+        )
+    due = min(end_of_day(day), letter_due)
+    if due < now:
+        raise AssignmentDeadlineError(
+            f"来信的答复期限（{format_datetime(letter_due)}）已过，不能另定办理时限；"
+            "如需给承办单位更多时间，请先办理延期"
+        )
+    return due
+
+
+def assignment_level(
+    due_at: datetime | None,
+    letter_type: str,
+    tenant_settings: Mapping[str, Any] | None,
+    now: datetime,
+) -> WarningLevel | None:
+    """正常 / 即将到期 / 已超期 of a 办理时限, measured like the inbox measures
+    the letter's own deadline (its type's reply rule): the share of the span
+    left that makes a letter "due soon" makes a unit's deadline so too."""
+    if due_at is None:
+        return None
+    try:
+        rule = policy_for(tenant_settings, letter_type).reply
+    except DeadlinePolicyError:
+        return None
+    return warning_level(now, due_at, rule)
