@@ -22,13 +22,23 @@ Index("ix_letters_state_acceptance_due", Letter.state, Letter.acceptance_due_at)
 Index("ix_letters_provisional", Letter.id, postgresql_where=text("deadline_provisional"))
 
 
+#: DeadlineAlert.deadline as staff read it in urges and e-mails.
+DEADLINE_LABELS: dict[str, str] = {
+    "acceptance": "受理期限",
+    "reply": "答复期限",
+    # A unit's own 办理时限 (deadlines/assignments.py), watched where it is
+    # earlier than the letter's reply deadline.
+    "assignment": "办理时限",
+}
+
+
 class DeadlineAlert(TenantScoped, TenantBase):
     __tablename__ = "deadline_alerts"
     __table_args__ = (UniqueConstraint("letter_id", "deadline", "due_at", "level"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"))
-    #: acceptance | reply
+    #: acceptance | reply | assignment (DEADLINE_LABELS)
     deadline: Mapped[str] = mapped_column(String(20))
     #: due_soon | overdue (levels.WarningLevel)
     level: Mapped[str] = mapped_column(String(20))

@@ -21,7 +21,12 @@ Who hears about it:
 
 * acceptance deadline: the registrars (tenant admins when there are none);
 * reply deadline: the handlers of the letter's unit, and the unit's e-mail;
-* overdue, either deadline: also the supervisors (督办), by notification and e-mail.
+* overdue, either deadline: also the supervisors (督办), by notification and e-mail;
+* a unit's own 办理时限 (``assignment``), where the registrar set it earlier
+  than the letter's reply deadline: the unit as for the reply deadline; once
+  overdue also the registrars, who set it (the supervisors watch the
+  letter's statutory deadline, which still lies ahead). Where it is the
+  letter's deadline itself, the reply deadline's warnings say it all.
 
 A letter with a routing rule longer than its tenant's policy is checked
 against the tenant's horizon: its "due soon" urge may come later than its own
@@ -38,19 +43,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, insert, literal, select, text, union_all
+from sqlalchemy import and_, exists, insert, literal, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.accounts.models import Membership, Role, User
 from leadermail.platform.clock import utcnow
 from leadermail.platform.db import Database
-from leadermail.platform.deadlines.alerts import DeadlineAlert
+from leadermail.platform.deadlines.alerts import DEADLINE_LABELS, DeadlineAlert
 from leadermail.platform.deadlines.levels import WarningLevel, due_soon_threshold, warning_level
 from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
 from leadermail.platform.deadlines.rules import DeadlineRule, DeadlineRuleError
 from leadermail.platform.jobs.outbox import enqueue
-from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter, LetterEvent
+from leadermail.platform.letters.models import (
+    LETTER_TYPE_LABELS,
+    Assignment,
+    Letter,
+    LetterEvent,
+)
 from leadermail.platform.notifications.console import StaffNotification
 from leadermail.platform.web.templating import format_datetime
 from leadermail.tenants.registry import TenantRef
@@ -63,8 +73,8 @@ log = logging.getLogger(__name__)
 DEADLINE_STATES: dict[str, tuple[str, ...]] = {
     "acceptance": ("submitted", "registered"),
     "reply": ("accepted", "assigned"),
+    "assignment": ("assigned",),
 }
-DEADLINE_LABELS = {"acceptance": "受理", "reply": "答复"}
 SCAN_CONCURRENCY = 8
 SYSTEM_LABEL = "系统（期限监控）"
 EMAIL_JOB = "send_deadline_emails"
@@ -148,7 +158,10 @@ def _rules(tenant: TenantRef) -> dict[str, dict[str, DeadlineRule]]:
     rules: dict[str, dict[str, DeadlineRule]] = {}
     for letter_type in LETTER_TYPE_LABELS:
         policy = policy_for(tenant.settings, letter_type)
-        rules[str(letter_type)] = {"acceptance": policy.acceptance, "reply": policy.reply}
+        # A unit's 办理时限 is warned about like the reply deadline it is part of.
+        rules[str(letter_type)] = {
+            "acceptance": policy.acceptance, "reply": policy.reply, "assignment": policy.reply
+        }
     return rules
 
 
@@ -156,42 +169,56 @@ def _horizon(rules: Mapping[str, Mapping[str, DeadlineRule]], deadline: str) -> 
     return max(due_soon_threshold(by_deadline[deadline]) for by_deadline in rules.values())
 
 
+def _alerted(deadline: str, due: Any, level: str) -> Any:
+    return exists().where(
+        DeadlineAlert.letter_id == Letter.id,
+        DeadlineAlert.deadline == deadline,
+        DeadlineAlert.due_at == due,
+        DeadlineAlert.level == level,
+    )
+
+
+def _candidates(
+    deadline: str, due: Any, unit_id: Any, now: datetime, horizon: timedelta
+) -> Any:
+    return select(
+        Letter.id.label("letter_id"),
+        Letter.letter_type,
+        unit_id.label("unit_id"),
+        Letter.title,
+        Letter.tracking_code,
+        Letter.extra["deadline_rule"].astext.label("rule_code"),
+        literal(deadline).label("deadline"),
+        due.label("due_at"),
+        _alerted(deadline, due, WarningLevel.DUE_SOON).label("soon_sent"),
+    ).where(
+        Letter.state.in_(DEADLINE_STATES[deadline]),
+        due <= now + horizon,
+        ~_alerted(deadline, due, WarningLevel.OVERDUE),
+    )
+
+
 def candidate_query(now: datetime, horizons: Mapping[str, timedelta]) -> Any:
     """Open letters near or past a deadline, not yet escalated for it."""
-    parts = []
-    for deadline, states in DEADLINE_STATES.items():
-        due = Letter.acceptance_due_at if deadline == "acceptance" else Letter.reply_due_at
-
-        def alerted(level: str, due: Any = due, deadline: str = deadline) -> Any:
-            return exists().where(
-                DeadlineAlert.letter_id == Letter.id,
-                DeadlineAlert.deadline == deadline,
-                DeadlineAlert.due_at == due,
-                DeadlineAlert.level == level,
-            )
-
-        parts.append(
-            select(
-                Letter.id.label("letter_id"),
-                Letter.letter_type,
-                Letter.unit_id,
-                Letter.title,
-                Letter.tracking_code,
-                Letter.extra["deadline_rule"].astext.label("rule_code"),
-                literal(deadline).label("deadline"),
-                due.label("due_at"),
-                alerted(WarningLevel.DUE_SOON).label("soon_sent"),
-            ).where(
-                Letter.state.in_(states),
-                due <= now + horizons[deadline],
-                ~alerted(WarningLevel.OVERDUE),
-            )
+    acceptance = _candidates(
+        "acceptance", Letter.acceptance_due_at, Letter.unit_id, now, horizons["acceptance"]
+    )
+    reply = _candidates("reply", Letter.reply_due_at, Letter.unit_id, now, horizons["reply"])
+    # The unit's own 办理时限, only where it ends before the letter's deadline.
+    assignment = (
+        _candidates(
+            "assignment", Assignment.due_at, Assignment.unit_id, now, horizons["assignment"]
         )
-    return union_all(*parts)
+        .join(
+            Assignment, and_(Assignment.letter_id == Letter.id, Assignment.status == "active")
+        )
+        .where(or_(Letter.reply_due_at.is_(None), Assignment.due_at < Letter.reply_due_at))
+    )
+    return union_all(acceptance, reply, assignment)
 
 
 def _rule_for(row: Any, rules: Mapping[str, Mapping[str, DeadlineRule]]) -> DeadlineRule:
-    if row.deadline == "reply" and row.rule_code:
+    if row.deadline in ("reply", "assignment") and row.rule_code:
         try:
             return DeadlineRule.parse(row.rule_code)
         except DeadlineRuleError:
@@ -269,9 +296,12 @@ async def _record(
         else:
             result.due_soon += 1
         what = DEADLINE_LABELS[deadline]
+        # An overdue 办理时限 goes back to the registrars who set it; the
+        # letter's own deadlines to the supervisors.
+        escalated_to = "登记人员" if deadline == "assignment" else "督办"
         message = (
-            f"{what}期限已过（{format_datetime(row.due_at)}），已催办并报督办"
-            if overdue else f"{what}期限即将到期，已催办"
+            f"{what}已过（{format_datetime(row.due_at)}），已催办并报{escalated_to}"
+            if overdue else f"{what}即将到期，已催办"
         )
         events.append(
             {
@@ -288,8 +318,12 @@ async def _record(
         )
         recipients = [(u, "urge") for u in responsible]
         if overdue:
-            recipients += [(u, "escalation") for u in staff.supervisors(tenant.id)]
-        title = f"【{'超期' if overdue else '催办'}】{row.title}（{what}期限"
+            escalated = (
+                staff.registrars(tenant.id) if deadline == "assignment"
+                else staff.supervisors(tenant.id)
+            )
+            recipients += [(u, "escalation") for u in escalated]
+        title = f"【{'超期' if overdue else '催办'}】{row.title}（{what}"
         title += "已过）" if overdue else "即将到期）"
         for user_id, kind in dict(recipients).items():
             notifications.append(

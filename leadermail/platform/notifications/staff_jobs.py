@@ -22,7 +22,7 @@ from leadermail.platform.accounts.models import Membership, Role, User
 from leadermail.platform.audit.writer import Actor
 from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
-from leadermail.platform.deadlines.alerts import DeadlineAlert
+from leadermail.platform.deadlines.alerts import DEADLINE_LABELS, DeadlineAlert
 from leadermail.platform.letters.models import Letter, LetterEvent, Unit
 from leadermail.platform.letters.notices import NOTICE_LABELS, LetterNotice
 from leadermail.platform.letters.workflow import add_timeline_event
@@ -63,7 +63,8 @@ def _emails(members: Members, roles: set[str], unit_id: int | None = None) -> se
 
 async def send_deadline_emails(ctx: dict[str, Any], *, tenant_id: int, alert_ids: list[int]) -> int:
     """One digest per recipient: the unit (its e-mail and handlers), the
-    registrars for acceptance deadlines, the supervisors for overdue letters."""
+    registrars for acceptance deadlines and overdue 办理时限, the supervisors
+    for overdue letters."""
     app: AppContext = ctx["app"]
     tenant = await app.tenants.by_id(tenant_id)
     if tenant is None:
@@ -87,9 +88,9 @@ async def send_deadline_emails(ctx: dict[str, Any], *, tenant_id: int, alert_ids
         registrars = _emails(members, {Role.REGISTRAR}) or _emails(members, {Role.TENANT_ADMIN})
         for alert, letter in rows:
             overdue = alert.level == "overdue"
-            what = "受理" if alert.deadline == "acceptance" else "答复"
+            what = DEADLINE_LABELS.get(alert.deadline, "期限")
             line = (
-                f"- {letter.tracking_code}《{letter.title}》：{what}期限"
+                f"- {letter.tracking_code}《{letter.title}》：{what}"
                 f"{'已于' if overdue else '将于'} {format_datetime(alert.due_at)} "
                 f"{'届满，已超期' if overdue else '届满'}"
             )
@@ -101,7 +102,8 @@ async def send_deadline_emails(ctx: dict[str, Any], *, tenant_id: int, alert_ids
                 if unit is not None and unit.email:
                     recipients.add(unit.email)
             if overdue:
-                recipients |= supervisors
+                # A unit's overdue 办理时限 goes back to the registrars who set it.
+                recipients |= registrars if alert.deadline == "assignment" else supervisors
             for address in recipients:
                 digests[address].append(line)
             alert.emailed_at = utcnow()

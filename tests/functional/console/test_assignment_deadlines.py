@@ -1,6 +1,6 @@
 """办理时限 over HTTP: chosen at 分办, refused when wrong (input kept), shown on
 the letter page, in the unit's inbox and on the 交办单, changed with a reason
-(audit, timeline, the unit's bell)."""
+(audit, timeline, the unit's bell), and watched by the deadline scan."""
 
 from __future__ import annotations
 
@@ -16,9 +16,12 @@ from sqlalchemy import select, update
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.audit.models import AuditRecord
 from leadermail.platform.clock import utcnow
+from leadermail.platform.deadlines.alerts import DeadlineAlert
 from leadermail.platform.deadlines.calendar import end_of_day, local_day
+from leadermail.platform.deadlines.scan import scan_all_tenants
 from leadermail.platform.letters.models import Assignment, Letter, LetterEvent, Unit
 from leadermail.platform.notifications.console import StaffNotification
+from leadermail.platform.notifications.staff_jobs import send_deadline_emails
 from leadermail.platform.web.templating import format_datetime
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
@@ -27,6 +30,7 @@ from tests.functional.console.staff_session import (
     console_url,
     make_letter,
     make_staff,
+    run_job,
     sign_in_client,
 )
 
@@ -350,3 +354,85 @@ async def test_an_overdue_or_near_assignment_deadline_is_flagged_to_the_unit(
     )
     page = (await client.get(office.page)).text
     assert '<span class="level-overdue" data-testid="assignment-level">办理时限已过</span>' in page
+
+
+async def test_the_scan_urges_the_unit_about_its_own_deadline(
+    mail_context, smtp_sink, make_tenant, client
+):
+    context = mail_context
+    office = await open_office(context, make_tenant)
+    supervisor = await make_staff(context, office.tenant, "赵督办", Role.SUPERVISOR)
+    reply_due = end_of_day(today() + timedelta(days=20))
+    letters = {
+        title: await make_letter(
+            context, office.tenant, title=title, state="accepted", reply_due_at=reply_due
+        )
+        for title in ("明天到期", "已经超时", "同答复期限")
+    }
+    sign_in_client(client, office.registrar)
+    for letter in letters.values():
+        done = await client.post(
+            console_url(office.tenant, f"/letters/{letter.id}/assign"),
+            data={"unit_id": str(office.unit.id)},
+        )
+        assert done.status_code == 303
+    now = utcnow()
+    async with tenant_session(context.database, office.tenant) as session:
+        for title, due in (
+            ("明天到期", now + timedelta(hours=20)),
+            ("已经超时", now - timedelta(hours=3)),
+        ):
+            await session.execute(
+                update(Assignment)
+                .where(Assignment.letter_id == letters[title].id)
+                .values(due_at=due)
+            )
+        await session.commit()
+
+    report = await scan_all_tenants(context.database, [office.tenant], now=now)
+    assert (report.due_soon, report.overdue, report.failed) == (1, 1, [])
+    second = await scan_all_tenants(context.database, [office.tenant], now=now)
+    assert (second.due_soon, second.overdue) == (0, 0)  # nobody is urged twice
+
+    async with tenant_session(context.database, office.tenant) as session:
+        alerts = {
+            (a.letter_id, a.deadline, a.level, a.unit_id): a.id
+            for a in (await session.execute(select(DeadlineAlert))).scalars()
+        }
+        notes = {
+            (n.user_id, n.letter_id, n.kind): n.title
+            for n in (await session.execute(select(StaffNotification))).scalars()
+            if n.kind in ("urge", "escalation")
+        }
+        messages = set(
+            await session.scalars(
+                select(LetterEvent.message).where(LetterEvent.kind.in_(("urge", "escalation")))
+            )
+        )
+    soon, late = letters["明天到期"].id, letters["已经超时"].id
+    assert set(alerts) == {
+        (soon, "assignment", "due_soon", office.unit.id),
+        (late, "assignment", "overdue", office.unit.id),
+    }
+    assert notes[(office.handler.user_id, soon, "urge")] == "【催办】明天到期（办理时限即将到期）"
+    assert notes[(office.handler.user_id, late, "urge")] == "【超期】已经超时（办理时限已过）"
+    # The registrar who set it hears of the overdue one; the supervisors do
+    # not: the letter's statutory deadline is weeks away.
+    assert (office.registrar.user_id, late, "escalation") in notes
+    assert not any(user == supervisor.user_id for user, _, _ in notes)
+    assert "办理时限即将到期，已催办" in messages
+    assert any(
+        m.startswith("办理时限已过（") and m.endswith("已催办并报登记人员") for m in messages
+    )
+
+    sent = await run_job(
+        context, send_deadline_emails, tenant_id=office.tenant.id, alert_ids=list(alerts.values())
+    )
+    assert sent >= 1
+    bodies = {
+        message["X-Rcpt-To"]: message.get_payload(decode=True).decode()
+        for message in smtp_sink.messages
+    }
+    assert "办理时限将于" in bodies[office.handler.email]
+    assert "办理时限已于" in bodies[office.registrar.email]
+    assert supervisor.email not in bodies
