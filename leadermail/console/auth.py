@@ -21,16 +21,23 @@ from starlette.requests import Request
 
 from leadermail.platform.accounts.models import Membership, User
 from leadermail.platform.accounts.policy import Action, StaffUser, role_allows
-from leadermail.platform.accounts.second_factor import second_factor_marker
+from leadermail.platform.accounts.sessions import session_marker
+from leadermail.platform.accounts.totp_secrets import SealBroken, read_totp_secret
 from leadermail.platform.letters.access import LetterNotFound, access_letter_by_id
 from leadermail.platform.letters.models import Letter
 from leadermail.platform.web.requests import app_context, client_ip, current_tenant
 
 SESSION_USER = "staff_user_id"
 SESSION_SIGNED_IN_AT = "staff_signed_in_at"
-#: Which TOTP secret a password sign-in passed (see accounts.second_factor):
-#: after an admin resets the second factor the session stops working.
-SESSION_SECOND_FACTOR = "staff_second_factor"
+#: What the session remembers of the credentials it signed in with
+#: (``accounts.sessions.session_marker``): after an admin resets the second
+#: factor, or the password is changed or reset, it no longer matches and the
+#: session stops working. The key keeps its first name ("second factor"), so
+#: the sessions signed in before passwords joined the marker go on.
+SESSION_CREDENTIALS = "staff_second_factor"
+#: Whether the sign-in passed the user's TOTP code (absent in sessions from
+#: before it was stored: those had a marker exactly when they passed it).
+SESSION_PASSED_TOTP = "staff_passed_totp"
 #: Idle sessions end after this many seconds (the cookie itself lives 8 h).
 SESSION_MAX_AGE = 8 * 3600
 
@@ -51,23 +58,55 @@ class SignInRequired(HTTPException):
 SESSION_PENDING_DRAFT = "pending_reply_draft"
 
 
-def sign_in(request: Request, user_id: int, second_factor: str | None = None) -> None:
+def _passed_totp(request: Request) -> bool:
+    passed = request.session.get(SESSION_PASSED_TOTP)
+    if passed is None:
+        return request.session.get(SESSION_CREDENTIALS) is not None
+    return bool(passed)
+
+
+def _marker(request: Request, user: User, passed_totp: bool) -> str | None:
+    secret = None
+    if passed_totp:
+        try:
+            secret = read_totp_secret(user, app_context(request).settings.secret_key)
+        except SealBroken:  # SECRET_KEY rotated: the factor is unreadable, as if reset
+            secret = None
+    return session_marker(user, secret, second_factor=passed_totp)
+
+
+def _remember_credentials(request: Request, user: User, passed_totp: bool) -> None:
+    request.session[SESSION_PASSED_TOTP] = passed_totp
+    marker = _marker(request, user, passed_totp)
+    if marker is None:
+        request.session.pop(SESSION_CREDENTIALS, None)
+    else:
+        request.session[SESSION_CREDENTIALS] = marker
+
+
+def sign_in(request: Request, user: User, *, passed_totp: bool = False) -> None:
+    """Start a session of ``user``; ``passed_totp``: the sign-in checked their TOTP code."""
     # A fresh session on sign-in: nothing from before (CSRF secret, half-done
     # sign-in steps) survives, which defeats session fixation. Only a reply
     # draft rescued from an expired session is carried over (it is data the
     # user typed, not a credential).
     pending_draft = request.session.get(SESSION_PENDING_DRAFT)
     request.session.clear()
-    request.session[SESSION_USER] = user_id
+    request.session[SESSION_USER] = user.id
     request.session[SESSION_SIGNED_IN_AT] = int(time.time())
-    if second_factor is not None:
-        request.session[SESSION_SECOND_FACTOR] = second_factor
+    _remember_credentials(request, user, passed_totp)
     if isinstance(pending_draft, dict):
         request.session[SESSION_PENDING_DRAFT] = pending_draft
 
 
 def sign_out(request: Request) -> None:
     request.session.clear()
+
+
+def keep_session(request: Request, user: User) -> None:
+    """After ``user`` changed their own password in this session: it goes on
+    (their other sessions end, as their markers no longer match)."""
+    _remember_credentials(request, user, _passed_totp(request))
 
 
 async def current_staff(request: Request) -> StaffUser | None:
@@ -84,9 +123,10 @@ async def current_staff(request: Request) -> StaffUser | None:
         user = await session.get(User, user_id)
         if user is None or not user.is_active:
             return None
-        passed = request.session.get(SESSION_SECOND_FACTOR)
-        if passed is not None and passed != second_factor_marker(user):
-            return None  # the second factor was reset (or replaced) since
+        if request.session.get(SESSION_CREDENTIALS) != _marker(
+            request, user, _passed_totp(request)
+        ):
+            return None  # the second factor was reset, or the password changed, since
         memberships = (
             await session.execute(
                 select(Membership).where(

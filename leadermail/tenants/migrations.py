@@ -70,11 +70,16 @@ def tenant_head(script_location: Path | None = None) -> str:
     return head
 
 
-def upgrade_core(engine: Engine) -> None:
-    """Bring the shared schema ``core`` to head (one transaction)."""
+def upgrade_core(engine: Engine, *, secret_key: str | None = None) -> None:
+    """Bring the shared schema ``core`` to head (one transaction).
+
+    ``secret_key`` is for revisions that seal data at rest (0009); without it
+    they read ``SECRET_KEY`` from the environment, as the ``alembic`` CLI does.
+    """
     config = alembic_config("core")
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["secret_key"] = secret_key
         command.upgrade(config, "head")
 
 

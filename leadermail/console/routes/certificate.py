@@ -89,7 +89,7 @@ async def certificate_sign_in(request: Request) -> Response:
         return renderer_for(context).render(
             request, "certificate/refused.html", {"message": refused.message}, status_code=403
         )
-    sign_in(request, user.id)
+    sign_in(request, user)
     await _audit(request, "auth.certificate_sign_in", user, info)
     return RedirectResponse(f"{request.state.tenant_prefix}/console/", status_code=303)
 

@@ -6,8 +6,10 @@
     GET      /console/login/oidc/callback
     POST     /console/logout
 
-Attempts are rate limited per client IP and per account (Redis, shared by
-all workers). A failed step never says whether the e-mail exists.
+Attempts are rate limited per client IP and per account (``console.attempts``).
+A failed step never says whether the e-mail exists. The TOTP secret is read
+and written sealed (``accounts.totp_secrets``); one still in clear from
+before revision 0009 is sealed at the user's next sign-in.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from leadermail.console.attempts import TOO_MANY, too_many_attempts
 from leadermail.console.auth import current_staff, sign_in, sign_out
 from leadermail.console.flash import console_url
 from leadermail.console.rendering import renderer_for
@@ -29,18 +32,23 @@ from leadermail.platform.accounts import totp
 from leadermail.platform.accounts.models import Membership, User
 from leadermail.platform.accounts.oidc import OIDCRefused, oidc_client, resolve_oidc_user
 from leadermail.platform.accounts.passwords import hash_password, needs_rehash, verify_password
-from leadermail.platform.accounts.second_factor import second_factor_marker
+from leadermail.platform.accounts.totp_secrets import (
+    SealBroken,
+    needs_sealing,
+    read_totp_secret,
+    store_totp_secret,
+)
 from leadermail.platform.audit.writer import Actor, record_platform_audit
 from leadermail.platform.clock import utcnow
-from leadermail.platform.web.ratelimit import Step
 from leadermail.platform.web.requests import app_context, client_ip, current_tenant
 
 PENDING = "signin_pending"  # {"user_id", "next", "at", "enrol_secret"?}
 PENDING_TTL = 300
-#: Per client address: generous, as a whole office may sit behind one NAT address.
-IP_LIMIT = "100/15 minutes"
-ACCOUNT_LIMIT = "8/15 minutes"
 GENERIC_ERROR = "邮箱、密码或验证码不正确"
+#: A TOTP secret sealed under another SECRET_KEY.
+UNREADABLE_FACTOR = (
+    "无法读取您绑定的动态验证码（服务器密钥已更换），请联系本单位管理员重置动态验证码后重新绑定"
+)
 
 
 def _safe_next(request: Request, value: str | None) -> str:
@@ -58,15 +66,6 @@ def _safe_next(request: Request, value: str | None) -> str:
 
 def _page(request: Request, template: str, ctx: dict[str, Any], status: int = 200) -> Response:
     return renderer_for(app_context(request)).render(request, template, ctx, status_code=status)
-
-
-async def _rate_limited(request: Request, account: str) -> bool:
-    over = await app_context(request).rate_limiter.check(  # one round trip
-        Step.hit("console-login-ip", client_ip(request), IP_LIMIT),
-        # Bounded: the key is whatever was typed into the account field.
-        Step.hit("console-login-account", (account or "-")[:254], ACCOUNT_LIMIT),
-    )
-    return over is not None
 
 
 async def _member_user(request: Request, email: str) -> User | None:
@@ -94,9 +93,8 @@ async def _finish(request: Request, user_id: int, method: str, next_url: str) ->
         user = await session.get(User, user_id)
         assert user is not None
         user.last_login_at = utcnow()
-        # Only a TOTP sign-in is tied to the secret it passed; OIDC and
-        # certificates bring their own second factor.
-        marker = second_factor_marker(user) if method == "password+totp" else None
+        if needs_sealing(user):  # a secret in clear from before revision 0009
+            store_totp_secret(user, user.totp_secret, context.settings.secret_key)
         await record_platform_audit(
             session,
             actor=Actor(user.id, user.display_name, client_ip(request)),
@@ -107,7 +105,9 @@ async def _finish(request: Request, user_id: int, method: str, next_url: str) ->
             data={"method": method},
         )
         await session.commit()
-    sign_in(request, user_id, second_factor=marker)
+    # Only a TOTP sign-in is tied to the secret it passed; OIDC and
+    # certificates bring their own second factor.
+    sign_in(request, user, passed_totp=method == "password+totp")
     return RedirectResponse(_safe_next(request, next_url), status_code=303)
 
 
@@ -130,8 +130,8 @@ async def login(request: Request) -> Response:
         password = str(form.get("password", ""))
         next_url = str(form.get("next", ""))
     ctx.update(email=email, next=next_url)
-    if await _rate_limited(request, email):
-        ctx["error"] = "尝试次数过多，请 15 分钟后再试"
+    if await too_many_attempts(request, email):
+        ctx["error"] = TOO_MANY
         return _page(request, "signin/login.html", ctx, status=429)
     user = await _member_user(request, email)
     if user is None or not verify_password(user.password_hash, password):
@@ -176,10 +176,16 @@ async def login_totp(request: Request) -> Response:
         return _page(request, "signin/totp.html", ctx)
     async with request.form() as form:
         code = totp.normalise_code(str(form.get("code", "")))
-    if await _rate_limited(request, user.email):
-        ctx["error"] = "尝试次数过多，请 15 分钟后再试"
+    if await too_many_attempts(request, user.email):
+        ctx["error"] = TOO_MANY
         return _page(request, "signin/totp.html", ctx, status=429)
-    secret = enrol_secret or user.totp_secret
+    try:
+        secret = enrol_secret or read_totp_secret(user, context.settings.secret_key)
+    except SealBroken:
+        # Sealed under another SECRET_KEY: no code can be checked, and
+        # enrolling anew on the password alone would bypass the factor.
+        ctx["error"] = UNREADABLE_FACTOR
+        return _page(request, "signin/totp.html", ctx, status=409)
     # A code works once: remember it for the window in which it is valid.
     fresh_code = (
         await context.redis.set(f"leadermail:totp-used:{user.id}:{code}", "1", nx=True, ex=120)
@@ -193,7 +199,7 @@ async def login_totp(request: Request) -> Response:
         async with context.database.core_session() as session:
             fresh = await session.get(User, user.id)
             assert fresh is not None
-            fresh.totp_secret = enrol_secret
+            store_totp_secret(fresh, enrol_secret, context.settings.secret_key)
             fresh.totp_enabled = True
             await record_platform_audit(
                 session,
@@ -212,7 +218,7 @@ async def login_oidc(request: Request) -> Response:
     client = oidc_client(app_context(request).settings)
     if client is None:
         return RedirectResponse(console_url(request, "/login"), status_code=303)
-    if await _rate_limited(request, "oidc"):
+    if await too_many_attempts(request, "oidc"):
         return _page(
             request,
             "signin/login.html",

@@ -31,11 +31,15 @@ class User(CoreBase):
     office: Mapped[str | None] = mapped_column(String(100))
     #: argon2id hash; NULL for users who only sign in through OIDC/certificate.
     password_hash: Mapped[str | None] = mapped_column(Text)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: Sealed (``accounts.totp_secrets``); base32 in clear if written before revision 0009.
+    totp_secret: Mapped[str | None] = mapped_column(String(200))
     totp_enabled: Mapped[bool] = mapped_column(default=False)
     oidc_issuer: Mapped[str | None] = mapped_column(String(255))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: Set when the password is changed or reset: the sessions signed in
+    #: before stop working (``accounts.sessions.session_marker``).
+    password_changed_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -59,3 +63,22 @@ class Membership(CoreBase):
     unit_id: Mapped[int | None] = mapped_column(BigInteger)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PasswordReset(CoreBase):
+    """A 忘记密码 link (``accounts.password_resets``): only the SHA-256 of
+    its token is kept, so a copy of the table resets no one's password."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The mailbox whose console the link opens (the one it was asked from).
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    emailed_at: Mapped[datetime | None]
+    #: Set when the link is used, and for every link of the user still open
+    #: when the password changes by any way.
+    used_at: Mapped[datetime | None]

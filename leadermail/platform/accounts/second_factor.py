@@ -7,14 +7,13 @@
 After a reset the user has no TOTP secret: their next password sign-in goes
 through the QR enrolment of a new one, and the sessions they already had stop
 working, because a session remembers which secret it was signed in with
-(:func:`second_factor_marker`) and the console compares it on every request.
+(``accounts.sessions.session_marker``) and the console compares it on every
+request.
 Only another admin may do this (``can(staff, Action.RESET_SECOND_FACTOR,
 member)``): never oneself, so a stolen session cannot swap the factor.
 """
 
 from __future__ import annotations
-
-import hashlib
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,18 +35,6 @@ class ResetRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def second_factor_marker(user: User) -> str | None:
-    """What a session signed in with this TOTP secret remembers of it.
-
-    A one-way digest (the cookie is signed, not encrypted): enough to tell
-    that the secret changed, nothing to learn the secret from.
-    """
-    if not (user.totp_enabled and user.totp_secret):
-        return None
-    digest = hashlib.sha256(b"leadermail.session-totp.v1\x00" + user.totp_secret.encode())
-    return digest.hexdigest()[:16]
 
 
 async def access_staff_member(

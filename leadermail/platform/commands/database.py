@@ -33,7 +33,7 @@ def upgrade_everything(
     database = Database(settings)
     engine = database.sync_engine
     try:
-        upgrade_core(engine)
+        upgrade_core(engine, secret_key=settings.secret_key)
         with Progress(
             TextColumn("[bold]tenant schemas"),
             BarColumn(),

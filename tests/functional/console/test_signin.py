@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role, User
 from leadermail.platform.accounts.services import create_user, grant_role
+from leadermail.platform.accounts.totp_secrets import read_totp_secret
 from tests.functional.console.staff_session import console_url
 
 PASSWORD = "correct horse 9"
@@ -82,7 +83,10 @@ async def test_first_sign_in_enrols_totp_then_requires_it(context, make_tenant, 
     assert (await client.get(console_url(tenant, "/inbox"))).status_code == 200
     async with context.database.core_session() as session:
         user = (await session.execute(select(User).where(User.email == email))).scalar_one()
-    assert user.totp_enabled and user.totp_secret == secret
+    # Sealed at rest: the row holds neither the secret nor anything it starts with.
+    assert user.totp_enabled and user.totp_secret.startswith("sealed-v1:")
+    assert secret not in user.totp_secret and secret[:8] not in user.totp_secret
+    assert read_totp_secret(user, context.settings.secret_key) == secret
 
     client.cookies.clear()
     response = await password_step(client, tenant, email)
