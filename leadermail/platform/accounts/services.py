@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.accounts.models import Membership, Role, User
-from leadermail.platform.accounts.passwords import hash_password
+from leadermail.platform.accounts.passwords import check_new_password, hash_password
 
 
 async def create_user(
@@ -20,12 +20,15 @@ async def create_user(
 ) -> User:
     """A staff user; ``password`` only for the demo's and the tests' fixed accounts.
 
-    People choose their own password through an invitation, where
-    ``passwords.check_new_password`` applies (the demo's printed password
-    contains "leader", the local part of one of its accounts).
+    People choose their own password through an invitation (or 修改密码 /
+    忘记密码); a ``password`` given here passes the same rule,
+    ``passwords.check_new_password``, or raises ``WeakPassword``.
     """
+    email = email.strip().lower()
+    if password:
+        check_new_password(password, email=email)
     user = User(
-        email=email.strip().lower(),
+        email=email,
         display_name=display_name,
         password_hash=hash_password(password) if password else None,
         phone=phone,
