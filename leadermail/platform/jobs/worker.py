@@ -40,6 +40,7 @@ JOB_MODULES: tuple[str, ...] = (
     "leadermail.platform.letters.alerts",
     "leadermail.platform.supervision.jobs",
     "leadermail.platform.notifications.jobs",
+    "leadermail.platform.notifications.account_jobs",
     "leadermail.platform.letters.staging",
 )
 
