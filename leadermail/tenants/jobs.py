@@ -49,21 +49,34 @@ class RunStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-#: The steps in order, with what the progress page says about each.
+#: The steps in order, with what the progress page calls each (``step``
+#: is the last one finished).
 STEPS: tuple[tuple[str, str], ...] = (
-    ("queued", "已排队"),
-    ("schema_created", "已创建数据库模式"),
-    ("migrated", "已升级到最新结构"),
-    ("seeded", "已写入默认分类和承办单位"),
-    ("admin_invited", "已向管理员发送邀请邮件"),
+    ("queued", "收到开通请求"),
+    ("schema_created", "建立信箱的数据库"),
+    ("migrated", "建立数据表"),
+    ("seeded", "写入默认的来信分类和承办单位"),
+    ("admin_invited", "向管理员发送设置密码的邀请邮件"),
 )
 STEP_LABELS = dict(STEPS)
 RUN_STATUS_LABELS = {
-    RunStatus.QUEUED: "排队中",
-    RunStatus.RUNNING: "开通中",
-    RunStatus.SUCCEEDED: "已完成",
-    RunStatus.FAILED: "失败",
+    RunStatus.QUEUED: "等待开始",
+    RunStatus.RUNNING: "正在开通",
+    RunStatus.SUCCEEDED: "开通完成",
+    RunStatus.FAILED: "开通失败",
 }
+#: What the progress page says of a step (see :meth:`ProvisioningRun.progress`).
+STEP_STATE_LABELS = {
+    "done": "已完成",
+    "current": "正在进行",
+    "waiting": "等待中",
+    "failed": "出错",
+    "undone": "已撤销",
+    "not_reached": "未进行",
+}
+#: Starts the ``error`` of a run that broke on something other than the
+#: input (a database or mail fault): trying again may work.
+SYSTEM_ERROR = "系统错误："
 
 
 class ProvisioningRun(CoreBase):
@@ -95,10 +108,58 @@ class ProvisioningRun(CoreBase):
     def is_finished(self) -> bool:
         return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
 
-    def steps_done(self) -> list[tuple[str, str, bool]]:
-        """(step, label, done) for the progress list."""
-        reached = [name for name, _ in STEPS].index(self.step) if self.step in STEP_LABELS else 0
-        return [(name, label, i <= reached) for i, (name, label) in enumerate(STEPS)]
+    @property
+    def created(self) -> bool:
+        """The mailbox exists (a later step, the invitation, may still have failed)."""
+        return self.tenant_id is not None
+
+    @property
+    def system_error(self) -> bool:
+        """Failed on a fault rather than on the input: worth trying again as is."""
+        return bool(self.error and self.error.startswith(SYSTEM_ERROR))
+
+    def _steps(self) -> list[str]:
+        names = [name for name, _ in STEPS]
+        return names if self.admin_email else [n for n in names if n != "admin_invited"]
+
+    @property
+    def failed_step(self) -> str | None:
+        """The step that broke (a failed run), else None."""
+        if self.status != RunStatus.FAILED:
+            return None
+        steps = self._steps()
+        if self.created:  # everything up to the mailbox itself worked
+            return "admin_invited" if "admin_invited" in steps else steps[-1]
+        reached = steps.index(self.step) if self.step in steps else 0
+        return steps[min(reached + 1, len(steps) - 1)]
+
+    def progress(self) -> list[tuple[str, str]]:
+        """(label, state) of each step for the progress list; state is a key
+        of ``STEP_STATE_LABELS``. Steps of a failed run before the mailbox
+        existed were rolled back with it ("undone")."""
+        steps = self._steps()
+        if self.status == RunStatus.SUCCEEDED:
+            return [(STEP_LABELS[name], "done") for name in steps]
+        reached = steps.index(self.step) if self.step in steps else 0
+        failed = self.failed_step
+        rows = []
+        for index, name in enumerate(steps):
+            if failed is not None:
+                at = steps.index(failed)
+                if index == at:
+                    state = "failed"
+                elif index > at:
+                    state = "not_reached"
+                else:
+                    state = "done" if index == 0 or self.created else "undone"
+            elif index <= reached:
+                state = "done"
+            elif index == reached + 1 and self.status == RunStatus.RUNNING:
+                state = "current"
+            else:
+                state = "waiting"
+            rows.append((STEP_LABELS[name], state))
+        return rows
 
 
 def spec_to_json(spec: TenantSpec) -> dict[str, Any]:
@@ -165,6 +226,34 @@ async def request_provisioning(
             select(ProvisioningRun).where(ProvisioningRun.request_key == request_key)
         )
     ).scalar_one()
+    return run
+
+
+async def retry_provisioning(
+    session: AsyncSession, run_id: int, *, actor: Actor
+) -> ProvisioningRun | None:
+    """Queue failed run ``run_id`` again, as it was asked (caller commits).
+
+    A run that made its mailbox only sends the invitation again. None when
+    the run is not a failed one from the console (already retried, or from
+    an application, which goes back to its review queue instead).
+    """
+    run = await session.get(ProvisioningRun, run_id, with_for_update=True)
+    if run is None or run.status != RunStatus.FAILED or run.application_id is not None:
+        return None
+    run.status, run.error, run.finished_at = RunStatus.QUEUED, None, None
+    if run.tenant_id is None:
+        run.step = "queued"  # what the failed try did was rolled back
+    enqueue(session, "provision_tenant", run_id=run.id)
+    await record_platform_audit(
+        session,
+        actor=actor,
+        action="tenant.provision_requested",
+        tenant_id=run.tenant_id,
+        object_type="provisioning_run",
+        object_id=run.id,
+        data={"slug": run.spec.get("slug"), "name": run.spec.get("name"), "retry": True},
+    )
     return run
 
 
@@ -255,7 +344,8 @@ async def provision_tenant(ctx: dict[str, Any], *, run_id: int) -> str:
         return "failed"
     except Exception as exc:  # the run must say why, whatever broke
         log.exception("provisioning run %s failed", run_id)
-        await _fail(context, run_id, application_id, f"开通失败：{type(exc).__name__}: {exc}"[:500])
+        detail = f"{SYSTEM_ERROR}{type(exc).__name__}: {exc}"[:500]
+        await _fail(context, run_id, application_id, detail)
         return "failed"
     if application_id is not None:
         from leadermail.tenants.applications import mark_provisioned

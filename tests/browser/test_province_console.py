@@ -1,6 +1,7 @@
-"""The province console's tenant list in Debian chromium: its row actions are
+"""The province console in Debian chromium: the tenant list's row actions are
 visible (axe-core's contrast check) and disabling takes an opened form and a
-reason (native <details> and a required field: nothing needs JavaScript)."""
+reason (native <details> and a required field: nothing needs JavaScript); a
+new mailbox's progress page follows the job and ends with its addresses."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import re
 import secrets
 
 from playwright.async_api import Page, expect
+from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
+from leadermail.tenants.jobs import ProvisioningRun, provision_tenant
 from leadermail.tenants.provisioning import set_tenant_status
 from tests.browser.conftest import check_axe, new_context, open_tenant, screenshot
 from tests.conftest import unique_slug
@@ -67,3 +70,39 @@ async def test_tenant_row_actions_are_visible_and_disabling_is_confirmed(
         await page.context.close()
     context.tenants.invalidate()
     assert not (await context.tenants.by_id(city.id)).is_active
+
+
+async def test_a_new_mailbox_is_opened_and_its_addresses_shown_when_ready(
+    live_server, browser, make_tenant, context
+):
+    province = await make_tenant(slug=unique_slug("prov"), name="测试省省长信箱", kind="province")
+    staff = await make_staff(context, province, "省管理员", Role.PROVINCE_ADMIN)
+    name, slug = f"新开通县县长信箱{unique_slug('')}", unique_slug("new")
+    page = await signed_in_page(browser, live_server, staff)
+    try:
+        await open_tenant(page, live_server, province, "/console/province/tenants/new")
+        await page.get_by_label("信箱名称").fill(name)
+        await page.get_by_label("类型").select_option("county")
+        await page.get_by_label("上级信箱").select_option(str(province.id))
+        await page.get_by_label("标识（网址 /t/标识/）").fill(slug)
+        await page.get_by_role("button", name="开通").click()
+        await expect(page.get_by_test_id("run-status")).to_have_text("状态：等待开始")
+        await expect(page.get_by_text("正在等待后台处理")).to_be_visible()
+
+        # The worker's job, run here; the page (polling every second) follows.
+        async with context.database.core_session() as session:
+            run_id = await session.scalar(
+                select(ProvisioningRun.id).where(ProvisioningRun.spec["slug"].astext == slug)
+            )
+        assert await provision_tenant({"app": context}, run_id=run_id) == "succeeded"
+        await expect(page.get_by_test_id("run-status")).to_have_text("状态：开通完成")
+        links = page.get_by_test_id("new-mailbox-links")
+        console_link = links.get_by_role("link", name=f"{live_server}/t/{slug}/console/")
+        await expect(console_link).to_be_visible()
+        await screenshot(page, "province-run-done")
+        await check_axe(page)
+
+        await links.get_by_role("link", name=f"{live_server}/t/{slug}/", exact=True).click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+    finally:
+        await page.context.close()

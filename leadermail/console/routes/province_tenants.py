@@ -4,6 +4,7 @@
     GET  /console/province/tenants/new             form (carries a request id)
     POST /console/province/tenants                 queue provisioning → progress page
     GET  /console/province/runs/{id}               progress (htmx polls block run_progress)
+    POST /console/province/runs/{id}/retry         try a failed run again, as asked
     GET  /console/province/tenants/{id}/edit       edit form
     POST /console/province/tenants/{id}            save
     POST /console/province/tenants/{id}/disable    停用 (reason)
@@ -33,7 +34,13 @@ from leadermail.platform.context import AppContext
 from leadermail.platform.web.requests import app_context, client_ip, tenant_url
 from leadermail.platform.web.templating import Themes
 from leadermail.tenants.invitations import InvitationError, accept_invitation, find_invitation
-from leadermail.tenants.jobs import ProvisioningRun, request_provisioning
+from leadermail.tenants.jobs import (
+    STEP_LABELS,
+    STEP_STATE_LABELS,
+    ProvisioningRun,
+    request_provisioning,
+    retry_provisioning,
+)
 from leadermail.tenants.models import Tenant, TenantDomain, TenantStatus
 from leadermail.tenants.provisioning import (
     SLUG_PATTERN,
@@ -93,15 +100,35 @@ async def tenant_list(request: Request) -> Response:
     return renderer_for(context).render(request, "province/tenants.html", ctx)
 
 
+def _values_of_run(run: ProvisioningRun) -> dict[str, str]:
+    """The form as it was sent for ``run`` (a failed run is filled in again)."""
+    spec = run.spec
+    return {
+        "name": spec.get("name") or "", "kind": spec.get("kind") or "city",
+        "parent_id": str(spec.get("parent_id") or ""), "slug": spec.get("slug") or "",
+        "domains": "\n".join(spec.get("domains") or ()), "theme": spec.get("theme") or "base",
+        "leader_name": spec.get("leader_name") or "",
+        "leader_title": spec.get("leader_title") or "",
+        "intro": (spec.get("profile") or {}).get("intro", ""),
+        "template_tenant_id": str(run.template_tenant_id or ""),
+        "admin_name": run.admin_name or "", "admin_email": run.admin_email or "",
+    }
+
+
 async def tenant_new(request: Request) -> Response:
     await require_staff(request, Action.PROVINCE_ADMIN)
+    context = app_context(request)
+    values = {"kind": "city"}  # most new mailboxes are a city's or a county's
+    from_run = request.query_params.get("from_run", "")
+    if from_run.isdigit():
+        async with context.database.core_session() as session:
+            run = await session.get(ProvisioningRun, int(from_run))
+        if run is not None:
+            values = _values_of_run(run)
     ctx = await _form_context(
-        request,
-        request_key=uuid.uuid4().hex,
-        tenant_row=None,
-        values={"kind": "city"},  # most new mailboxes are a city's or a county's
+        request, request_key=uuid.uuid4().hex, tenant_row=None, values=values
     )
-    return renderer_for(app_context(request)).render(request, "province/tenant_form.html", ctx)
+    return renderer_for(context).render(request, "province/tenant_form.html", ctx)
 
 
 async def _problems(
@@ -171,6 +198,19 @@ async def tenant_create(request: Request) -> Response:
     )
 
 
+def _addresses(request: Request, tenant: TenantRef) -> dict[str, object]:
+    """Where a new mailbox answers, as full addresses (to copy and pass on)
+    that work from this page: its /t/<slug> address, live at once (a custom
+    domain needs DNS first), on this host when the console is on the
+    platform's, else on the platform's."""
+    if getattr(request.state, "tenant_prefix", ""):
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+    else:
+        origin = app_context(request).settings.base_url
+    base = f"{origin}/t/{tenant.slug}"
+    return {"site": f"{base}/", "console": f"{base}/console/", "domains": tenant.domains}
+
+
 async def run_progress(request: Request) -> Response:
     await require_staff(request, Action.PROVINCE_ADMIN)
     context = app_context(request)
@@ -178,9 +218,35 @@ async def run_progress(request: Request) -> Response:
         run = await session.get(ProvisioningRun, int(request.path_params["run_id"]))
     if run is None:
         raise HTTPException(404)
-    tenant = await context.tenants.by_id(run.tenant_id) if run.tenant_id else None
-    return renderer_for(context).render(
-        request, "province/run.html", {"run": run, "new_tenant": tenant}, fragment="run_progress"
+    tenant = None
+    if run.tenant_id:
+        # The job's process made it: this one's directory may not know it yet.
+        tenant = await context.tenants.by_id(run.tenant_id)
+        if tenant is None:
+            context.tenants.invalidate()
+            tenant = await context.tenants.by_id(run.tenant_id)
+    failed = run.failed_step
+    ctx = {
+        "run": run,
+        "addresses": _addresses(request, tenant) if tenant else None,
+        "failed_step": STEP_LABELS[failed] if failed else None,
+        "state_labels": STEP_STATE_LABELS,
+    }
+    return renderer_for(context).render(request, "province/run.html", ctx, fragment="run_progress")
+
+
+async def run_retry(request: Request) -> Response:
+    staff = await require_staff(request, Action.PROVINCE_ADMIN)
+    context = app_context(request)
+    run_id = int(request.path_params["run_id"])
+    async with context.database.core_session() as session:
+        run = await retry_provisioning(session, run_id, actor=_actor(request, staff))
+        await session.commit()
+    # Already retried (a second click) or not retryable: the page says where it stands.
+    if run is not None:
+        flash(request, "已重新开始，请稍候")
+    return RedirectResponse(
+        tenant_url(request, f"/console/province/runs/{run_id}"), status_code=303
     )
 
 
@@ -324,6 +390,7 @@ routes = [
     Route("/province/tenants", tenant_create, methods=["POST"]),
     Route("/province/tenants/new", tenant_new, methods=["GET"]),
     Route("/province/runs/{run_id:int}", run_progress, methods=["GET"]),
+    Route("/province/runs/{run_id:int}/retry", run_retry, methods=["POST"]),
     Route("/province/tenants/{tenant_id:int}/edit", tenant_edit, methods=["GET"]),
     Route("/province/tenants/{tenant_id:int}", tenant_update, methods=["POST"]),
     Route("/province/tenants/{tenant_id:int}/disable", tenant_disable, methods=["POST"]),

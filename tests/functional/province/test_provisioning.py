@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sqlalchemy import func, select, text
 
 from leadermail.platform.accounts.models import Role, User
+from leadermail.platform.jobs.models import OutboxJob
 from leadermail.platform.letters.models import Category
 from leadermail.tenants.invitations import invite_staff
-from leadermail.tenants.jobs import ProvisioningRun, provision_tenant
+from leadermail.tenants.jobs import SYSTEM_ERROR, ProvisioningRun, provision_tenant
 from leadermail.tenants.models import Tenant
 from leadermail.tenants.session import tenant_session
 from tests.conftest import unique_slug
@@ -55,12 +57,21 @@ async def test_provisioning_end_to_end_with_invitation(
     run_id = int(run_path.rsplit("/", 1)[1])
 
     page = await client.get(run_path)
-    assert "排队中" in page.text and 'hx-trigger="every 1s"' in page.text
+    assert "等待开始" in page.text and 'hx-trigger="every 1s"' in page.text
+    assert "正在等待后台处理" in page.text
+    assert "new-mailbox-links" not in page.text  # nothing to link to yet
 
     assert await provision_tenant({"app": mail_context}, run_id=run_id) == "succeeded"
     page = await client.get(run_path, headers={"HX-Request": "true"})
-    assert "已完成" in page.text and "hx-trigger" not in page.text
-    assert "已向管理员发送邀请邮件" in page.text
+    assert "开通完成" in page.text and "hx-trigger" not in page.text
+    assert re.search(r"向管理员发送设置密码的邀请邮件：<strong>已完成", page.text)
+    # Done: links to the new mailbox's public site and its console, and what comes next.
+    links = re.search(r'data-testid="new-mailbox-links".*?</dl>', page.text, re.S)
+    assert links is not None
+    assert f'href="http://testserver/t/{slug}/"' in links.group(0)
+    assert f'href="http://testserver/t/{slug}/console/"' in links.group(0)
+    assert "admin@county.example.cn" in page.text and "7 天内" in page.text
+    assert (await client.get(f"/t/{slug}/console/")).status_code in (302, 303)
 
     context.tenants.invalidate()
     tenant = await context.tenants.by_slug(slug)
@@ -111,8 +122,62 @@ async def test_a_failure_leaves_no_half_tenant_and_says_why(context, make_tenant
     assert run.status == "failed" and "已被使用" in run.error
     assert tenants == 1
     assert await _schema_count(context) == schemas_before
-    page = await client.get(response.headers["location"])
-    assert "开通失败" in page.text
+    page = (await client.get(response.headers["location"])).text
+    # What failed, why, and what to do: the form again with what was sent.
+    assert "开通失败：在“建立信箱的数据库”这一步出错" in page
+    assert f"标识“{slug}”已被使用" in page
+    assert "没有创建任何内容" in page and "new-mailbox-links" not in page
+    assert "按原内容重试" not in page  # the same input would fail the same way
+    again = re.search(r'href="([^"]*/province/tenants/new\?from_run=\d+)"', page)
+    assert again is not None
+    form = (await client.get(again.group(1))).text
+    assert 'value="新开通县县长信箱"' in form and f'value="{slug}"' in form
+    assert 'value="赵县长"' in form
+
+
+async def test_a_failed_invitation_keeps_the_mailbox_and_is_sent_again(
+    context, mail_context, make_tenant, client, smtp_sink
+):
+    province = await province_admin(context, make_tenant, client)
+    slug = unique_slug("inv")
+    response = await post_new(client, province, slug)
+    run_path = response.headers["location"]
+    run_id = int(run_path.rsplit("/", 1)[1])
+    # The mail server refuses: the mailbox is made, the invitation is not sent.
+    no_mail = replace(mail_context, settings=replace(mail_context.settings, smtp_port=1))
+    assert await provision_tenant({"app": no_mail}, run_id=run_id) == "failed"
+
+    page = (await client.get(run_path)).text
+    assert "开通失败：在“向管理员发送设置密码的邀请邮件”这一步出错" in page
+    assert "信箱本身已经建好" in page
+    assert f'href="http://testserver/t/{slug}/"' in page
+    assert f'href="http://testserver/t/{slug}/console/"' in page
+    assert (await client.get(f"/t/{slug}/")).status_code == 200
+
+    retried = await client.post(url(province, f"/province/runs/{run_id}/retry"))
+    assert retried.status_code == 303 and retried.headers["location"].endswith(run_path)
+    async with context.database.core_session() as session:
+        run = await session.get(ProvisioningRun, run_id)
+    assert run.status == "queued" and run.error is None
+    assert await _jobs_of(context, run_id) == 2
+    # A second click queues nothing more.
+    await client.post(url(province, f"/province/runs/{run_id}/retry"))
+    assert await _jobs_of(context, run_id) == 2
+
+    assert await provision_tenant({"app": mail_context}, run_id=run_id) == "succeeded"
+    assert len(smtp_sink.messages) == 1
+    assert "开通完成" in (await client.get(run_path)).text
+
+
+async def _jobs_of(context, run_id: int) -> int:  # noqa: ANN001
+    """provision_tenant jobs queued for run ``run_id``."""
+    async with context.database.core_session() as session:
+        return await session.scalar(
+            select(func.count()).where(
+                OutboxJob.job_name == "provision_tenant",
+                OutboxJob.kwargs["run_id"].as_integer() == run_id,
+            )
+        )
 
 
 async def _schema_count(context) -> int:  # noqa: ANN001
@@ -328,3 +393,32 @@ async def test_the_edit_form_reports_every_problem_at_once(context, make_tenant,
         },
     )
     assert kept.status_code == 303
+
+
+async def test_a_run_broken_by_a_fault_can_be_tried_again_as_is(context, make_tenant, client):
+    province = await province_admin(context, make_tenant, client)
+    slug = unique_slug("flt")
+    response = await post_new(client, province, slug, admin_email="")
+    run_path = response.headers["location"]
+    run_id = int(run_path.rsplit("/", 1)[1])
+    # As the job leaves a run whose transaction broke after two steps.
+    async with context.database.core_session() as session:
+        run = await session.get(ProvisioningRun, run_id)
+        run.status, run.step = "failed", "migrated"
+        run.error = f"{SYSTEM_ERROR}OperationalError: lock timeout"
+        await session.commit()
+
+    page = (await client.get(run_path)).text
+    assert "开通失败：在“写入默认的来信分类和承办单位”这一步出错" in page
+    assert "原因：系统错误：OperationalError: lock timeout" in page
+    # Rolled back with the transaction; the invitation step is not listed (no e-mail).
+    assert re.search(r"建立数据表：<strong>已撤销", page)
+    assert "邀请邮件：" not in page
+    assert "按原内容重试" in page and "from_run=" in page
+
+    retried = await client.post(url(province, f"/province/runs/{run_id}/retry"))
+    assert retried.status_code == 303
+    assert await provision_tenant({"app": context}, run_id=run_id) == "succeeded"
+    page = (await client.get(run_path)).text
+    assert "开通完成" in page and f'href="http://testserver/t/{slug}/"' in page
+    assert "没有填写首位管理员邮箱" in page
