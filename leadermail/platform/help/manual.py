@@ -40,6 +40,7 @@ ORDER = (
     "duty",
     "documents",
     "certificate",
+    "account",
     "directory",
     "channels",
 )
