@@ -84,7 +84,7 @@ async def set_password(
         tenant_id=tenant.id,
         object_type="user",
         object_id=user.id,
-        data={"reset_links_spent": spent.rowcount},  # type: ignore[attr-defined]
+        data={"reset_links_spent": spent.rowcount},
     )
     enqueue(
         session,

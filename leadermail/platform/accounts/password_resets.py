@@ -141,7 +141,8 @@ async def find_reset(
     """The open link of ``token`` for this mailbox and its user, else :class:`ResetLinkInvalid`."""
     query = select(PasswordReset).where(PasswordReset.token_hash == token_digest(token or ""))
     if for_update:
-        query = query.with_for_update()
+        # Fresh values under the lock, even if this session read the row before.
+        query = query.with_for_update().execution_options(populate_existing=True)
     reset = (await session.execute(query)).scalar_one_or_none()
     if (
         reset is None
@@ -150,7 +151,9 @@ async def find_reset(
         or reset.expires_at <= utcnow()
     ):
         raise ResetLinkInvalid(token)
-    user = await session.get(User, reset.user_id, with_for_update=for_update)
+    user = await session.get(
+        User, reset.user_id, with_for_update=for_update, populate_existing=for_update
+    )
     if user is None or not user.is_active or not user.password_hash:
         raise ResetLinkInvalid(token)
     if await member_for_reset(session, user.email, tenant) is None:

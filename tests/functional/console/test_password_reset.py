@@ -3,13 +3,14 @@ a real SMTP sink), every session ended, and the TOTP code still asked for."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import timedelta
 
 import pyotp
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from leadermail.platform.accounts.models import PasswordReset
 from leadermail.platform.audit.models import PlatformAuditRecord
@@ -274,3 +275,25 @@ async def test_a_bad_address_is_said_next_to_the_field(context, make_tenant, cli
     assert answer.status_code == 422
     assert field_error(answer.text, "email") == "请填写您登录工作台所用的邮箱"
     assert 'value="wang-at-example"' in answer.text
+
+
+async def test_two_submissions_of_one_link_cannot_both_succeed(
+    context, mail_context, smtp_sink, make_tenant, client
+):
+    tenant = await make_tenant()
+    user, _ = await make_member(context, tenant)
+    await ask_for_link(client, tenant, user.email)
+    (job,) = await reset_jobs(context, user.id)
+    link = await mailed_link(mail_context, smtp_sink, job, user.email)
+    page = await client.get(link)
+    form = {"csrf_token": csrf_of(page.text), "password": NEW, "password_again": NEW}
+    first, second = await asyncio.gather(client.post(link, data=form), client.post(link, data=form))
+    assert sorted([first.status_code, second.status_code]) == [303, 404]
+    async with context.database.core_session() as session:
+        resets = await session.scalar(
+            select(func.count()).select_from(PlatformAuditRecord).where(
+                PlatformAuditRecord.action == "staff.password_reset",
+                PlatformAuditRecord.object_id == str(user.id),
+            )
+        )
+    assert resets == 1
