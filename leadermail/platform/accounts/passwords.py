@@ -6,8 +6,9 @@
 The rule follows NIST SP 800-63B: long enough, not a common or guessable
 password, nothing taken from the account itself, and no composition rules
 ("one upper case letter, one digit…"), which make passwords harder to
-remember without making them harder to guess. Every place a person chooses
-a staff password (today: accepting an invitation) calls
+remember without making them harder to guess. Every place a staff password
+is chosen (accepting an invitation, 修改密码, a 忘记密码 link, and
+``services.create_user`` for the demo's and the tests' accounts) calls
 :func:`check_new_password`; signing in never does, so a rule made stricter
 later does not lock anyone out.
 """
