@@ -39,6 +39,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.console.routes.inbox",
     "leadermail.console.routes.letters",
     "leadermail.console.routes.replies",
+    "leadermail.console.routes.publication",
     "leadermail.console.routes.audit",
     "leadermail.console.routes.signatures",
     "leadermail.console.routes.supervision",

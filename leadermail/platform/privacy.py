@@ -15,6 +15,12 @@ what the letter is about; the flat number goes).
 It is a safety net under the staff member who reviews a letter before
 publishing it, not a replacement.
 
+Checking a text staff edited for publication (the same patterns, reported
+instead of replaced, so staff can find and remove what they typed back in)::
+
+    [(f.kind, f.sample) for f in find_personal_data("请拨打13812345678", names=["张三"])]
+    # -> [("手机号码", "138****5678")]
+
 Masking for staff roles that need to recognise, not read, the data::
 
     mask_phone("13812345678")          # "138****5678"
@@ -27,7 +33,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 NAME_PLACEHOLDER = "某某"
 SURNAME_PLACEHOLDER = "某"
@@ -132,7 +139,8 @@ def _is_cjk(text: str) -> bool:
     return all("\u3400" <= char <= "\u9fff" for char in text)
 
 
-def _redact_names(text: str, names: Iterable[str]) -> str:
+def _name_patterns(names: Iterable[str]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """(the full names, a surname before 先生/女士/…), or None where there is none."""
     full_names: set[str] = set()
     surnames: set[str] = set()
     for raw in names:
@@ -154,13 +162,21 @@ def _redact_names(text: str, names: Iterable[str]) -> str:
         for name in sorted(full_names, key=len, reverse=True)
         if len(name) >= 2
     ]
-    if alternatives:
-        text = re.sub("|".join(alternatives), NAME_PLACEHOLDER, text, flags=re.IGNORECASE)
+    full = re.compile("|".join(alternatives), flags=re.IGNORECASE) if alternatives else None
+    surname = None
     if surnames:
         by_length = sorted(surnames, key=len, reverse=True)
         titles = "|".join(sorted(_TITLES, key=len, reverse=True))
-        pattern = re.compile(f"(?:{'|'.join(map(re.escape, by_length))})(?=(?:{titles}))")
-        text = pattern.sub(SURNAME_PLACEHOLDER, text)
+        surname = re.compile(f"(?:{'|'.join(map(re.escape, by_length))})(?=(?:{titles}))")
+    return full, surname
+
+
+def _redact_names(text: str, names: Iterable[str]) -> str:
+    full, surname = _name_patterns(names)
+    if full is not None:
+        text = full.sub(NAME_PLACEHOLDER, text)
+    if surname is not None:
+        text = surname.sub(SURNAME_PLACEHOLDER, text)
     return text
 
 
@@ -177,6 +193,68 @@ def redact(text: str, *, names: Iterable[str]) -> str:
     text = _STREET_NUMBER.sub(lambda m: m["road"] + "**", text)
     text = _FLAT_NUMBER.sub(lambda m: (m["before"] or m["bare"] or "") + NUMBER_PLACEHOLDER, text)
     return text
+
+
+# --- finding ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """One piece of personal data found in a text: what it is, and a masked
+    sample that lets staff find it without the message repeating it."""
+
+    kind: str
+    sample: str
+
+
+def _masked(kind: str, value: str) -> str:
+    if kind == "电子邮箱":
+        return mask_email(value)
+    if kind == "来信人姓名":
+        return mask_name(value)
+    if kind == "身份证号或银行卡号":
+        return mask_id_number(value)
+    if kind == "QQ/微信号":
+        return value[:1] + NUMBER_PLACEHOLDER
+    return mask_phone(value)
+
+
+#: (kind, pattern, value group) in the order :func:`redact` applies them; each
+#: match is blanked before the next pattern runs, as redaction replaces it.
+_FINDERS: tuple[tuple[str, re.Pattern[str], str | int], ...] = (
+    ("电子邮箱", _EMAIL, 0),
+    ("QQ/微信号", _ACCOUNT, "value"),
+    ("身份证号或银行卡号", _LONG_NUMBER, 0),
+    ("手机号码", _MOBILE, 0),
+    ("电话号码", _LANDLINE, 0),
+    ("电话号码", _LABELLED_PHONE, "value"),
+)
+
+
+def find_personal_data(text: str, *, names: Iterable[str] = ()) -> list[PersonalData]:
+    """The personal data :func:`redact` would remove from ``text``, apart from
+    addresses: the writer's full name(s), e-mail addresses, QQ/微信 accounts,
+    ID and card numbers, mobile and other phone numbers (service lines such
+    as 12345 stay allowed, as in redaction)."""
+    found: list[PersonalData] = []
+
+    def record(kind: str, group: str | int) -> Callable[[re.Match[str]], str]:
+        def replace(match: re.Match[str]) -> str:
+            if kind == "电话号码" and group == "value" and match[0] == _mask_labelled_phone(match):
+                return match[0]  # a short service line, left alone by redaction too
+            value = match[group]
+            found.append(PersonalData(kind, _masked(kind, value)))
+            return match[0].replace(value, NUMBER_PLACEHOLDER)
+
+        return replace
+
+    # The full names only: "张老师" in a reply is as likely someone else.
+    full_names, _ = _name_patterns(names)
+    if full_names is not None:
+        text = full_names.sub(record("来信人姓名", 0), text)
+    for kind, pattern, group in _FINDERS:
+        text = pattern.sub(record(kind, group), text)
+    return found
 
 
 # --- masking ------------------------------------------------------------------

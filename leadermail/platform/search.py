@@ -26,6 +26,18 @@ kinds match the same queries.
 Every lexeme in a query is quoted, and only letters and digits ever get
 inside the quotes, so nothing a user types can change the tsquery's
 structure.
+
+Words staff may search by but the public may not (what staff took out of a
+letter's published text) go in the same vector, marked with weight A::
+
+    letter.search_vector = search_vector(public_title, public_body,
+                                         staff_only=(title, body))
+    stmt.where(matches(Letter.search_vector, query_terms(q, public=True)))
+
+A public query asks for weights B, C or D on every term: lexemes without a
+position (all of ours) match any weight, those of the old ``to_tsvector``
+vectors carry D, and only the staff-only ones (position 1, weight A) fail.
+Staff queries carry no weight and match everything.
 """
 
 from __future__ import annotations
@@ -34,10 +46,11 @@ import itertools
 import operator
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Text, cast, func
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.sql.elements import ColumnElement
 
 # Han (incl. extension A, compatibility ideographs and the supplementary
@@ -135,15 +148,30 @@ def index_lexemes(*texts: str | None) -> list[str]:
     return list(dict.fromkeys(_terms(texts)))
 
 
-def search_vector(*texts: str | None) -> ColumnElement[Any]:
-    """The ``tsvector`` of ``texts``, built from our lexemes (see above).
+#: Weight of the lexemes that only staff searches may match; a public query
+#: asks for the others.
+STAFF_ONLY_WEIGHT = "A"
+_PUBLIC_WEIGHTS = "BCD"
+
+
+def search_vector(*texts: str | None, staff_only: Iterable[str | None] = ()) -> ColumnElement[Any]:
+    """The ``tsvector`` of ``texts``, built from our lexemes (see above), plus
+    the lexemes of ``staff_only`` that ``texts`` lack, which public queries
+    do not match.
 
     The lexemes travel as one space-separated string that PostgreSQL splits
     (lexemes never contain spaces): dumping a Python list of ~200 strings as
     an array parameter cost the driver more than building the list.
     """
-    joined = " ".join(index_lexemes(*texts))
-    return func.array_to_tsvector(func.string_to_array(cast(joined, Text), " "))
+    lexemes = index_lexemes(*texts)
+    vector = func.array_to_tsvector(func.string_to_array(cast(" ".join(lexemes), Text), " "))
+    public = set(lexemes)
+    hidden = [lexeme for lexeme in index_lexemes(*staff_only) if lexeme not in public]
+    if not hidden:
+        return vector
+    # A position is needed to carry a weight, so these are a tsvector literal.
+    literal = " ".join(f"{_quote(lexeme)}:1{STAFF_ONLY_WEIGHT}" for lexeme in hidden)
+    return vector.op("||")(cast(literal, TSVECTOR))
 
 
 def matches(vector: ColumnElement[Any], terms: str) -> ColumnElement[bool]:
@@ -157,21 +185,25 @@ def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def query_terms(q: str | None) -> str | None:
+def query_terms(q: str | None, *, public: bool = False) -> str | None:
     """A ``tsquery`` literal for the user's query, or None if empty.
 
     Each CJK run must appear as a whole (all its bigrams; a single character
     as a unigram); each Latin/digit word as a prefix ("wif" finds "wifi").
+    A ``public`` query does not match the staff-only lexemes (see above).
     """
     if not q:
         return None
+    # 'x':BCD and 'x':*BCD; a plain 'x' and 'x':* for staff.
+    weights = _PUBLIC_WEIGHTS if public else ""
+    exact = ":" + weights if weights else ""
     parts: list[str] = []
     for kind, token in _tokens(q[:MAX_QUERY_CHARS]):
         if kind == "cjk":
             lexemes = _bigrams(token) or [token]
-            parts.extend(_quote(lexeme) for lexeme in lexemes)
+            parts.extend(_quote(lexeme) + exact for lexeme in lexemes)
         else:
-            parts.append(_quote(token) + ":*")
+            parts.append(_quote(token) + ":*" + weights)
     # The same bigram twice (噪音噪音) adds nothing but work.
     unique = list(dict.fromkeys(parts))
     return " & ".join(unique) if unique else None

@@ -1,7 +1,8 @@
 """The whole life of a letter in Debian chromium: the citizen writes on the
 public site → the tenant's routing rule routes it → the registrar accepts →
-the handler drafts → the leader approves → the registrar signs and sends →
-the citizen evaluates on the public site (satisfaction and whether solved)."""
+the handler drafts → the leader approves → the registrar signs and sends,
+reviews the 公示文本 and publishes it → the citizen evaluates on the public
+site (satisfaction and whether solved)."""
 
 from __future__ import annotations
 
@@ -132,6 +133,27 @@ async def test_letter_lifecycle_through_the_console(
     await expect(desk.get_by_test_id("letter-state")).to_have_text("已答复")
     await expect(desk.get_by_test_id("reply-status")).to_have_text("已发送")
     await screenshot(desk, "console-letter-sent")
+
+    # 6b. The registrar reviews the 公示文本 before publishing: a phone number
+    # typed back in is refused next to its field with the text kept; the
+    # corrected text is published, and the public page shows it.
+    await desk.get_by_test_id("public-text-link").click()
+    title = desk.locator("#public-title")
+    await expect(title).to_have_value("夜间施工噪音扰民")
+    await expect(desk.locator("#public-body")).not_to_contain_text("13812345678")
+    await title.fill("工地夜间施工噪音扰民（联系电话13812345678）")
+    await desk.get_by_role("button", name="保存并公示").click()
+    await expect(desk.locator("#public-title-error")).to_contain_text("手机号码（138****5678）")
+    await expect(title).to_have_value("工地夜间施工噪音扰民（联系电话13812345678）")
+    await title.fill("工地夜间施工噪音扰民")
+    await desk.get_by_role("button", name="保存并公示").click()
+    await expect(desk.get_by_test_id("publication-state")).to_contain_text("已公示")
+    saved = desk.locator(".flash[role=status]")
+    await expect(saved).to_contain_text("公示文本已保存（标题）并已公示")
+    await screenshot(desk, "console-public-text")
+    await open_tenant(page, live_server, tenant, f"/letters/{letter.id}")
+    await expect(page.get_by_role("heading", name="工地夜间施工噪音扰民")).to_be_visible()
+    await expect(page.get_by_text("工地已承诺每晚22时后停止施工")).to_be_visible()
 
     # 7. The citizen reads the reply and evaluates it.
     await open_tenant(page, live_server, tenant, "/track")

@@ -9,6 +9,7 @@
     POST /console/letters/{id}/reply/return     leader: 退回修改, with a comment
     POST /console/letters/{id}/reply/send       signs and sends (已答复)
     POST /console/letters/{id}/publish          公示 on/off (only with consent)
+    (the 公示文本 page, to review and correct the public text: routes/publication.py)
     GET/POST /console/canned-replies            常用语
 
 An expired session never loses a draft: the posted text is kept in the

@@ -60,6 +60,7 @@ TENANT_GROUPS: tuple[ActionGroup, ...] = (
             "letter.matter_linked": "按同一事项并入办理",
             "letter.publish": "公示来信",
             "letter.unpublish": "撤销公示",
+            "letter.public_text": "修改公示文本",
         },
     ),
     ActionGroup(

@@ -7,10 +7,12 @@
 Only letters with ``is_published`` *and* ``publish_consent`` are ever read
 here: a letter whose writer chose "do not publish" cannot appear, whatever a
 staff member did. What leaves this module is already redacted
-(:func:`leadermail.platform.privacy.redact` with the writer's name): the
-writer's name, phone, e-mail and ID number are never part of the result, so a
-template cannot show them by mistake. The search index holds redacted text
-too (see ``submission.letter_search_vector``).
+(:func:`leadermail.platform.privacy.redact` with the writer's name), or the
+text staff reviewed and corrected (``letters.public_text``): the writer's
+name, phone, e-mail and ID number are never part of the result, so a
+template cannot show them by mistake. The search index holds that same text
+(see ``submission.letter_search_vector``); public searches never match words
+staff took out of it (``query_terms(q, public=True)``).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
-import nh3
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +33,11 @@ from leadermail.platform.letters.models import (
     Reply,
     Unit,
 )
-from leadermail.platform.privacy import redact
+from leadermail.platform.letters.public_text import (
+    public_body,
+    public_reply_html,
+    public_title,
+)
 from leadermail.platform.search import matches, query_terms
 from leadermail.platform.web.templating import SHANGHAI
 from leadermail.tenants.registry import TenantRef
@@ -114,12 +120,19 @@ class PublishedPage:
 
 
 @dataclass(frozen=True)
+class PublishedReply:
+    unit: str | None
+    html: str  # safe: redacted or staff-edited plain text, sanitised
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
 class PublishedLetter:
     item: PublishedItem
     body: str
     region: str | None
     channel: str
-    replies: list[tuple[str | None, str, datetime | None]]  # (unit, safe html, sent_at)
+    replies: list[PublishedReply]  # oldest first
 
 
 def _published() -> Select:
@@ -128,7 +141,7 @@ def _published() -> Select:
 
 
 def _filtered(statement: Select, filters: PublishedFilters) -> Select:
-    terms = query_terms(filters.q)
+    terms = query_terms(filters.q, public=True)
     if terms is not None:
         statement = statement.where(matches(Letter.search_vector, terms))
     if filters.letter_type:
@@ -144,23 +157,18 @@ def _filtered(statement: Select, filters: PublishedFilters) -> Select:
     return statement
 
 
-def _names(name: str | None) -> list[str]:
-    return [name] if name else []
-
-
-def _item(row: object) -> PublishedItem:
-    names = _names(row.writer_name)  # type: ignore[attr-defined]
-    body = redact(row.body[: SNIPPET_CHARS * 3], names=names)  # type: ignore[attr-defined]
+def _item(row: Any) -> PublishedItem:
+    body = public_body(row.body[: SNIPPET_CHARS * 3], row.writer_name, row.extra)
     snippet = " ".join(body.split())[:SNIPPET_CHARS]
     return PublishedItem(
-        id=row.id,  # type: ignore[attr-defined]
-        title=redact(row.title, names=names),  # type: ignore[attr-defined]
+        id=row.id,
+        title=public_title(row.title, row.writer_name, row.extra),
         snippet=snippet + ("…" if len(body) > SNIPPET_CHARS else ""),
-        type_label=LETTER_TYPE_LABELS.get(row.letter_type, row.letter_type),  # type: ignore[attr-defined]
-        category=row.category,  # type: ignore[attr-defined]
-        unit=row.unit,  # type: ignore[attr-defined]
-        submitted_at=row.submitted_at,  # type: ignore[attr-defined]
-        replied_at=row.replied_at,  # type: ignore[attr-defined]
+        type_label=LETTER_TYPE_LABELS.get(row.letter_type, row.letter_type),
+        category=row.category,
+        unit=row.unit,
+        submitted_at=row.submitted_at,
+        replied_at=row.replied_at,
     )
 
 
@@ -174,6 +182,7 @@ _COLUMNS = (
     Letter.replied_at,
     Letter.region,
     Letter.channel,
+    Letter.extra,
     Category.name.label("category"),
     Unit.name.label("unit"),
 )
@@ -238,11 +247,6 @@ async def recent_published(
     return [_item(row) for row in (await session.execute(statement)).all()]
 
 
-def safe_reply_html(html: str, names: list[str]) -> str:
-    """The reply as published: personal data removed, then sanitised again."""
-    return nh3.clean(redact(html, names=names))
-
-
 async def published_letter(
     session: AsyncSession, tenant: TenantRef, letter_id: int
 ) -> PublishedLetter | None:
@@ -259,10 +263,9 @@ async def _published_letter(session: AsyncSession, letter_id: int) -> PublishedL
     ).one_or_none()
     if row is None:
         return None
-    names = _names(row.writer_name)
     replies = (
         await session.execute(
-            select(Unit.name, Reply.body_html, Reply.sent_at)
+            select(Reply.id, Unit.name, Reply.body_html, Reply.sent_at)
             .outerjoin(Unit, Unit.id == Reply.unit_id)
             .where(Reply.letter_id == letter_id, Reply.status == "sent")
             .order_by(Reply.sent_at, Reply.id)
@@ -270,10 +273,15 @@ async def _published_letter(session: AsyncSession, letter_id: int) -> PublishedL
     ).all()
     return PublishedLetter(
         item=_item(row),
-        body=redact(row.body, names=names),
+        body=public_body(row.body, row.writer_name, row.extra),
         region=row.region,
         channel=row.channel,
-        replies=[(unit, safe_reply_html(html, names), sent) for unit, html, sent in replies],
+        replies=[
+            PublishedReply(
+                unit, public_reply_html(reply_id, html, row.writer_name, row.extra), sent
+            )
+            for reply_id, unit, html, sent in replies
+        ],
     )
 
 

@@ -42,6 +42,7 @@ from leadermail.platform.deadlines.schedule import calendar_from_rows
 from leadermail.platform.forwarding.matter_events import enqueue_matter_refresh
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Attachment, Channel, Letter, LetterLocator
+from leadermail.platform.letters.public_text import is_edited, public_body, public_title
 from leadermail.platform.letters.receipt_seal import seal_password
 from leadermail.platform.letters.tracking import (
     hash_query_password,
@@ -85,9 +86,20 @@ class SubmittedLetter:
 
 def letter_search_vector(letter: Letter) -> ColumnElement[Any]:
     """What the search index holds: title and body *with personal data removed*,
-    so a search for someone's phone number on the public site finds nothing."""
+    so a search for someone's phone number on the public site finds nothing.
+
+    Once staff edited the published text (公示文本), the public search finds
+    the letter by that text only; the words they took out stay findable by
+    staff (``search.search_vector``'s ``staff_only``)."""
     names = [letter.writer_name] if letter.writer_name else []
-    return search_vector(redact(letter.title, names=names), redact(letter.body, names=names))
+    title, body = redact(letter.title, names=names), redact(letter.body, names=names)
+    if not is_edited(letter.extra):
+        return search_vector(title, body)
+    return search_vector(
+        public_title(letter.title, letter.writer_name, letter.extra),
+        public_body(letter.body, letter.writer_name, letter.extra),
+        staff_only=(title, body),
+    )
 
 
 async def _calendar(session: AsyncSession) -> WorkCalendar:

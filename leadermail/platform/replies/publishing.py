@@ -1,12 +1,13 @@
 """公示: putting a replied letter on the citizen site, with signed public text.
 
-    preview = public_preview(letter, reply)                              # redacted
+    preview = public_preview(letter, reply)                    # what the public sees
     await set_publication(session, staff, letter, actor, True, secret)   # only with consent
     await mark_attachment_public(session, staff, letter, actor, file_id, True, secret)
 
-Publishing signs the redacted public text of every sent reply (kind
-"public"), so the published page carries a verifiable signature. Only a
-letter whose writer consented goes public; "do not publish" blocks it
+Publishing signs the public text of every sent reply (kind "public"), so
+the published page carries a verifiable signature. The public text is the
+automatic redaction, or what staff corrected it to (``public_version``).
+Only a letter whose writer consented goes public; "do not publish" blocks it
 whatever staff do.
 """
 
@@ -20,13 +21,16 @@ from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.models import Attachment, Letter, Reply
+from leadermail.platform.letters.public_text import (
+    public_body,
+    public_reply_text,
+    public_title,
+)
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.letters.workflow import add_timeline_event
-from leadermail.platform.privacy import redact
 from leadermail.platform.replies.attachments import set_attachment_public
 from leadermail.platform.replies.drafting import letter_replies, sent_replies
 from leadermail.platform.replies.models import ReplySignature, SigningKey
-from leadermail.platform.replies.sanitize import html_to_text
 from leadermail.platform.replies.signing import (
     covered_attachments,
     ensure_signing_key,
@@ -43,13 +47,16 @@ class PublicPreview:
 
 def public_preview(letter: Letter, reply: Reply | None) -> PublicPreview:
     """What the public will see: letter and reply with the writer's personal
-    data (name, phones, ID numbers, e-mails, house numbers) redacted."""
-    names = [letter.writer_name]
-    reply_text = html_to_text(reply.body_html) if reply is not None else ""
+    data (name, phones, ID numbers, e-mails, house numbers) redacted, or as
+    staff corrected them."""
+    name, extra = letter.writer_name, letter.extra
+    reply_text = (
+        public_reply_text(reply.id, reply.body_html, name, extra) if reply is not None else ""
+    )
     return PublicPreview(
-        title=redact(letter.title, names=names),
-        body=redact(letter.body, names=names),
-        reply_text=redact(reply_text, names=names),
+        title=public_title(letter.title, name, extra),
+        body=public_body(letter.body, name, extra),
+        reply_text=reply_text,
     )
 
 

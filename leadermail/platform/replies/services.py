@@ -9,7 +9,8 @@
 A reply goes draft → approved → sent. Each step lives in its own module,
 which documents it: ``drafting`` (the editor, which reply is which),
 ``approval`` (审核通过 / 退回修改), ``sending`` (signing, 答复告知),
-``publishing`` (公示 and its signed public text) and ``canned`` (常用语).
+``publishing`` (公示 and its signed public text) and ``canned`` (常用语);
+``public_version`` reviews and corrects the 公示文本 (its own import).
 """
 
 from __future__ import annotations

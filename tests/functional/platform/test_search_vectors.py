@@ -68,3 +68,35 @@ async def test_a_query_finds_a_vector_built_either_way(context):
             for vector in (old, search_vector(body)):
                 found = await session.scalar(select(matches(vector, terms)))
                 assert found is expected, (q, str(vector))
+
+
+async def test_staff_only_words_are_found_by_staff_and_never_by_the_public(context):
+    # What staff took out of the published text (a neighbour's name) stays
+    # searchable for staff and is invisible to the public search.
+    public = "邻居家门口的路灯坏了 WiFi"
+    original = "邻居王五家门口的路灯坏了 WiFi Zhangsan"
+    vector = search_vector(public, staff_only=(original,))
+    old = func.to_tsvector("simple", index_terms(public))
+    async with context.database.core_session() as session:
+        for q, staff, anyone in (
+            ("路灯", True, True),
+            ("wif", True, True),
+            ("王五", True, False),
+            ("王五 路灯", True, False),
+            ("zhang", True, False),
+            ("噪音", False, False),
+        ):
+            for public_query, expected in ((False, staff), (True, anyone)):
+                terms = query_terms(q, public=public_query)
+                assert terms is not None
+                found = await session.scalar(select(matches(vector, terms)))
+                assert found is expected, (q, public_query)
+            # Letters indexed the old way (positions, weight D) stay findable.
+            if anyone:
+                terms = query_terms(q, public=True)
+                assert await session.scalar(select(matches(old, terms))) is True, q
+        # Nothing staff-only: the very vector as before.
+        same = await session.scalar(
+            select(search_vector(public, staff_only=(public,)) == search_vector(public))
+        )
+        assert same

@@ -8,6 +8,7 @@ import pytest
 
 from leadermail.platform.letters.validation import id_number_check_char
 from leadermail.platform.privacy import (
+    find_personal_data,
     mask_email,
     mask_id_number,
     mask_name,
@@ -228,3 +229,41 @@ def test_mask_email(email: str, masked: str) -> None:
 )
 def test_mask_name(name: str, masked: str) -> None:
     assert mask_name(name) == masked
+
+
+# --- finding what redaction would remove (the 公示文本 check) -----------------------
+
+
+def test_find_personal_data_names_each_kind_with_a_masked_sample() -> None:
+    text = (
+        "我叫张三，电话 138-1234-5678，座机0731-84567890，邮箱 zs@example.com，"
+        "QQ：12345678，身份证43010519900101123X。"
+    )
+    found = [(item.kind, item.sample) for item in find_personal_data(text, names=["张三"])]
+    assert found == [
+        ("来信人姓名", "张*"),
+        ("电子邮箱", "z***@example.com"),
+        ("QQ/微信号", "1***"),
+        ("身份证号或银行卡号", "430***********123X"),
+        ("手机号码", "138****5678"),
+        ("电话号码", "********7890"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如有疑问请拨打 12345 市民服务热线，电话：12345。",
+        "张先生反映的路灯已修复，张老师也来看过。",  # not the full name
+        "人民路12号3栋2单元501室门口的井盖已更换。",  # addresses are the reviewer's call
+        "2023年投入资金1500万元，整改了120处。",
+    ],
+)
+def test_find_personal_data_leaves_what_may_be_published(text: str) -> None:
+    assert find_personal_data(text, names=["张三"]) == []
+
+
+def test_redacted_text_has_nothing_left_to_find(letters: list[str]) -> None:
+    for letter in letters[:200]:
+        injected = f"{letter} 我是李四，电话13912345678，邮箱 lisi@example.cn。"
+        assert find_personal_data(redact(injected, names=["李四"]), names=["李四"]) == []

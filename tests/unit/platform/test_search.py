@@ -114,6 +114,14 @@ def test_query_terms(q: str | None, expected: str | None) -> None:
     assert query_terms(q) == expected
 
 
+def test_public_queries_ask_for_the_public_weights_only() -> None:
+    assert query_terms("施工噪音 wifi", public=True) == (
+        "'施工':BCD & '工噪':BCD & '噪音':BCD & 'wifi':*BCD"
+    )
+    assert query_terms("噪", public=True) == "'噪':BCD"
+    assert query_terms("  ", public=True) is None
+
+
 def test_query_syntax_characters_are_dropped() -> None:
     assert query_terms("a'b\\c & d|e !f (g) h:* <-> 噪'音") == (
         "'a':* & 'b':* & 'c':* & 'd':* & 'e':* & 'f':* & 'g':* & 'h':* & '噪' & '音'"

@@ -1,0 +1,96 @@
+"""公示文本: what the citizen site shows of a letter and its replies.
+
+By default that is the automatic redaction (:func:`privacy.redact` with the
+writer's name). Staff may review and correct it; what they changed is kept
+in ``letter.extra["public_text"]``, one entry per part they changed, and
+every other part stays automatic::
+
+    public_title(letter.title, letter.writer_name, letter.extra)
+    public_body(letter.body, letter.writer_name, letter.extra)
+    public_reply_text(reply.id, reply.body_html, letter.writer_name, letter.extra)  # signed
+    public_reply_html(reply.id, reply.body_html, letter.writer_name, letter.extra)  # shown
+    automatic_reply_editor_text(reply.body_html, letter.writer_name)  # the editor's start
+
+The functions take plain values (not a Letter) because the public list reads
+columns, not ORM objects. An edited reply is plain text, as in the reply
+editor: shown through ``plain_text_to_html``, never as HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import nh3
+
+from leadermail.platform.privacy import redact
+from leadermail.platform.replies.sanitize import (
+    html_to_editor_text,
+    html_to_text,
+    plain_text_to_html,
+)
+
+#: The key of ``Letter.extra`` holding the parts staff edited.
+EXTRA_KEY = "public_text"
+
+
+def _names(writer_name: str | None) -> list[str]:
+    return [writer_name] if writer_name else []
+
+
+def edits_of(extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The edited parts: {"title": …, "body": …, "replies": {"<reply id>": …}}."""
+    stored = (extra or {}).get(EXTRA_KEY)
+    return stored if isinstance(stored, dict) else {}
+
+
+def _edited_reply(reply_id: int, extra: Mapping[str, Any] | None) -> str | None:
+    text = (edits_of(extra).get("replies") or {}).get(str(reply_id))
+    return text if isinstance(text, str) else None
+
+
+def is_edited(extra: Mapping[str, Any] | None) -> bool:
+    edits = edits_of(extra)
+    return bool(edits.get("title") or edits.get("body") or edits.get("replies"))
+
+
+def public_title(title: str, writer_name: str | None, extra: Mapping[str, Any] | None) -> str:
+    return edits_of(extra).get("title") or redact(title, names=_names(writer_name))
+
+
+def public_body(body: str, writer_name: str | None, extra: Mapping[str, Any] | None) -> str:
+    return edits_of(extra).get("body") or redact(body, names=_names(writer_name))
+
+
+def public_reply_text(
+    reply_id: int, body_html: str, writer_name: str | None, extra: Mapping[str, Any] | None
+) -> str:
+    """The reply as plain text, as the public signature covers it."""
+    edited = _edited_reply(reply_id, extra)
+    if edited is not None:
+        return edited
+    return redact(html_to_text(body_html), names=_names(writer_name))
+
+
+def public_reply_html(
+    reply_id: int, body_html: str, writer_name: str | None, extra: Mapping[str, Any] | None
+) -> str:
+    """The reply as the public page shows it (safe HTML)."""
+    edited = _edited_reply(reply_id, extra)
+    if edited is not None:
+        return plain_text_to_html(edited)
+    # Personal data removed, then sanitised again.
+    return nh3.clean(redact(body_html, names=_names(writer_name)))
+
+
+def automatic_reply_editor_text(body_html: str, writer_name: str | None) -> str:
+    """The automatic redaction of a reply as the editor shows it (paragraphs
+    split by a blank line), the starting point of the staff's review."""
+    return redact(html_to_editor_text(body_html), names=_names(writer_name))
+
+
+def reply_editor_text(
+    reply_id: int, body_html: str, writer_name: str | None, extra: Mapping[str, Any] | None
+) -> str:
+    edited = _edited_reply(reply_id, extra)
+    return edited if edited is not None else automatic_reply_editor_text(body_html, writer_name)
