@@ -270,6 +270,9 @@ async def _with_reply(request: Request, verb: str) -> Response:
         await send_reply(session, staff, letter, actor, reply, secret)
         return "答复已发送"
 
+    if verb == "send":
+        # A published letter handled again shows its new reply at once.
+        return await _run_public_operation(request, operation, only_if_published=True)
     async with request.form() as form:
         return await run_letter_operation(request, operation, form)
 
@@ -297,15 +300,19 @@ async def letter_publish(request: Request) -> Response:
     return await _run_public_operation(request, operation)
 
 
-async def _run_public_operation(request: Request, operation: Operation) -> Response:
+async def _run_public_operation(
+    request: Request, operation: Operation, *, only_if_published: bool = False
+) -> Response:
     """``run_letter_operation`` for a change the public site shows: once it is
     committed, every worker drops its cached public pages (a letter taken
-    down must not stay up on some worker for another 20 s)."""
+    down must not stay up on some worker for another 20 s). With
+    ``only_if_published``, only when the letter is on the public site."""
     changed: list[int] = []
 
     async def recording(session, staff, letter, actor, form) -> str:  # noqa: ANN001
         message = await operation(session, staff, letter, actor, form)
-        changed.append(letter.tenant_id)
+        if letter.is_published or not only_if_published:
+            changed.append(letter.tenant_id)
         return message
 
     async with request.form() as form:

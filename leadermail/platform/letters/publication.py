@@ -13,6 +13,14 @@ name, phone, e-mail and ID number are never part of the result, so a
 template cannot show them by mistake. The search index holds that same text
 (see ``submission.letter_search_vector``); public searches never match words
 staff took out of it (``query_terms(q, public=True)``).
+
+A letter the writer asked to have handled again (不满意, 重新办理) says so
+and keeps its earlier reply on the page until the new one is sent; then the
+new reply is the answer and the earlier ones stay below it as history::
+
+    letter.rehandling        # True between the request and the new reply
+    letter.current_reply     # the answer in force, or None while re-handled
+    letter.earlier_replies   # replied before, superseded after 不满意
 """
 
 from __future__ import annotations
@@ -105,6 +113,8 @@ class PublishedItem:
     unit: str | None
     submitted_at: datetime
     replied_at: datetime | None
+    #: The writer was not satisfied and the letter is being handled again.
+    rehandling: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,22 @@ class PublishedLetter:
     channel: str
     replies: list[PublishedReply]  # oldest first
 
+    @property
+    def rehandling(self) -> bool:
+        return self.item.rehandling
+
+    @property
+    def current_reply(self) -> PublishedReply | None:
+        """The answer in force: the newest reply, unless the letter is being
+        handled again (then every reply so far is an earlier one)."""
+        return None if self.rehandling or not self.replies else self.replies[-1]
+
+    @property
+    def earlier_replies(self) -> list[PublishedReply]:
+        """Replies the writer was not satisfied with, newest first."""
+        earlier = self.replies if self.rehandling else self.replies[:-1]
+        return earlier[::-1]
+
 
 def _published() -> Select:
     # Both conditions, always: consent is the citizen's, publication is staff's.
@@ -157,6 +183,11 @@ def _filtered(statement: Select, filters: PublishedFilters) -> Select:
     return statement
 
 
+def _is_rehandling(row: Any) -> bool:
+    # 重新办理 clears replied_at; the new reply sets it again.
+    return bool(row.rehandle_count) and row.replied_at is None
+
+
 def _item(row: Any) -> PublishedItem:
     body = public_body(row.body[: SNIPPET_CHARS * 3], row.writer_name, row.extra)
     snippet = " ".join(body.split())[:SNIPPET_CHARS]
@@ -169,6 +200,7 @@ def _item(row: Any) -> PublishedItem:
         unit=row.unit,
         submitted_at=row.submitted_at,
         replied_at=row.replied_at,
+        rehandling=_is_rehandling(row),
     )
 
 
@@ -182,6 +214,7 @@ _COLUMNS = (
     Letter.replied_at,
     Letter.region,
     Letter.channel,
+    Letter.rehandle_count,
     Letter.extra,
     Category.name.label("category"),
     Unit.name.label("unit"),

@@ -37,6 +37,7 @@ from leadermail.platform.letters.models import (
     SATISFACTION_LABELS,
     Attachment,
 )
+from leadermail.platform.letters.public_changes import announce_public_change
 from leadermail.platform.letters.staging import Staging, valid_submission_key
 from leadermail.platform.letters.tracking import format_tracking_code
 from leadermail.platform.letters.workflow import STATE_LABELS
@@ -161,11 +162,16 @@ async def evaluate(request: Request) -> Response:
             )
             if letter is None:
                 return redirect(request, "/track")
+            # 重新办理 of a published letter changes its public page (the notice).
+            announce = letter.is_published and bool(values.get("wants_rehandling"))
             try:
                 await evaluate_letter(session, tenant, letter, _actor(request), **values)  # type: ignore[arg-type]
                 await session.commit()
             except CitizenActionError as failed:
                 errors = failed.errors
+            else:
+                if announce:
+                    await announce_public_change(context.redis, tenant.id)
     if errors:
         return await _letter_page(
             request, errors=errors, values=dict(form), fragment="evaluation", status_code=422
