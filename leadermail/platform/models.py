@@ -12,6 +12,7 @@ from leadermail.platform.deadlines import models as _deadlines  # noqa: F401
 from leadermail.platform.deadlines import runs as _deadline_runs  # noqa: F401
 from leadermail.platform.duty import models as _duty  # noqa: F401
 from leadermail.platform.exports import models as _exports  # noqa: F401
+from leadermail.platform.forwarding import copies as _forwarded_copies  # noqa: F401
 from leadermail.platform.forwarding import models as _forwarding  # noqa: F401
 from leadermail.platform.jobs import models as _jobs  # noqa: F401
 from leadermail.platform.letters import duplicates as _duplicates  # noqa: F401

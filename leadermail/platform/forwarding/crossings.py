@@ -27,6 +27,11 @@ from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
 from leadermail.platform.deadlines.rules import DeadlineRule, compute_due
 from leadermail.platform.deadlines.schedule import load_calendar
+from leadermail.platform.forwarding.copies import (
+    ForwardedCopy,
+    matching_category,
+    origin_category,
+)
 from leadermail.platform.forwarding.models import Forwarding
 from leadermail.platform.letters.models import (
     Attachment,
@@ -137,7 +142,8 @@ async def deliver_forwarding(context: AppContext, forwarding_id: int) -> int | N
             .scalars()
             .all()
         )
-    assert original is not None
+        assert original is not None
+        category = await origin_category(session, original)
     calendar = await load_calendar(context.database)
     now = utcnow()
     actor = Actor(user_id=None, label=f"{sender.name}（转办）")
@@ -171,6 +177,8 @@ async def deliver_forwarding(context: AppContext, forwarding_id: int) -> int | N
             submitted_at=original.submitted_at,
             received_at=now,
             reply_due_at=leg.due_at,
+            # Category lists are each mailbox's own: the one of the same name.
+            category_id=await matching_category(session, category),
             submission_key=f"forwarding:{leg.id}",
             origin_tenant_id=sender.id,
             origin_letter_id=original.id,
@@ -178,6 +186,15 @@ async def deliver_forwarding(context: AppContext, forwarding_id: int) -> int | N
         )
         session.add(copy)
         await session.flush()
+        session.add(
+            ForwardedCopy(
+                tenant_id=receiver.id,
+                letter_id=copy.id,
+                forwarding_id=leg.id,
+                writer_tracking_code=leg.tracking_code,
+                origin_category_name=category.name if category else None,
+            )
+        )
         for attachment in attachments:
             key = _copy_file(context, attachment.storage_key, sender.id, receiver.id)
             if key is None:
@@ -213,6 +230,8 @@ async def deliver_forwarding(context: AppContext, forwarding_id: int) -> int | N
                 "forwarding_id": leg.id,
                 "from_tenant_id": sender.id,
                 "from_letter_id": original.id,
+                "origin_category": category.name if category else None,
+                "category_id": copy.category_id,
             },
         )
         leg.to_letter_id = copy.id
