@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -33,8 +34,9 @@ from leadermail.console.forwarding_pages import back_to, staff_actor, tenant_nam
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action
 from leadermail.platform.appeals.models import Appeal
+from leadermail.platform.context import AppContext
 from leadermail.platform.forwarding import services
-from leadermail.platform.forwarding.models import Forwarding
+from leadermail.platform.forwarding.models import Forwarding, ForwardingStatus
 from leadermail.platform.forwarding.services import ForwardingError, ForwardingNotFound
 from leadermail.platform.forwarding.tracking import final_reply_below
 from leadermail.platform.letters.access import LetterNotFound, access_letter_by_id
@@ -218,9 +220,17 @@ async def _leg(request: Request, staff) -> Forwarding:  # noqa: ANN001
             raise HTTPException(404) from None
 
 
-async def detail(request: Request) -> Response:
-    staff = await require_staff(request, Action.VIEW_INBOX)
-    leg = await _leg(request, staff)
+async def _detail_page(
+    request: Request,
+    staff,  # noqa: ANN001
+    leg: Forwarding,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The leg's page; a refused step comes back with its error by its form
+    (``errors[verb]``) and what was typed (``values``)."""
     context = app_context(request)
     ctx = {
         "leg": leg,
@@ -234,11 +244,57 @@ async def detail(request: Request) -> Response:
             for t in await context.tenants.all()
             if t.is_active and t.id not in (staff.tenant.id, leg.to_tenant_id)
         ],
+        "values": values or {},
+        "errors": errors or {},
     }
-    return renderer_for(context).render(request, "forwarding/detail.html", ctx)
+    return renderer_for(context).render(
+        request, "forwarding/detail.html", ctx, status_code=status_code
+    )
+
+
+async def detail(request: Request) -> Response:
+    staff = await require_staff(request, Action.VIEW_INBOX)
+    return await _detail_page(request, staff, await _leg(request, staff))
 
 
 VERBS = {"accept", "object", "decide", "urge", "report"}
+#: What each step's form may send (kept when the step is refused).
+_STEP_FIELDS = ("reason", "message", "report", "decision", "to_tenant_id", "note")
+
+
+async def _take_step(
+    context: AppContext,
+    verb: str,
+    common: dict[str, Any],
+    values: dict[str, str],
+    names: dict[int, str],
+) -> str:
+    """Run ``verb`` on the leg; returns what to tell the member of staff."""
+    if verb == "accept":
+        await services.accept_forwarding(context, **common)
+        return "已签收。请在办理期限内办理，答复来信人后报送办结报告"
+    if verb == "object":
+        leg = await services.object_forwarding(context, **common, reason=values["reason"])
+        return f"已提出异议，等待{names.get(leg.from_tenant_id, '转出机关')}审核"
+    if verb == "urge":
+        leg = await services.urge_forwarding(context, **common, message=values["message"])
+        return f"已向{names.get(leg.to_tenant_id, '受理机关')}催办"
+    if verb == "report":
+        await services.report_completion(context, **common, report=values["report"])
+        return "已报送办结报告"
+    target = values["to_tenant_id"]
+    leg = await services.decide_objection(
+        context,
+        **common,
+        decision=values["decision"],
+        to_tenant_id=int(target) if target.isdigit() else None,
+        note=values["note"],
+    )
+    if leg.status == ForwardingStatus.RETURNED:
+        return "已同意退回：来信由本机关继续办理"
+    if leg.status == ForwardingStatus.REASSIGNED:
+        return f"已改派{names.get(int(target), '其他信箱')}办理"
+    return f"已驳回异议：由{names.get(leg.to_tenant_id, '受理机关')}继续办理"
 
 
 async def act(request: Request) -> Response:
@@ -249,30 +305,19 @@ async def act(request: Request) -> Response:
     leg = await _leg(request, staff)
     context = app_context(request)
     form = await request.form()
+    values = {name: str(form.get(name, "")) for name in _STEP_FIELDS}
     common = {"tenant": staff.tenant, "forwarding_id": leg.id, "actor": staff_actor(request, staff)}
     try:
-        if verb == "accept":
-            await services.accept_forwarding(context, **common)
-        elif verb == "object":
-            await services.object_forwarding(context, **common, reason=str(form.get("reason", "")))
-        elif verb == "urge":
-            await services.urge_forwarding(context, **common, message=str(form.get("message", "")))
-        elif verb == "report":
-            await services.report_completion(context, **common, report=str(form.get("report", "")))
-        else:
-            target = str(form.get("to_tenant_id", ""))
-            await services.decide_objection(
-                context,
-                **common,
-                decision=str(form.get("decision", "")),
-                to_tenant_id=int(target) if target.isdigit() else None,
-                note=str(form.get("note", "")),
-            )
-        flash(request, "已办理")
+        done = await _take_step(context, verb, common, values, await tenant_names(request))
     except ForwardingNotFound:
         raise HTTPException(404) from None
     except ForwardingError as exc:
-        flash(request, exc.message, error=True)
+        # The leg as it is now (a colleague may have moved it meanwhile).
+        leg = await _leg(request, staff)
+        return await _detail_page(
+            request, staff, leg, values=values, errors={verb: exc.message}, status_code=422
+        )
+    flash(request, done)
     return back_to(request, f"/forwarding/{leg.id}")
 
 
