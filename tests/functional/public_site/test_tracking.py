@@ -21,8 +21,9 @@ from leadermail.platform.letters.citizen_access import (
     NEUTRAL_MESSAGE,
 )
 from leadermail.platform.letters.models import Letter
-from leadermail.platform.letters.tracking import normalize_tracking_code
+from leadermail.platform.letters.tracking import _legacy_hash, normalize_tracking_code
 from leadermail.tenants.session import tenant_session
+from tests.conftest import TEST_SECRET
 from tests.functional.public_site.conftest import hidden, png_bytes
 from tests.functional.public_site.domain import load_letter, reply_to_letter, request_material
 
@@ -58,11 +59,34 @@ async def test_lockout_after_repeated_wrong_passwords(citizen):
     assert LOCKED_MESSAGE in (await citizen.track("23456-78923", "x")).text
 
 
-async def test_code_is_forgiving_password_is_not(citizen):
+async def test_code_and_new_password_forgive_case_spaces_and_dashes(citizen):
     code, password = await citizen.write_letter()
-    ok = await citizen.track(" " + code.lower().replace("-", " ") + " ", password)
+    assert re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", password)
+    typed = " " + password.upper().replace("-", " ") + " "
+    ok = await citizen.track(" " + code.lower().replace("-", " ") + " ", typed)
     assert ok.status_code == 303
-    assert (await citizen.track(code, password.swapcase())).status_code == 403
+    assert (await citizen.track(code, password.replace("-", ""))).status_code == 303
+    assert (await citizen.track(code, password[:-1])).status_code == 403
+
+
+async def test_a_password_given_out_before_works_only_as_typed(citizen, context):
+    code, _ = await citizen.write_letter()
+    async with tenant_session(context.database, citizen.tenant) as session:
+        letter = await session.scalar(
+            select(Letter).where(Letter.tracking_code == normalize_tracking_code(code))
+        )
+        letter.query_password_hash = _legacy_hash("pY4tKm8w", TEST_SECRET)
+        await session.commit()
+    assert (await citizen.track(code, "pY4tKm8w")).status_code == 303
+    assert (await citizen.track(code, "PY4TKM8W")).status_code == 403
+    assert (await citizen.track(code, "pY4t-Km8w")).status_code == 403
+
+
+async def test_track_form_lets_the_browser_offer_to_save_code_and_password(citizen):
+    page = (await citizen.get("/track")).text
+    assert 'autocomplete="off"' not in page
+    assert re.search(r'<input id="code"[^>]*autocomplete="username"', page)
+    assert re.search(r'<input id="password"[^>]*autocomplete="current-password"', page)
 
 
 async def test_tracked_letter_shows_timeline_and_needs_the_password_first(citizen, client):
