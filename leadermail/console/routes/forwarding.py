@@ -22,7 +22,8 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,40 +35,58 @@ from leadermail.console.forwarding_pages import back_to, staff_actor, tenant_nam
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action
 from leadermail.platform.appeals.models import Appeal
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
 from leadermail.platform.forwarding import services
 from leadermail.platform.forwarding.models import Forwarding, ForwardingStatus
+from leadermail.platform.forwarding.progress import progress_synced_at
 from leadermail.platform.forwarding.services import ForwardingError, ForwardingNotFound
 from leadermail.platform.forwarding.tracking import final_reply_below
 from leadermail.platform.letters.access import LetterNotFound, access_letter_by_id
+from leadermail.platform.letters.models import Letter
 from leadermail.platform.letters.workflow import STATE_LABELS
 from leadermail.platform.web.requests import app_context
+from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+#: Legs per list on the overview (the newest); the page says when there are more.
+SHOWN_LEGS = 200
+
+
+async def _newest_legs(session: AsyncSession, condition: ColumnElement[bool]) -> list[Forwarding]:
+    """One more than shown, so the page knows whether there are more."""
+    statement = (
+        select(Forwarding)
+        .where(condition)
+        .order_by(Forwarding.created_at.desc(), Forwarding.id.desc())
+        .limit(SHOWN_LEGS + 1)
+    )
+    return list((await session.execute(statement)).scalars())
+
+
+async def _own_states(
+    context: AppContext, tenant: TenantRef, legs: list[Forwarding]
+) -> dict[int, str]:
+    """This tenant's copies' states now (the ledger's ``receiver_state`` of a
+    received leg is this tenant's own letter, which it may read at once)."""
+    ids = [leg.to_letter_id for leg in legs if leg.to_letter_id is not None]
+    if not ids:
+        return {}
+    async with tenant_session(context.database, tenant, transaction=False) as session:
+        rows = await session.execute(select(Letter.id, Letter.state).where(Letter.id.in_(ids)))
+        return {letter_id: state for letter_id, state in rows}
+
+
 async def overview(request: Request) -> Response:
     staff = await require_staff(request, Action.VIEW_INBOX)
     context = app_context(request)
+    generated_at = utcnow()
     async with context.database.core_session() as session:
-        legs = (
-            (
-                await session.execute(
-                    select(Forwarding)
-                    .where(
-                        or_(
-                            Forwarding.from_tenant_id == staff.tenant.id,
-                            Forwarding.to_tenant_id == staff.tenant.id,
-                        )
-                    )
-                    .order_by(Forwarding.id.desc())
-                    .limit(200)
-                )
-            )
-            .scalars()
-            .all()
-        )
+        sent = await _newest_legs(session, Forwarding.from_tenant_id == staff.tenant.id)
+        received = await _newest_legs(session, Forwarding.to_tenant_id == staff.tenant.id)
         appeals = (
             (
                 await session.execute(
@@ -81,8 +100,15 @@ async def overview(request: Request) -> Response:
             .all()
         )
     ctx = {
-        "sent": [leg for leg in legs if leg.from_tenant_id == staff.tenant.id],
-        "received": [leg for leg in legs if leg.to_tenant_id == staff.tenant.id],
+        "sent": sent[:SHOWN_LEGS],
+        "received": received[:SHOWN_LEGS],
+        "more_sent": len(sent) > SHOWN_LEGS,
+        "more_received": len(received) > SHOWN_LEGS,
+        "shown_legs": SHOWN_LEGS,
+        "own_states": await _own_states(context, staff.tenant, received[:SHOWN_LEGS]),
+        # The ledger columns are read now; the receivers' progress is as of the sweep.
+        "generated_at": generated_at,
+        "synced_at": await progress_synced_at(context.redis),
         "appeals": appeals,
         "names": await tenant_names(request),
         "state_labels": STATE_LABELS,
@@ -246,6 +272,7 @@ async def _detail_page(
         ],
         "values": values or {},
         "errors": errors or {},
+        "synced_at": await progress_synced_at(context.redis),
     }
     return renderer_for(context).render(
         request, "forwarding/detail.html", ctx, status_code=status_code

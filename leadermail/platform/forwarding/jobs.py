@@ -17,6 +17,7 @@ from arq.worker import func
 from sqlalchemy import select
 
 from leadermail.platform.audit.writer import Actor
+from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
 from leadermail.platform.forwarding.access import ForwardingError
 from leadermail.platform.forwarding.completion import receive_completion_report_job
@@ -24,6 +25,7 @@ from leadermail.platform.forwarding.crossings import deliver_forwarding_job, rec
 from leadermail.platform.forwarding.intake import flag_matter_in_progress
 from leadermail.platform.forwarding.matter_index import refresh_open_matter
 from leadermail.platform.forwarding.models import Forwarding, ForwardingStatus
+from leadermail.platform.forwarding.progress import mark_progress_synced
 from leadermail.platform.forwarding.receiving import ANSWERED_STATES, report_completion
 from leadermail.platform.letters.models import Letter, Reply
 from leadermail.tenants.session import tenant_session
@@ -35,11 +37,27 @@ def reply_text(body_html: str) -> str:
     return _TAGS.sub("", body_html or "").strip()
 
 
-async def sync_forwardings(ctx: dict[str, Any], *, limit: int = 2000) -> int:
-    """Refresh ``receiver_state`` of open legs; report answered ones. Returns legs touched."""
+async def sync_forwardings(ctx: dict[str, Any], *, batch: int = 2000) -> int:
+    """Refresh ``receiver_state`` of every open leg, ``batch`` legs at a time;
+    report answered ones; record when the sweep started (``progress``), which
+    is what the senders' pages show the column "as of". Returns legs touched."""
     context: AppContext = ctx["app"]
+    started_at = utcnow()
+    touched = after = 0
+    while True:
+        legs = await _open_legs(context, after=after, limit=batch)
+        await _sync_legs(context, legs)
+        touched += len(legs)
+        if len(legs) < batch:
+            break
+        after = legs[-1].id
+    await mark_progress_synced(context.redis, started_at)
+    return touched
+
+
+async def _open_legs(context: AppContext, *, after: int, limit: int) -> list[Forwarding]:
     async with context.database.core_session() as session:
-        legs = (
+        return list(
             (
                 await session.execute(
                     select(Forwarding)
@@ -48,6 +66,7 @@ async def sync_forwardings(ctx: dict[str, Any], *, limit: int = 2000) -> int:
                             (ForwardingStatus.PENDING, ForwardingStatus.ACCEPTED)
                         ),
                         Forwarding.to_letter_id.is_not(None),
+                        Forwarding.id > after,
                     )
                     .order_by(Forwarding.id)
                     .limit(limit)
@@ -56,6 +75,9 @@ async def sync_forwardings(ctx: dict[str, Any], *, limit: int = 2000) -> int:
             .scalars()
             .all()
         )
+
+
+async def _sync_legs(context: AppContext, legs: list[Forwarding]) -> None:
     by_tenant: dict[int, list[Forwarding]] = defaultdict(list)
     for leg in legs:
         by_tenant[leg.to_tenant_id].append(leg)
@@ -98,7 +120,6 @@ async def sync_forwardings(ctx: dict[str, Any], *, limit: int = 2000) -> int:
             )
         except ForwardingError:
             pass  # someone filed it by hand meanwhile
-    return len(legs)
 
 
 JOBS = [
