@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from leadermail.console.auth import SESSION_PENDING_DRAFT
+from leadermail.console.forwarded_copy import forwarded_from
 from leadermail.console.inbox_query import row_level
 from leadermail.console.routes.inbox import lookups
 from leadermail.platform.accounts.policy import Action, StaffUser, can, sees_personal_data
@@ -26,7 +27,6 @@ from leadermail.platform.deadlines.assignments import (
 )
 from leadermail.platform.deadlines.calendar import local_day
 from leadermail.platform.deadlines.levels import WARNING_LEVEL_LABELS
-from leadermail.platform.forwarding.models import Forwarding
 from leadermail.platform.forwarding.services import is_forwardable
 from leadermail.platform.letters.duplicates import DuplicateCandidate
 from leadermail.platform.letters.models import (
@@ -59,34 +59,6 @@ from leadermail.platform.replies.services import (
     working_reply,
 )
 from leadermail.platform.replies.signing import SignatureCheck, verify_reply_signature
-from leadermail.platform.web.requests import app_context
-
-
-@dataclass(frozen=True)
-class ForwardedFrom:
-    """Where a 转办件 came from, for the receiving mailbox's letter page."""
-
-    leg: Forwarding
-    sender_name: str
-
-
-async def forwarded_from(request: Request, letter: Letter) -> ForwardedFrom | None:
-    """The ledger row that brought ``letter`` here, if it is a forwarded copy.
-
-    The copy carries a code of its own (F0…); the writer knows the code of
-    the mailbox they wrote to, and the leg holds it, with the sender's note,
-    the deadline and the way to 签收 or 提出异议.
-    """
-    leg_id = (letter.extra or {}).get("forwarding_id")
-    if letter.origin_tenant_id is None or not isinstance(leg_id, int):
-        return None
-    context = app_context(request)
-    async with context.database.core_session() as core:
-        leg = await core.get(Forwarding, leg_id)
-    if leg is None or leg.to_tenant_id != letter.tenant_id or leg.to_letter_id != letter.id:
-        return None
-    sender = await context.tenants.by_id(leg.from_tenant_id)
-    return ForwardedFrom(leg, sender.name if sender is not None else "其他信箱")
 
 
 def writer_details(staff: StaffUser, letter: Letter) -> dict[str, str | None]:
@@ -265,7 +237,7 @@ async def letter_page_context(
         "forms": {},
         "actions": available_actions(staff, letter),
         "may_forward": is_forwardable(letter) and can(staff, Action.FORWARD, letter),
-        "forwarded_from": await forwarded_from(request, letter),
+        "forwarded_from": await forwarded_from(request, session, letter),
         "may_classify": letter.state in OPEN_STATES and can(staff, Action.REGISTER, letter),
         "letter_types": LETTER_TYPE_LABELS,
         "priorities": PRIORITY_LABELS,

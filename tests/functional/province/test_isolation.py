@@ -15,6 +15,7 @@ from leadermail.platform.letters.models import Letter
 from leadermail.platform.letters.tracking import format_tracking_code
 from leadermail.tenants.session import tenant_session
 from tests.functional.province.conftest import write_letter
+from tests.functional.province.forwarded import INTERNAL, forward, handled_letter
 from tests.functional.staff_ops.helpers import make_staff, sign_in_client
 
 
@@ -130,3 +131,32 @@ async def test_access_forwarding_refuses_third_tenants(context, tree):
     assert titles == [leg.to_letter_id]
     async with tenant_session(context.database, tree.other_city) as session:
         assert (await session.execute(select(Letter.id))).scalars().all() == []
+
+
+async def test_the_receiver_sees_of_the_sender_only_what_it_is_meant_to(context, tree, client):
+    """The copy page and the inbox search at the receiver: the sender's
+    handling as the citizen sees it, the forwarder and the note; nothing of
+    the sender's internal record, other letters or the writer's ID number.
+    A mailbox the letter never reached gets nothing at all."""
+    letter = await handled_letter(context, tree.province)
+    kept_home = await write_letter(context, tree.province, title="省里自己办理的来信")
+    leg = await forward(context, tree.province, letter.id, tree.city)
+
+    await as_staff(context, client, tree.city, "市登记员")
+    page = (await client.get(console(tree.city, f"/letters/{leg.to_letter_id}"))).text
+    assert 'data-testid="sender-history"' in page and "省转办员赵六" in page
+    elsewhere = ("省里自己办理的来信", format_tracking_code(kept_home.tracking_code))
+    for internal in (*INTERNAL, *elsewhere):
+        assert internal not in page, internal
+    search = await client.get(
+        console(tree.city, "/inbox"), params={"q": kept_home.tracking_code, "state": "all"}
+    )
+    assert "省里自己办理的来信" not in search.text
+
+    for tenant in (tree.other_city, tree.county):
+        await as_staff(context, client, tenant, "其他登记员")
+        search = await client.get(
+            console(tenant, "/inbox"), params={"q": letter.tracking_code, "state": "all"}
+        )
+        assert "人民路积水多年未修" not in search.text
+        assert (await client.get(console(tenant, f"/forwarding/{leg.id}"))).status_code == 404
