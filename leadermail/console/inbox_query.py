@@ -23,10 +23,11 @@ index is the right plan.
 The approval queue's tabs (:data:`REVIEW_TABS`: 待审批 for the roles that
 approve drafts, 退回修改 for the ones that write them) are the letters whose
 working draft is in that review state. Few letters are, at any time, so the
-condition is "id in (the drafts in that state)", read through the partial
-index of ``replies.review_state`` (tenant migration 0011); the letters then
-come by primary key and are sorted, the deadline index is not walked. Their
-counts are one small join over the same index.
+condition is "id in (the drafts in that state)", read from the partial index
+that holds only the queued drafts (tenant revision 0011); the letters then
+come by primary key and are sorted, the deadline index is not walked (it
+costs a few µs per queued letter: ~1 ms for 300, ~25 ms for the 8,000 of
+the benchmark's stress). Their counts read that index alone.
 
 A query that is exactly a letter's tracking code, its writer's mobile number
 or name (:mod:`leadermail.console.inbox_identifiers`) shows those letters
@@ -498,23 +499,26 @@ async def state_counts(session: AsyncSession, staff: StaffUser) -> dict[str, int
 
 
 async def review_counts(session: AsyncSession, staff: StaffUser) -> dict[str, int]:
-    """Letters per approval-queue tab ``staff`` sees (a handler: their unit's)."""
+    """Letters per approval-queue tab ``staff`` sees (a handler: their unit's).
+
+    A queued draft always belongs to an open letter (``replies.review``
+    takes a letter's drafts out when it leaves the open states), so the
+    count reads the queue's index alone; only a handler's count joins the
+    letters, for their unit.
+    """
     tabs = review_tabs(staff)
     if not tabs:
         return {}
     wanted = {REVIEW_TABS[tab].review_state: tab for tab in tabs}
     statement = (
         select(Reply.review_state, func.count())
-        .join(Letter, Letter.id == Reply.letter_id)
-        .where(
-            Reply.review_state.in_(list(wanted)),
-            Reply.status == "draft",
-            Letter.state.in_(OPEN_STATES),
-        )
+        .where(Reply.review_state.in_(list(wanted)), Reply.status == "draft")
         .group_by(Reply.review_state)
     )
     if staff.only_handler:
-        statement = statement.where(Letter.unit_id == (staff.unit_id or -1))
+        statement = statement.join(Letter, Letter.id == Reply.letter_id).where(
+            Letter.unit_id == (staff.unit_id or -1)
+        )
     found = {review_state: int(n) for review_state, n in await session.execute(statement)}
     return {tab: found.get(review_state, 0) for review_state, tab in wanted.items()}
 

@@ -250,6 +250,13 @@ class Assignment(TenantScoped, TenantBase):
     """分办: a letter handed to a unit, with its own deadline."""
 
     __tablename__ = "assignments"
+    __table_args__ = (
+        # The deadline scan's 办理时限 part: active assignments by due date.
+        Index(
+            "ix_assignments_active_due", "due_at", "letter_id",
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     letter_id: Mapped[int] = mapped_column(
@@ -267,6 +274,13 @@ class Assignment(TenantScoped, TenantBase):
 
 class Reply(TenantScoped, TenantBase):
     __tablename__ = "replies"
+    __table_args__ = (
+        # The approval queue (待审批 / 退回修改): just the queued drafts.
+        Index(
+            "ix_replies_review_state", "review_state", "letter_id",
+            postgresql_where=text("review_state IS NOT NULL AND status = 'draft'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     letter_id: Mapped[int] = mapped_column(

@@ -20,6 +20,7 @@ from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.clock import utcnow
 from leadermail.platform.forwarding.matter_events import enqueue_matter_refresh
 from leadermail.platform.letters.models import Letter, LetterEvent
+from leadermail.platform.replies.review import leave_queue
 from leadermail.platform.supervision.events import enqueue_fact_refresh
 
 STATE_LABELS: dict[str, str] = {
@@ -268,6 +269,8 @@ async def apply_transition(
         data={"from": previous, "to": target, "message": message, **(data or {})},
     )
     enqueue_fact_refresh(session, letter.tenant_id, letter.id)
+    if previous in OPEN_STATES and target not in OPEN_STATES:
+        await leave_queue(session, letter)
     if previous != target and (previous in MATTER_OPEN_STATES or target in MATTER_OPEN_STATES):
         enqueue_matter_refresh(session, letter.tenant_id, letter.id)
     return event

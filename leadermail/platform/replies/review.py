@@ -7,18 +7,27 @@ leader returns it (退回修改) and *settled* once approved::
     put_forward(reply)   # review_state "pending":  the leaders' 待审批
     send_back(reply)     # review_state "returned": the drafting unit's 退回修改
     settle(reply)        # review_state None: approved (or never put forward)
+    await leave_queue(session, letter)   # the letter left the open states
 
 The state is kept on the reply (``Reply.review_state``) so the inbox lists
-each queue with one small indexed read; a draft edited after approval goes
-back to draft with no state until it is put forward again. These are called
-from the hand-over notifications (:mod:`leadermail.platform.notifications.handoffs`),
-the one place every draft passes through when it changes hands.
+each queue with one small indexed read (the partial index of tenant
+revision 0011 holds just the queued drafts); a draft edited after approval
+goes back to draft with no state until it is put forward again. The first
+three are called from the hand-over notifications
+(:mod:`leadermail.platform.notifications.handoffs`), the one place every
+draft passes through when it changes hands; ``leave_queue`` from
+``workflow.apply_transition`` when a letter is closed, forwarded, merged or
+not accepted with a draft still queued. So a queued draft always belongs to
+an open letter, and the leaders' 待审批 count reads the index alone.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from leadermail.platform.clock import utcnow
-from leadermail.platform.letters.models import Reply
+from leadermail.platform.letters.models import Letter, Reply
 
 PENDING = "pending"
 RETURNED = "returned"
@@ -38,3 +47,14 @@ def send_back(reply: Reply) -> None:
 def settle(reply: Reply) -> None:
     reply.review_state = None
     reply.review_changed_at = utcnow()
+
+
+async def leave_queue(session: AsyncSession, letter: Letter) -> None:
+    """Take ``letter``'s drafts out of both queues: nobody approves or
+    revises the reply of a letter no longer being handled here."""
+    await session.execute(
+        update(Reply)
+        .where(Reply.letter_id == letter.id, Reply.review_state.is_not(None))
+        .values(review_state=None, review_changed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )

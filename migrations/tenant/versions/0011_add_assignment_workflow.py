@@ -1,20 +1,39 @@
-"""add_assignment_workflow: the reply approval queue (待审批 / 退回修改)
+"""add_assignment_workflow: the reply approval queue, and indexes for it and the 办理时限 scan
 
 Each reply gets ``review_state`` (pending: put forward by its drafter and
 waiting for a leader; returned: sent back for revision; NULL otherwise) and
 ``review_changed_at`` (see ``leadermail.platform.replies.review``), so the
-inbox can list the letters whose draft waits for approval.
+inbox can list the letters whose draft waits for approval (待审批) or for
+revision (退回修改).
 
-Existing drafts are put in the queue as the console treated them until now:
-every draft with text is waiting for a leader, unless a leader returned it
-(a ``reply_returned`` timeline entry) and it was not edited since.
+Existing drafts of open letters are put in the queue as the console treated
+them until now: every draft with text is waiting for a leader, unless a
+leader returned it (a ``reply_returned`` timeline entry) and it was not
+edited since.
 
-The 办理时限 of an assignment (``assignments.due_at``) needs no change: the
-column existed, it was only never chosen by hand.
+Two partial indexes, both measured on the console benchmark (1,000,000
+letters, 810,000 replies, 880,000 assignments; 7,900 drafts waiting, 2
+cores under other load, best of 7):
+
+* ``ix_replies_review_state``: only the queued drafts. Without it the 待审批
+  tab and its count each read every reply (parallel sequential scan,
+  65-90 ms; the inbox page as a leader 420 ms p50); with it the count is an
+  index-only read (0.7 ms) and the list fetches just the queued letters.
+* ``ix_assignments_active_due``: the deadline scan's new 办理时限 part (active
+  assignments due within the warning horizon) read every assignment,
+  120-190 ms per scan of that tenant; 70-88 ms with it (the rest is the
+  join with the letters, as for the reply deadline's part, ~65 ms).
+
+The 办理时限 itself (``assignments.due_at``) needs no change: the column
+existed, it was only never chosen by hand.
 
 Cost for existing tenants: two nullable columns without a default (a
-catalogue change, no table rewrite) and one UPDATE over the drafts only
-(a handful of rows per tenant: sent replies are not touched).
+catalogue change, no table rewrite), one UPDATE over the drafts only, and
+two index builds over ``replies`` and ``assignments`` (SHARE lock: reads go
+on, writes to those two tables wait; about 0.2 s each for the benchmark
+tenant, milliseconds for a typical one). For a very large tenant build
+them beforehand with CREATE INDEX CONCURRENTLY (same names and
+definitions); this revision then skips them (IF NOT EXISTS).
 
 Revision ID: 0011
 Revises: 0010
@@ -49,10 +68,32 @@ def upgrade() -> None:
                ) THEN 'returned' ELSE 'pending' END,
                review_changed_at = r.updated_at
          WHERE r.status = 'draft' AND r.body_html <> ''
+           AND EXISTS (
+               SELECT 1 FROM letters AS l
+                WHERE l.id = r.letter_id
+                  AND l.state IN ('submitted', 'registered', 'accepted', 'assigned',
+                                  'awaiting_material')
+           )
         """
+    )
+    op.create_index(
+        "ix_replies_review_state",
+        "replies",
+        ["review_state", "letter_id"],
+        postgresql_where=sa.text("review_state IS NOT NULL AND status = 'draft'"),
+        if_not_exists=True,
+    )
+    op.create_index(
+        "ix_assignments_active_due",
+        "assignments",
+        ["due_at", "letter_id"],
+        postgresql_where=sa.text("status = 'active'"),
+        if_not_exists=True,
     )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_assignments_active_due", table_name="assignments", if_exists=True)
+    op.drop_index("ix_replies_review_state", table_name="replies", if_exists=True)
     op.drop_column("replies", "review_changed_at")
     op.drop_column("replies", "review_state")

@@ -1,7 +1,8 @@
 """The inbox's approval queue over HTTP: 待审批 lists exactly the letters whose
 draft was put forward and waits for a leader; a draft returned for revision
 (退回修改) leaves it for its unit's tab until saved again; only the roles
-that act on each queue see its tab; handlers see their own unit's."""
+that act on each queue see its tab; handlers see their own unit's; a letter
+that stops being handled here takes its draft out."""
 
 from __future__ import annotations
 
@@ -9,17 +10,22 @@ import re
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.clock import utcnow
+from leadermail.platform.letters.duplicates import DuplicateCandidate
 from leadermail.platform.letters.models import Letter
 from leadermail.platform.letters.tracking import new_tracking_code
+from leadermail.platform.routing.jobs import flag_duplicate_letters
 from leadermail.tenants.registry import TenantRef
+from leadermail.tenants.session import tenant_session
 from tests.functional.console.staff_session import (
     Staff,
     console_url,
     make_letter,
     make_staff,
+    run_job,
     sign_in_client,
 )
 from tests.functional.console.test_workflow import unit_ids
@@ -182,3 +188,38 @@ async def test_returned_drafts_show_for_the_drafters_unit_only(context, make_ten
     sign_in_client(client, queue.leader)
     page = await client.get(inbox + "?state=awaiting_approval")
     assert not listed(page.text) & {"被退回修改", "外单位退回"}
+
+
+async def test_a_letter_merged_away_takes_its_draft_out_of_the_queue(
+    context, make_tenant, client
+):
+    tenant = await make_tenant()
+    unit = (await unit_ids(context, tenant))[0]
+    handler = await make_staff(context, tenant, "李承办", Role.HANDLER, unit_id=unit)
+    leader = await make_staff(context, tenant, "刘局长", Role.LEADER)
+    registrar = await make_staff(context, tenant, "王登记", Role.REGISTRAR)
+    body = "我们小区门口的工地每天晚上施工到凌晨两点，噪音很大，老人孩子都睡不好，请尽快处理。"
+    await make_letter(
+        context, tenant, title="夜间施工噪音扰民", body=body, writer_phone="13812345678",
+        state="accepted", unit_id=unit, submitted_at=utcnow() - timedelta(days=3),
+    )
+    repeat = await make_letter(
+        context, tenant, title="工地夜间施工噪音", body=body, writer_phone="13812345678",
+        state="accepted", unit_id=unit,
+    )
+    sign_in_client(client, handler)
+    await post(client, console_url(tenant, f"/letters/{repeat.id}/reply"), body="已转城管核查。")
+    sign_in_client(client, leader)
+    inbox = console_url(tenant, "/inbox")
+    assert tab_count((await client.get(inbox)).text, "awaiting_approval") == 1
+
+    await run_job(
+        context, flag_duplicate_letters, tenant_id=tenant.id, letter_id=repeat.id
+    )
+    async with tenant_session(context.database, tenant) as session:
+        candidate = (await session.execute(select(DuplicateCandidate))).scalar_one()
+    sign_in_client(client, registrar)
+    await post(client, console_url(tenant, f"/duplicates/{candidate.id}/merge"))
+    sign_in_client(client, leader)
+    page = await client.get(inbox + "?state=awaiting_approval")
+    assert tab_count(page.text, "awaiting_approval") == 0 and listed(page.text) == set()
