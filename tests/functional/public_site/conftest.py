@@ -138,6 +138,26 @@ class Citizen:
         return hidden((await self.get("/track")).text, "csrf_token")
 
 
+_other_clients: list[httpx.AsyncClient] = []
+
+
+async def elsewhere(app: Any, ip_address: str) -> httpx.AsyncClient:
+    """Another browser, on another address (closed at the end of the test)."""
+    transport = httpx.ASGITransport(app=app, client=(ip_address, 40000))
+    other = httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", follow_redirects=False
+    )
+    _other_clients.append(other)
+    return other
+
+
+@pytest.fixture(autouse=True)
+async def _close_other_clients() -> None:
+    yield
+    while _other_clients:
+        await _other_clients.pop().aclose()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_figures() -> None:
     clear_cache()

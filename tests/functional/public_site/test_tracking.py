@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from leadermail.platform.clock import utcnow
@@ -18,13 +19,21 @@ from leadermail.platform.deadlines.rules import compute_due
 from leadermail.platform.letters.citizen_access import (
     LOCKED_MESSAGE,
     MAX_WRONG_PASSWORDS,
+    MAX_WRONG_PASSWORDS_PER_CODE,
     NEUTRAL_MESSAGE,
+    TrackingRefused,
+    access_letter_by_code,
+    clear_lockout,
 )
 from leadermail.platform.letters.models import Letter
-from leadermail.platform.letters.tracking import _legacy_hash, normalize_tracking_code
+from leadermail.platform.letters.tracking import (
+    _legacy_hash,
+    format_tracking_code,
+    normalize_tracking_code,
+)
 from leadermail.tenants.session import tenant_session
 from tests.conftest import TEST_SECRET
-from tests.functional.public_site.conftest import hidden, png_bytes
+from tests.functional.public_site.conftest import Citizen, elsewhere, hidden, png_bytes
 from tests.functional.public_site.domain import load_letter, reply_to_letter, request_material
 
 #: An evaluation of 不满意 that asks for the letter to be handled again.
@@ -47,16 +56,64 @@ async def test_wrong_code_and_wrong_password_get_the_same_neutral_message(citize
     assert 'value="ABCDE-FGHJK"' in wrong_code.text  # the code typed is kept
 
 
-async def test_lockout_after_repeated_wrong_passwords(citizen):
+async def test_lockout_after_repeated_wrong_passwords_locks_only_that_address(citizen, app):
     code, password = await citizen.write_letter()
     for _ in range(MAX_WRONG_PASSWORDS):
         assert (await citizen.track(code, "wrongpass")).status_code == 403
     locked = await citizen.track(code, password)
     assert locked.status_code == 403 and LOCKED_MESSAGE in locked.text
-    # An unknown code locks the same way, so the lock tells nothing.
-    for _ in range(MAX_WRONG_PASSWORDS):
-        await citizen.track("23456-78923", "wrongpass")
-    assert LOCKED_MESSAGE in (await citizen.track("23456-78923", "x")).text
+    # Whoever typed the wrong passwords locked themselves, not the writer.
+    writer = Citizen(await elsewhere(app, "203.0.113.7"), citizen.tenant)
+    assert (await writer.track(code, password)).status_code == 303
+
+
+async def test_an_unknown_code_answers_exactly_like_a_real_one(citizen):
+    code, _ = await citizen.write_letter()
+
+    async def answers(typed: str) -> list[tuple[int, bool, bool]]:
+        seen = []
+        for _ in range(MAX_WRONG_PASSWORDS + 2):
+            page = await citizen.track(typed, "wrongpass")
+            seen.append(
+                (page.status_code, NEUTRAL_MESSAGE in page.text, LOCKED_MESSAGE in page.text)
+            )
+        return seen
+
+    real = await answers(code)
+    assert real[-1] == (403, False, True) and real[0] == (403, True, False)
+    assert await answers("23456-78923") == real  # well formed, no such letter
+    assert await answers("hello-00000") == real  # malformed
+    # A malformed string written another way is the same string to the counters.
+    assert LOCKED_MESSAGE in (await citizen.track("HELLO 00000", "x")).text
+
+
+async def test_many_addresses_together_lock_a_code_until_the_writer_resets(citizen, context):
+    code, password = await citizen.write_letter()
+    tenant = citizen.tenant
+    for number in range(MAX_WRONG_PASSWORDS_PER_CODE):
+        with pytest.raises(TrackingRefused) as refused:
+            await access_letter_by_code(
+                context, tenant, code, "wrongpass", ip_address=f"198.51.100.{number}"
+            )
+        assert not refused.value.locked
+    with pytest.raises(TrackingRefused) as refused:
+        await access_letter_by_code(context, tenant, code, password, ip_address="192.0.2.1")
+    assert refused.value.locked and refused.value.message == LOCKED_MESSAGE
+    # The same ceiling for a code that does not exist.
+    for number in range(MAX_WRONG_PASSWORDS_PER_CODE):
+        with pytest.raises(TrackingRefused):
+            await access_letter_by_code(
+                context, tenant, "23456-7892A", "x", ip_address=f"198.51.100.{number}"
+            )
+    with pytest.raises(TrackingRefused) as refused:
+        await access_letter_by_code(context, tenant, "23456-7892A", "x", ip_address="192.0.2.1")
+    assert refused.value.locked
+    # A new password (找回) clears the lock for everyone and for the writer's address.
+    await clear_lockout(context, tenant, code, ip_address="192.0.2.1")
+    opened = await access_letter_by_code(
+        context, tenant, code, password, ip_address="192.0.2.1"
+    )
+    assert format_tracking_code(opened.tracking_code) == code
 
 
 async def test_code_and_new_password_forgive_case_spaces_and_dashes(citizen):
