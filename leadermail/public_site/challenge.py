@@ -17,7 +17,7 @@ three::
     pow_json = challenges.new_pow()          # -> widget's challengejson
     question = challenges.new_question()     # -> noscript fallback
     if not await challenges.verify(form, submission_key=key):
-        errors["challenge"] = "请完成人机验证"
+        errors["challenge"] = challenges.refusal(form)
 """
 
 from __future__ import annotations
@@ -151,6 +151,27 @@ class Challenges:
             )
         keys = [_PASSED_PREFIX + submission_key] + ([used] if used else [])
         return bool(await self._settle(keys=keys, args=[_USED_TTL_SECONDS, PASSED_TTL_SECONDS]))
+
+    def refusal(self, form: Any) -> str:
+        """Why ``form`` did not pass, in the words of what the citizen saw.
+
+        A form without JavaScript carries the arithmetic question's token and
+        never the widget's payload; with JavaScript it is the other way round
+        (the question sits in ``<noscript>``). Each is told only about its own.
+        """
+        token = form.get("challenge_token")
+        if isinstance(token, str) and token:
+            answer = form.get("challenge_answer")
+            if not isinstance(answer, str) or not answer.strip():
+                return "请回答算术题（填写阿拉伯数字）"
+            if self._question_answered(answer, token):
+                # Right, but used already or expired: a new question is shown.
+                return "算术题已失效，请回答新的算术题"
+            return "算术题答案不正确，请重新计算"
+        payload = form.get("altcha")
+        if not isinstance(payload, str) or not payload:
+            return "请等待“我不是机器人”显示已验证后再提交"
+        return "人机验证已失效，请等待“我不是机器人”重新显示已验证后再提交"
 
     async def forget(self, submission_key: str) -> None:
         await self.redis.delete(_PASSED_PREFIX + submission_key)

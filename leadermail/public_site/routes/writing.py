@@ -9,6 +9,7 @@ the staging area under the form's submission key and listed as kept.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from typing import Any
 
@@ -28,7 +29,7 @@ from leadermail.platform.letters.submission import submit_letter
 from leadermail.platform.letters.tracking import format_tracking_code
 from leadermail.platform.letters.validation import FIELD_NAMES, validate_field, validate_letter
 from leadermail.platform.uploads import MAX_ATTACHMENTS, UploadRejected, check_upload
-from leadermail.platform.web.requests import client_ip
+from leadermail.platform.web.requests import client_ip, tenant_url
 from leadermail.public_site.challenge import Challenges
 from leadermail.public_site.views import (
     body_too_large,
@@ -45,6 +46,10 @@ TEXT_FIELDS = ("letter_type", "category", "title", "body", "region", "name", "ph
                "id_number")  # fmt: skip
 RECEIPT_SESSION_KEY = "letter_receipt"
 RECEIPT_SECONDS = 30 * 60
+#: The letter this browser sent last: the write form mentions it for half an
+#: hour, and the same text sent again in that time gets its receipt back.
+RECENT_SESSION_KEY = "recent_letter"
+RECENT_SECONDS = 30 * 60
 #: Form attempts per IP (typos included) and letters per IP, per tenant.
 ATTEMPTS_PER_IP = (30, "10 minutes")
 LETTERS_PER_IP = (10, "hour")
@@ -53,6 +58,36 @@ HONEYPOT = "website"
 _LETTER_BY_SUBMISSION_KEY = select(Letter.id, Letter.tracking_code).where(
     Letter.submission_key == bindparam("key")
 )
+#: What the receipt shows of the letter (and prints: title and time give context).
+_RECEIPT_BY_SUBMISSION_KEY = select(
+    Letter.tracking_code,
+    Letter.title,
+    Letter.submitted_at,
+    Letter.writer_phone.is_not(None),
+    Letter.writer_email.is_not(None),
+).where(Letter.submission_key == bindparam("key"))
+
+
+def _content_digest(secret_key: str, values: dict[str, str]) -> str:
+    """What makes two submissions "the same letter" (title, text, phone).
+
+    Kept in the signed session cookie, which the browser can read: an HMAC,
+    not the text or a plain hash of it.
+    """
+    text = "\x1f".join(
+        (values.get("title", "").strip(), values.get("body", "").strip(),
+         "".join(ch for ch in values.get("phone", "") if ch.isdigit()))
+    )  # fmt: skip
+    digest = hmac.new(secret_key.encode(), b"leadermail.recent-letter." + text.encode(), "sha256")
+    return digest.hexdigest()[:32]
+
+
+def _recent_letter(request: Request) -> dict[str, Any] | None:
+    """The letter this browser sent in the last half hour, if any."""
+    recent: dict[str, Any] | None = request.session.get(RECENT_SESSION_KEY)
+    if not recent or now() - float(recent.get("at", 0)) >= RECENT_SECONDS:
+        return None
+    return recent
 
 
 def _challenges(request: Request) -> Challenges:
@@ -84,12 +119,19 @@ async def _form_context(
         "challenge_passed": challenge_passed,
         "pow_challenge": None if challenge_passed else challenges.new_pow(),
         "question": None if challenge_passed else challenges.new_question(),
+        "recent": None,
     }
 
 
 async def write_form(request: Request) -> Response:
     site(request)
-    return render(request, "letters/write.html", await _form_context(request), no_store=True)
+    ctx = await _form_context(request)
+    recent = _recent_letter(request)
+    if recent is not None:
+        # Back from the receipt shows the form the browser filled in: say
+        # that the letter was sent, before it goes a second time.
+        ctx["recent"] = {"code": format_tracking_code(recent["code"]), "key": recent["key"]}
+    return render(request, "letters/write.html", ctx, no_store=True)
 
 
 async def check_field(request: Request) -> Response:
@@ -173,15 +215,24 @@ async def write_letter(request: Request) -> Response:
             earlier = await session.first_row(_LETTER_BY_SUBMISSION_KEY, {"key": key})
             choices = await filter_choices(session, tenant)
         if earlier is not None:
-            # The same form again (double click, back + resubmit): one letter.
+            # The same form again (double click, a resent POST): one letter.
             return redirect(request, f"/write/receipt/{key}")
+        recent = _recent_letter(request)
+        if recent is not None and recent.get("digest") == _content_digest(
+            context.settings.secret_key, values
+        ):
+            # Back from the receipt: the browser refetched the form (no-store)
+            # with a new submission key and filled in what was typed, so the
+            # key cannot tell. The same text from this browser within half an
+            # hour is the letter it already sent: its receipt, not a second one.
+            return redirect(request, f"/write/receipt/{recent['key']}")
         category_ids = {cid for cid, _ in choices["categories"]}
         clean, errors = validate_letter(values, categories=category_ids)
         await _read_uploads(form, staging, errors)
         challenges = _challenges(request)
         challenge_ok = await challenges.verify(form, submission_key=key)
-    if not challenge_ok:
-        errors["challenge"] = "请完成人机验证：等待“我不是机器人”显示已验证，或回答算术题"
+        if not challenge_ok:
+            errors["challenge"] = challenges.refusal(form)
     if errors or clean is None:
         ctx = await _form_context(
             request,
@@ -221,6 +272,12 @@ async def write_letter(request: Request) -> Response:
         await session.commit()
     staging.clear()
     await challenges.forget(key)
+    request.session[RECENT_SESSION_KEY] = {
+        "key": key,
+        "code": result.tracking_code,
+        "at": now(),
+        "digest": _content_digest(context.settings.secret_key, values),
+    }
     if result.password is not None:
         request.session[RECEIPT_SESSION_KEY] = {
             "key": key,
@@ -234,27 +291,31 @@ async def write_letter(request: Request) -> Response:
 
 
 async def receipt(request: Request) -> Response:
-    """The tracking code and, the first time only, the query password."""
+    """The tracking code and, the first time only, the query password; with
+    the mailbox, its address, the letter's title and when it was sent, so a
+    printed receipt says what it is a receipt of."""
     context, tenant = site(request)
     key = request.path_params["key"]
-    shown: dict[str, Any] | None = request.session.get(RECEIPT_SESSION_KEY)
-    if shown and shown.get("key") == key and now() - float(shown.get("at", 0)) < RECEIPT_SECONDS:
-        request.session.pop(RECEIPT_SESSION_KEY, None)
-        ctx = {
-            "code": format_tracking_code(shown["code"]),
-            "password": shown["password"],
-            "sent_by": [
-                n for n, on in (("短信", shown["phone"]), ("电子邮件", shown["email"])) if on
-            ],
-        }
-        return render(request, "letters/receipt.html", ctx, no_store=True)
     if not valid_submission_key(key):
         return not_found(request)
     async with tenant_session(context.database, tenant, transaction=False) as session:
-        earlier = await session.first_row(_LETTER_BY_SUBMISSION_KEY, {"key": key})
-    if earlier is None:
+        letter = await session.first_row(_RECEIPT_BY_SUBMISSION_KEY, {"key": key})
+    if letter is None:
         return not_found(request)
-    ctx = {"code": format_tracking_code(earlier[1]), "password": None, "sent_by": []}
+    code, title, submitted_at, has_phone, has_email = letter
+    password = None
+    shown: dict[str, Any] | None = request.session.get(RECEIPT_SESSION_KEY)
+    if shown and shown.get("key") == key and now() - float(shown.get("at", 0)) < RECEIPT_SECONDS:
+        request.session.pop(RECEIPT_SESSION_KEY, None)
+        password = shown["password"]
+    ctx = {
+        "code": format_tracking_code(code),
+        "password": password,
+        "title": title,
+        "submitted_at": submitted_at,
+        "site_address": f"{request.url.scheme}://{request.url.netloc}{tenant_url(request, '/')}",
+        "sent_by": [n for n, on in (("短信", has_phone), ("电子邮件", has_email)) if on],
+    }
     return render(request, "letters/receipt.html", ctx, no_store=True)
 
 

@@ -175,7 +175,8 @@ async def test_double_submit_creates_one_letter(citizen, context):
 async def test_without_the_challenge_nothing_is_created_and_input_is_kept(citizen, context):
     response = await citizen.submit(solve=False)
     assert response.status_code == 422
-    assert "请完成人机验证" in response.text
+    assert "请等待“我不是机器人”显示已验证后再提交" in response.text
+    assert "算术题" not in response.text.split('id="challenge-error"')[1][:300]
     assert 'value="夜间施工噪音扰民"' in response.text
     assert await count_letters(context, citizen.tenant) == 0
 
@@ -186,21 +187,22 @@ async def test_a_solved_challenge_cannot_be_replayed_on_another_form(citizen, co
     page = await citizen.open_write_form()
     payload = solve_pow(page)
     other = await citizen.open_write_form()
-    for form_page in (page, other):
+    for n, form_page in enumerate((page, other)):
         data = {
             "csrf_token": hidden(form_page, "csrf_token"),
             "submission_key": hidden(form_page, "submission_key"),
             "altcha": payload,
             "letter_type": "complaint",
             "category": citizen.first_category(form_page),
-            "title": "夜间施工噪音扰民",
+            # Another letter (the same text again would get the first receipt).
+            "title": f"夜间施工噪音扰民{'（再次反映）' * n}",
             "body": "工地每天夜里施工，噪音很大，请管一管。",
             "name": "张三",
             "phone": "13812345678",
             "agree_terms": "1",
         }
         response = await citizen.post("/write", data=data)
-    assert response.status_code == 422 and "请完成人机验证" in response.text
+    assert response.status_code == 422 and "人机验证已失效" in response.text
     assert await count_letters(context, citizen.tenant) == 1
 
 
@@ -237,7 +239,7 @@ async def test_a_form_that_passed_the_challenge_is_not_asked_again_after_a_typo(
     page = await citizen.open_write_form()
     typo = await citizen.submit(page, phone="1381234")
     assert typo.status_code == 422
-    assert "请填写有效的手机号码" in typo.text and "请完成人机验证" not in typo.text
+    assert "请填写有效的手机号码" in typo.text and "已完成人机验证" in typo.text
     assert "challengejson" not in typo.text  # the corrected form shows no new challenge
     corrected = await citizen.submit(typo.text, solve=False)
     assert corrected.status_code == 303, corrected.text
@@ -363,3 +365,99 @@ async def test_the_same_submission_key_twice_returns_the_first_letter(context, m
     assert again.tracking_code == first.tracking_code
     assert again.password is None  # the password is shown once, with the first receipt
     assert await count_letters(context, tenant) == 1
+
+
+def _question_form(page: str, citizen, answer: str) -> dict[str, str]:  # noqa: ANN001
+    """The no-JavaScript form: the arithmetic question instead of the widget."""
+    return {
+        "csrf_token": hidden(page, "csrf_token"),
+        "submission_key": hidden(page, "submission_key"),
+        "challenge_token": hidden(page, "challenge_token"),
+        "challenge_answer": answer,
+        "letter_type": "help",
+        "category": citizen.first_category(page),
+        "title": "请帮助解决取暖问题",
+        "body": "家中老人独居，冬天取暖困难，请帮忙。",
+        "name": "王五",
+        "phone": "13912345678",
+        "agree_terms": "1",
+    }
+
+
+async def test_without_javascript_the_challenge_message_speaks_of_the_question_only(citizen):
+    # QA: a wrong sum was answered with "等待“我不是机器人”显示已验证" — a widget
+    # a browser without JavaScript never shows.
+    page = await citizen.open_write_form()
+    question = re.search(r'<label for="challenge_answer">(.+?)等于几', page).group(1)
+    digits = "零一二三四五六七八九十"
+    a, b = question.split("加")
+    wrong = str(digits.index(a) + digits.index(b) + 1)
+    response = await citizen.post("/write", data=_question_form(page, citizen, wrong))
+    assert response.status_code == 422
+    message = response.text.split('id="challenge-error"')[1][:300]
+    assert "算术题答案不正确，请重新计算" in message
+    assert "我不是机器人" not in message
+    assert 'value="请帮助解决取暖问题"' in response.text  # nothing typed is lost
+    missing = await citizen.post("/write", data=_question_form(response.text, citizen, ""))
+    assert "请回答算术题" in missing.text.split('id="challenge-error"')[1][:300]
+
+
+async def test_back_after_the_receipt_and_the_same_letter_again_gives_the_same_receipt(
+    citizen, context
+):
+    # QA: Back from the receipt shows the filled form (the browser refills a
+    # refetched page, with a new submission key); sending it made a second letter.
+    first = await citizen.submit()
+    assert first.status_code == 303
+    receipt = (await citizen.client.get(first.headers["location"])).text
+    code = re.search(r'id="tracking-code">([^<]+)<', receipt).group(1)
+    form = await citizen.open_write_form()
+    assert "您刚刚已提交一封来信" in form and code in form
+    assert f'href="{first.headers["location"]}"' in form  # 查看回执
+    again = await citizen.submit(form)
+    assert again.status_code == 303
+    assert again.headers["location"] == first.headers["location"]
+    assert await count_letters(context, citizen.tenant) == 1
+    # Another letter from the same browser is a letter of its own.
+    other = await citizen.submit(await citizen.open_write_form(), title="小区门口路灯不亮")
+    assert other.status_code == 303 and other.headers["location"] != first.headers["location"]
+    assert await count_letters(context, citizen.tenant) == 2
+
+
+async def test_another_browser_gets_no_notice_of_someone_elses_letter(citizen, client):
+    await citizen.write_letter()
+    client.cookies.clear()
+    assert "您刚刚已提交一封来信" not in await citizen.open_write_form()
+
+
+async def test_the_receipt_says_which_mailbox_which_letter_and_when(citizen, context):
+    response = await citizen.submit(email="zhangsan@example.com")
+    location = response.headers["location"]
+    first = (await citizen.client.get(location)).text
+    letter = await load_letter(context, citizen.tenant, re.search(r'id="tracking-code">([^<]+)<', first).group(1))  # noqa: E501
+    for page in (first, (await citizen.client.get(location)).text):
+        assert citizen.tenant.name in page
+        assert f"http://testserver/t/{citizen.tenant.slug}/" in page  # the address
+        assert '<dd id="receipt-title">夜间施工噪音扰民</dd>' in page
+        assert re.search(r'<dd id="receipt-time">\d{4}-\d{2}-\d{2} \d{2}:\d{2}', page)
+        # 去查询 fills in the tracking code, never the password.
+        assert f'href="/t/{citizen.tenant.slug}/track?code={letter.tracking_code[:5]}-' in page
+    assert 'id="query-password"' in first and "我们还会通过短信和电子邮件" in first
+    reloaded = (await citizen.client.get(location)).text
+    assert 'id="query-password"' not in reloaded
+    assert "凭它们" not in reloaded
+    assert "已通过短信和电子邮件发送给您" in reloaded
+
+
+async def test_an_id_number_typed_with_spaces_is_accepted_and_stored_plain(citizen, context):
+    page = await citizen.open_write_form()
+    field = re.search(r'<input id="id_number"[^>]*>', page).group(0)
+    assert int(re.search(r'maxlength="(\d+)"', field).group(1)) >= len("430104 19660101 1230")
+    code, _ = await citizen.write_letter(id_number="430104 19660101 1230")
+    letter = await load_letter(context, citizen.tenant, code)
+    assert letter.writer_id_number == "430104196601011230"
+
+
+async def test_the_write_form_links_to_help(citizen):
+    page = await citizen.open_write_form()
+    assert f'href="/t/{citizen.tenant.slug}/help"' in page.split("<main")[1]
