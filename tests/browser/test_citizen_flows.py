@@ -5,6 +5,7 @@ each main page. Screenshots land in test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import io
+import re
 
 from PIL import Image
 from playwright.async_api import Page, expect
@@ -189,3 +190,91 @@ async def test_a_letter_pasted_over_the_limit_is_kept_whole_and_the_counter_says
     await expect(page.locator("#body-count")).to_have_text("已输入 5405 字，超出 405 字，请删减")
     await body.fill("夜间施工噪音扰民，请有关部门处理。")
     await expect(page.locator("#body-count")).to_have_text("已输入 17 字")
+
+
+#: The html element in 大字号 · 高对比 (the page may carry other classes, like "js").
+LARGE = re.compile(r"\blarge-text\b")
+
+#: The contrast of each link on the header and menu bars against the bar
+#: behind it (WCAG relative luminance), computed in the page.
+_BAR_LINK_CONTRASTS = """() => {
+  const rgb = (text) => text.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll(".site-header a, .site-nav a")].map((a) => {
+    const [l1, l2] = [lum(rgb(getComputedStyle(a).color)), lum(background(a))];
+    return [a.textContent.trim(), (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05)];
+  });
+}"""
+
+
+async def test_large_text_keeps_the_bars_readable_and_the_menu_compact_on_a_phone(
+    live_server, browser, make_tenant
+):
+    from tests.browser.conftest import new_context
+
+    # QA: in 大字号·高对比 the header links turned dark blue on the black bar
+    # (about 1.6:1), and the menu took 340 of 844 px on a phone.
+    context = await new_context(browser, mobile=True)
+    try:
+        page = await context.new_page()
+        for theme in ("base", "hongyun", "xiangjiang"):
+            tenant = await make_tenant(theme=theme)
+            await open_tenant(page, live_server, tenant, "/track")
+            await page.get_by_role("button", name="大字号 · 高对比").click()
+            await expect(page.locator("html")).to_have_class(LARGE)
+            contrasts = await page.evaluate(_BAR_LINK_CONTRASTS)
+            assert len(contrasts) >= 6, contrasts
+            assert all(ratio >= 4.5 for _, ratio in contrasts), (theme, contrasts)
+            nav = await page.locator(".site-nav").bounding_box()
+            header = await page.locator(".site-header").bounding_box()
+            assert nav is not None and header is not None
+            assert nav["height"] <= 110 and header["height"] <= 230, (theme, nav, header)
+            # Every menu link is there and on screen, JavaScript or not.
+            menu = page.locator(".site-nav")
+            for name in ("首页", "我要写信", "信件查询", "信件公开", "数据统计"):
+                await expect(menu.get_by_role("link", name=name)).to_be_visible()
+            await check_axe(page)
+            await screenshot(page, f"large-text-phone-{theme}")
+            await page.get_by_role("button", name="恢复标准字号").click()
+            await expect(page.locator("html")).not_to_have_class(LARGE)
+    finally:
+        await context.close()
+
+
+async def test_the_display_switch_keeps_a_half_written_letter(live_server, page, make_tenant):
+    # QA: the switch reloaded the page through /display and the letter was gone.
+    tenant = await make_tenant()
+    await open_tenant(page, live_server, tenant, "/write")
+    await page.get_by_label("标题").fill("小区门口路灯不亮")
+    await page.get_by_label("来信内容").fill(BODY)
+    await page.get_by_role("button", name="大字号 · 高对比").click()
+    await expect(page.locator("html")).to_have_class(LARGE)
+    await expect(page.get_by_role("button", name="恢复标准字号")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await expect(page.get_by_label("标题")).to_have_value("小区门口路灯不亮")
+    await expect(page.get_by_label("来信内容")).to_have_value(BODY)
+    assert page.url.endswith("/write")
+    # The warning is for browsers without JavaScript only.
+    await expect(page.get_by_text("切换会刷新页面")).to_have_count(0)
+    # Saved like the server saves it: the next page comes in large text.
+    await page.wait_for_function("document.cookie.includes('lm_large_text=1')")
+    await page.get_by_role("link", name="信件公开").click()
+    await expect(page.locator("html")).to_have_class(LARGE)
+    await page.get_by_role("button", name="恢复标准字号").click()
+    await page.wait_for_function("!document.cookie.includes('lm_large_text=1')")
+    await page.reload()
+    await expect(page.locator("html")).not_to_have_class(LARGE)

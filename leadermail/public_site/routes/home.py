@@ -66,12 +66,19 @@ async def display_switch(request: Request) -> Response:
 
     A GET form: it only sets the reader's own display cookie, changes nothing
     on the server, and so needs no session or CSRF token on every page.
+    site.js sends it with ``X-Requested-With: fetch`` after switching the page
+    in place (a reload would lose a half-written letter): that gets the
+    cookie alone, 204, no redirect to follow.
     """
     site(request)
     params = request.query_params
     large = params.get("large_text") == "1"
-    target = local_path(str(params.get("next") or ""), request.scope.get("root_path", "") + "/")
-    response = RedirectResponse(target, status_code=303)
+    response: Response
+    if request.headers.get("x-requested-with") == "fetch":
+        response = Response(status_code=204, headers={"Cache-Control": "no-store"})
+    else:
+        target = local_path(str(params.get("next") or ""), request.scope.get("root_path", "") + "/")
+        response = RedirectResponse(target, status_code=303)
     if large:
         response.set_cookie(
             LARGE_TEXT_COOKIE, "1", max_age=365 * 24 * 3600, samesite="lax", httponly=False

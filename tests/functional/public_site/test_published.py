@@ -114,3 +114,23 @@ async def test_pages_without_forms_set_no_session_cookie(citizen):
 async def test_platform_home_lists_tenants(client, citizen):
     response = await client.get("/")
     assert response.status_code == 200 and "领导信箱平台" in response.text
+
+
+async def test_the_display_switch_answers_a_script_with_the_cookie_alone(citizen):
+    # site.js switches the page in place (a reload lost a half-written
+    # letter) and saves the choice with this request: no redirect to follow.
+    on = await citizen.get(
+        "/display", params={"large_text": "1"}, headers={"X-Requested-With": "fetch"}
+    )
+    assert on.status_code == 204 and "location" not in on.headers
+    assert "lm_large_text=1" in on.headers["set-cookie"]
+    off = await citizen.get(
+        "/display", params={"large_text": "0"}, headers={"X-Requested-With": "fetch"}
+    )
+    assert off.status_code == 204 and 'lm_large_text=""' in off.headers["set-cookie"]
+
+
+async def test_pages_with_a_form_warn_beside_the_switch_when_javascript_is_off(citizen):
+    note = "切换会刷新页面，已填写的内容不会保留"
+    assert note in (await citizen.get("/write")).text
+    assert note not in (await citizen.get("/letters")).text

@@ -39,12 +39,43 @@
         out.classList.toggle("over-limit", !!over);
       };
       area.addEventListener("input", update);
+      // Back to a page whose text the browser kept: count what is there.
+      update();
+      window.addEventListener("pageshow", update);
+    });
+
+    // 大字号 · 高对比 in place: a reload would lose what is typed in a form.
+    // The choice is saved by the same endpoint the no-JS form uses, as a
+    // cookie, without its redirect (X-Requested-With: fetch → 204).
+    document.querySelectorAll("form[data-display-switch]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var field = form.querySelector("input[name=large_text]");
+        var button = form.querySelector("button");
+        var on = field.value === "1";
+        document.documentElement.classList.toggle("large-text", on);
+        button.textContent = on ? "恢复标准字号" : "大字号 · 高对比";
+        button.setAttribute("aria-pressed", on ? "true" : "false");
+        field.value = on ? "0" : "1";
+        fetch(form.action + "?large_text=" + (on ? "1" : "0"), {
+          credentials: "same-origin",
+          headers: { "X-Requested-With": "fetch" }
+        }).catch(function () { /* shown already; saved on the next switch */ });
+      });
     });
 
   });
   // htmx swaps: move focus to a swapped-in error summary in the evaluation.
+  // After an outerHTML swap the event's target is the element that was
+  // replaced, so look the block up again by its id; focusing also scrolls
+  // the message into view (a phone shows a small part of a long page).
   document.addEventListener("htmx:afterSwap", function (event) {
-    var errors = event.target && event.target.querySelector && event.target.querySelector("[role=alert]");
-    if (errors) { errors.focus(); }
+    var target = event.target;
+    if (target && target.id && !target.isConnected) target = document.getElementById(target.id);
+    var errors = target && target.querySelector && target.querySelector("[role=alert]");
+    if (errors) {
+      errors.focus();
+      if (errors.scrollIntoView) errors.scrollIntoView({ block: "center" });
+    }
   });
 })();
