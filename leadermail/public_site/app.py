@@ -20,6 +20,8 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.public_site.routes.health",
     "leadermail.public_site.routes.home",
     "leadermail.public_site.routes.writing",
+    # Before tracking: its "/track/{code}" would take "/track/recover".
+    "leadermail.public_site.routes.recovery",
     "leadermail.public_site.routes.tracking",
     "leadermail.public_site.routes.appeals",
     "leadermail.public_site.routes.applications",

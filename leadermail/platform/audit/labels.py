@@ -50,6 +50,7 @@ TENANT_GROUPS: tuple[ActionGroup, ...] = (
             "letter.read_report": "查阅举报来信",
             "letter.send_reply": "来信转为已答复",
             "letter.evaluate": "来信人评价",
+            "letter.query_password_reset": "来信人重置查询密码",
             "letter.rehandle": "重新办理",
             "letter.close": "办结",
             "letter.archive": "归档",

@@ -41,6 +41,7 @@ JOB_MODULES: tuple[str, ...] = (
     "leadermail.platform.supervision.jobs",
     "leadermail.platform.notifications.jobs",
     "leadermail.platform.notifications.account_jobs",
+    "leadermail.platform.notifications.recovery_jobs",
     "leadermail.platform.letters.staging",
 )
 
