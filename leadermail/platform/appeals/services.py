@@ -30,7 +30,7 @@ from leadermail.platform.forwarding.matters import fingerprint, letter_text, wri
 from leadermail.platform.forwarding.tracking import final_reply_for, handling_tenant
 from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.models import Channel, Letter
-from leadermail.platform.letters.workflow import add_timeline_event
+from leadermail.platform.letters.workflow import OPEN_STATES, add_timeline_event
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
 
@@ -84,6 +84,13 @@ async def next_appeal_step(context: AppContext, tenant: TenantRef, letter: Lette
         reply = await final_reply_for(context, tenant, letter)
         if reply is None or reply.sent_at is None:
             return AppealStep(None, refusal="收到书面答复后，如不满意可以申请复查")
+        if letter.rehandle_count and letter.state in OPEN_STATES:
+            # 重新办理 is under way and will end in a new reply: the one on
+            # record is no longer the answer a 复查 reviews (art. 35); the
+            # 30 days run from the new one.
+            return AppealStep(
+                None, refusal="来信正在重新办理，收到新的答复后如仍不满意，可以申请复查"
+            )
         decided, _ = await handling_tenant(context, tenant, letter)
         kind, start = AppealKind.REVIEW, reply.sent_at
     else:

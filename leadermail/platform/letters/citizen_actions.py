@@ -110,10 +110,39 @@ async def citizen_view(session: AsyncSession, letter: Letter) -> CitizenView:
         )
     ).all()
     unit_name = None
-    if letter.unit_id is not None:
+    if letter.unit_id is not None and unit_confirmed(letter):
         unit_name = await session.scalar(select(Unit.name).where(Unit.id == letter.unit_id))
     return CitizenView(
         letter, list(events), list(replies), list(attachments), list(evaluations), unit_name
+    )
+
+
+#: States in which the unit on the letter is not (or no longer) the one that
+#: handles it for this mailbox: refused, sent to another authority, merged.
+_NO_UNIT_STATES = frozenset({"not_accepted", "forwarded", "merged"})
+
+
+def unit_confirmed(letter: Letter) -> bool:
+    """Has staff settled which unit handles the letter?
+
+    Routing rules put a unit on a letter as soon as it arrives, as a
+    suggestion for the registrar; the writer is told a unit only once staff
+    accepted the letter (the 受理告知 names it) and while it stays here.
+    """
+    return letter.accepted_at is not None and letter.state not in _NO_UNIT_STATES
+
+
+async def citizen_attachment(
+    session: AsyncSession, letter: Letter, attachment_id: int
+) -> Attachment | None:
+    """One of the files the writer sent with ``letter`` (the letter or material
+    they added), or None: never staff's files, never another letter's."""
+    return await session.scalar(
+        select(Attachment).where(
+            Attachment.id == attachment_id,
+            Attachment.letter_id == letter.id,
+            Attachment.uploaded_by == "citizen",
+        )
     )
 
 

@@ -27,10 +27,12 @@ from leadermail.platform.letters.citizen_access import (
 from leadermail.platform.letters.citizen_actions import (
     CitizenActionError,
     add_material,
+    citizen_attachment,
     citizen_view,
     clean_evaluation,
     evaluate_letter,
 )
+from leadermail.platform.letters.citizen_timeline import citizen_timeline
 from leadermail.platform.letters.models import (
     CHANNEL_LABELS,
     LETTER_TYPE_LABELS,
@@ -51,11 +53,15 @@ from leadermail.platform.web.requests import client_ip
 from leadermail.public_site.views import (
     attachment_file,
     body_too_large,
+    not_found,
     redirect,
     render,
     site,
 )
 from leadermail.tenants.session import tenant_session
+
+#: Material just received, told once at the form's place on the next page.
+MATERIAL_RECEIVED_KEY = "material_received"
 
 
 def _actor(request: Request) -> Actor:
@@ -64,7 +70,9 @@ def _actor(request: Request) -> Actor:
 
 async def track_form(request: Request) -> Response:
     site(request)
-    return render(request, "letters/track.html", {"code": "", "error": None}, no_store=True)
+    # The receipt's 去查询 link brings the tracking code (never the password).
+    code = str(request.query_params.get("code") or "").strip()[:20]
+    return render(request, "letters/track.html", {"code": code, "error": None}, no_store=True)
 
 
 async def track_submit(request: Request) -> Response:
@@ -95,6 +103,7 @@ async def _letter_page(
     values: dict[str, Any] | None = None,
     fragment: str | tuple[str, ...] | None = None,
     status_code: int = 200,
+    material_received: dict[str, Any] | None = None,
 ) -> Response:
     """The tracked letter's page, or its block(s) ``fragment`` for htmx."""
     context, tenant = site(request)
@@ -110,6 +119,8 @@ async def _letter_page(
     ctx = {
         "reply_files": reply_files,
         "view": view,
+        "timeline": citizen_timeline(view.events),
+        "material_received": material_received,
         # Replies are sanitised when staff save them; clean again on the way out.
         "replies": [(reply, nh3.clean(reply.body_html)) for reply in view.replies],
         "letter": view.letter,
@@ -148,7 +159,12 @@ _EVALUATION_UPDATE = ("evaluation", "letter_status", "timeline")
 
 
 async def letter_page(request: Request) -> Response:
-    return await _letter_page(request)
+    received = request.session.get(MATERIAL_RECEIVED_KEY)
+    if received and received.get("code") == request.path_params["code"]:
+        request.session.pop(MATERIAL_RECEIVED_KEY)
+    else:
+        received = None
+    return await _letter_page(request, material_received=received)
 
 
 async def evaluate(request: Request) -> Response:
@@ -221,15 +237,20 @@ async def material(request: Request) -> Response:
         )
         if letter is None:
             return redirect(request, "/track")
+        stored = staging.commit()
         try:
-            await add_material(
-                session, letter, _actor(request), text=text, attachments=staging.commit()
-            )
+            await add_material(session, letter, _actor(request), text=text, attachments=stored)
             await session.commit()
         except CitizenActionError as failed:
             return await _letter_page(request, errors=failed.errors, values=values, status_code=422)
     staging.clear()
-    return redirect(request, f"/track/{request.path_params['code']}")
+    # Back at the form's place, which now says what was received.
+    request.session[MATERIAL_RECEIVED_KEY] = {
+        "code": request.path_params["code"],
+        "text": bool(text.strip()),
+        "files": len(stored),
+    }
+    return redirect(request, f"/track/{request.path_params['code']}#material")
 
 
 async def reply_attachment(request: Request) -> Response:
@@ -248,6 +269,21 @@ async def reply_attachment(request: Request) -> Response:
     return attachment_file(request, attachment, cache_control="private, no-store")
 
 
+async def own_attachment(request: Request) -> Response:
+    """A file the writer sent (with the letter or as material), for the
+    browser that proved the password; anyone else gets the not-found page,
+    whether the file exists or not."""
+    context, tenant = site(request)
+    async with tenant_session(context.database, tenant) as session:
+        letter = await letter_by_granted_code(
+            session, request.session, tenant, request.path_params["code"]
+        )
+        if letter is None:
+            return not_found(request)
+        attachment = await citizen_attachment(session, letter, request.path_params["attachment_id"])
+    return attachment_file(request, attachment, cache_control="private, no-store")
+
+
 async def forget(request: Request) -> Response:
     """退出查询: this browser forgets the letters it opened."""
     site(request)
@@ -263,4 +299,5 @@ routes = [
     Route("/track/{code}/evaluate", evaluate, methods=["POST"]),
     Route("/track/{code}/material", material, methods=["POST"]),
     Route("/track/{code}/attachments/{attachment_id:int}", reply_attachment, methods=["GET"]),
+    Route("/track/{code}/files/{attachment_id:int}", own_attachment, methods=["GET"]),
 ]
