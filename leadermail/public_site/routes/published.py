@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from leadermail.platform.letters.models import CHANNEL_LABELS, LETTER_TYPE_LABELS
@@ -25,6 +25,7 @@ from leadermail.platform.replies.attachments import (
     public_reply_attachment,
     public_reply_attachments,
 )
+from leadermail.platform.web.requests import tenant_url
 from leadermail.public_site.page_cache import shared_page
 from leadermail.public_site.views import attachment_file, not_found, render, site
 from leadermail.tenants.session import tenant_session
@@ -36,6 +37,15 @@ async def letter_list(request: Request) -> Response:
     filters = PublishedFilters.from_query(request.query_params)
     async with tenant_session(context.database, tenant) as session:
         page = await published_page(session, tenant, filters)
+        if filters.page > page.pages:
+            # A page past the end (an old link, a typed number, fewer results
+            # than before): the last page that has letters, with its own
+            # numbers, rather than "第 4 / 3 页" over an empty list.
+            query = filters.query_string(page=page.pages)
+            return RedirectResponse(
+                tenant_url(request, "/letters" + (f"?{query}" if query else "")),
+                status_code=302,
+            )
         choices = await filter_choices(session, tenant)
     current_year = date.today().year
     ctx = {

@@ -81,6 +81,18 @@ async def test_filters_pagination_and_htmx_rows(citizen, context):
     rows = await citizen.get("/letters", params={"q": "路灯"}, headers={"HX-Request": "true"})
     assert rows.text.lstrip().startswith('<div id="letter-rows"')
     assert "<html" not in rows.text
+    # QA: "/letters?page=4" said "第 4 / 3 页" over an empty list, and a search
+    # with 2 results on page 2 said "找到 2 封…" and "没有找到…" together.
+    base = f"/t/{citizen.tenant.slug}/letters"
+    past = await citizen.get("/letters", params={"page": 4})
+    assert past.status_code == 302 and past.headers["location"] == f"{base}?page=2"
+    narrow = await citizen.get("/letters", params={"type": "suggestion", "page": 2})
+    assert narrow.status_code == 302
+    assert narrow.headers["location"] == f"{base}?type=suggestion"
+    landed = (await citizen.client.get(narrow.headers["location"])).text
+    assert f"找到 {(PAGE_SIZE + 2) // 2} 封" in landed and "没有找到" not in landed
+    nothing = await citizen.get("/letters", params={"year": 2001, "page": 3})
+    assert nothing.headers["location"] == f"{base}?year=2001"
 
 
 async def test_statistics_statement_and_large_text_switch(citizen):
