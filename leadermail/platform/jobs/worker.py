@@ -42,6 +42,7 @@ JOB_MODULES: tuple[str, ...] = (
     "leadermail.platform.notifications.jobs",
     "leadermail.platform.notifications.account_jobs",
     "leadermail.platform.notifications.recovery_jobs",
+    "leadermail.platform.notifications.confirmations",
     "leadermail.platform.letters.staging",
 )
 

@@ -102,6 +102,14 @@ TEMPLATES: dict[str, str] = {
     ),
 }
 
+#: The 答复告知 of a letter handled again at the writer's request (重新办理):
+#: the same facts, but it must not read as if the first answer were repeated.
+REHANDLED_REPLY_TEMPLATE = (
+    "尊敬的来信人：您于{submitted}提交的来信《{title}》（查询码 {code}）经您申请重新办理，"
+    "已于{today}作出重新办理后的答复。请凭查询码和查询密码在本信箱“信件查询”页面查看，"
+    "并可对重新办理的结果作出评价。特此告知。\n{tenant}\n{today}"
+)
+
 #: Marks staff end their text with, which the templates supply themselves.
 _CLOSING_MARKS = "。．.，,；;、：:！!？? \t\r\n\u3000"
 
@@ -181,7 +189,10 @@ async def render_notice(
         "new_due": format_datetime(facts.get("new_due_at")),
         "tenant": tenant.name,
     }
-    return TEMPLATES[kind].format(**values)
+    template = TEMPLATES[kind]
+    if kind == "replied" and letter.rehandle_count > 0:
+        template = REHANDLED_REPLY_TEMPLATE
+    return template.format(**values)
 
 
 async def issue_notice(

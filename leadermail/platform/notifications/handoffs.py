@@ -13,7 +13,8 @@ Who hears of what:
 催办, 批示                  the letter's unit's handlers (registrars if none)
 答复草稿保存                the leaders (tenant admins if there are none)
 答复审核通过                the registrars (tenant admins if none)
-申请重新办理, 补充材料       the registrars and the unit's handlers
+申请重新办理, 补充材料       the registrars and the unit's handlers; the
+                          writer gets a confirmation (:mod:`.confirmations`)
 ========================  =============================================
 
 The person who acted is never told of their own action. Each notification has
@@ -39,6 +40,7 @@ from leadermail.platform.audit.writer import Actor
 from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.calendar import SHANGHAI
 from leadermail.platform.letters.models import Assignment, Letter, LetterEvent, Reply, Unit
+from leadermail.platform.notifications.confirmations import confirm_to_writer
 from leadermail.platform.notifications.console import (
     leaders_or_admins,
     notify,
@@ -217,6 +219,7 @@ async def rehandling_requested(
         body=f"来信人对答复不满意：{comment}" if comment else "来信人对答复不满意",
         letter_id=letter.id, dedupe_key=f"rehandling:{letter.id}:{letter.rehandle_count}",
     )
+    confirm_to_writer(session, letter, "rehandling", round_number=letter.rehandle_count)
 
 
 async def material_received(
@@ -231,3 +234,4 @@ async def material_received(
         body="；".join(part for part in parts if part),
         letter_id=letter.id, dedupe_key=f"material:{letter.id}:{received}",
     )
+    confirm_to_writer(session, letter, "material", round_number=received)

@@ -21,6 +21,7 @@ from leadermail.platform.letters.tracking import format_tracking_code
 from leadermail.platform.letters.workflow import add_timeline_event
 from leadermail.platform.notifications.email import send_email
 from leadermail.platform.notifications.sms import sms_gateway
+from leadermail.tenants.links import tracking_url
 from leadermail.tenants.session import tenant_session
 
 log = logging.getLogger(__name__)
@@ -58,11 +59,7 @@ async def send_letter_receipt(
         password = (
             unseal_password(sealed_password, app.settings.secret_key) if sealed_password else None
         )
-        site = app.settings.base_url + (
-            f"/t/{tenant.slug}/track" if not tenant.domains else "/track"
-        )
-        if tenant.domains:
-            site = f"https://{tenant.domains[0]}/track"
+        site = tracking_url(app.settings, tenant, letter.tracking_code)
         body = receipt_text(tenant.name, letter, password, site)
         channels = []
         if letter.writer_phone:

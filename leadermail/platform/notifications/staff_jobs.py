@@ -29,6 +29,7 @@ from leadermail.platform.letters.workflow import add_timeline_event
 from leadermail.platform.notifications.email import send_email
 from leadermail.platform.notifications.sms import sms_gateway
 from leadermail.platform.web.templating import format_datetime
+from leadermail.tenants.links import tracking_url
 from leadermail.tenants.session import tenant_session
 
 log = logging.getLogger(__name__)
@@ -141,15 +142,19 @@ async def send_citizen_notice(ctx: dict[str, Any], *, tenant_id: int, notice_id:
         if done is not None:
             return "already sent"
         label = NOTICE_LABELS.get(notice.kind, "告知")
+        # The page the notice points to, with the code filled in (never the
+        # password: only the receipt carries that).
+        link = tracking_url(app.settings, tenant, letter.tracking_code)
+        body = f"{notice.text}\n查询办理进度：{link}"
         channels = []
         if letter.writer_email:
             await send_email(
                 app.settings, to=letter.writer_email, subject=f"【{tenant.name}】{label}",
-                body=notice.text,
+                body=body,
             )
             channels.append("email")
         if letter.writer_phone:
-            text = f"【{tenant.name}】{notice.text}"
+            text = f"【{tenant.name}】{body}"
             await sms_gateway(app.settings).send(letter.writer_phone, text)
             channels.append("sms")
         await add_timeline_event(
