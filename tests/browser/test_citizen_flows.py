@@ -9,7 +9,10 @@ import re
 
 from PIL import Image
 from playwright.async_api import Page, expect
+from sqlalchemy import func, select
 
+from leadermail.platform.letters.models import Letter
+from leadermail.tenants.session import tenant_session
 from tests.browser.conftest import check_axe, open_tenant, screenshot
 from tests.functional.public_site.domain import load_letter, publish, reply_to_letter
 
@@ -278,3 +281,55 @@ async def test_the_display_switch_keeps_a_half_written_letter(live_server, page,
     await page.wait_for_function("!document.cookie.includes('lm_large_text=1')")
     await page.reload()
     await expect(page.locator("html")).not_to_have_class(LARGE)
+
+
+async def _solved_and_sent(page: Page) -> None:
+    # The payload, not the checkbox: after Back the browser restores the
+    # checkbox's tick before the widget has solved the page's new challenge.
+    await expect(page.locator("altcha-widget input[name=altcha]")).to_have_value(
+        re.compile(r".+"), timeout=20000
+    )
+    await page.get_by_role("button", name="提交来信").click()
+
+
+async def test_back_from_the_receipt_and_sending_again_gives_the_same_receipt(
+    live_server, page, make_tenant, context
+):
+    # QA: Back showed the filled form; sending it again made a second letter.
+    tenant = await make_tenant()
+    await open_tenant(page, live_server, tenant, "/write")
+    await fill_letter(page)
+    await _solved_and_sent(page)
+    code, _ = await read_receipt(page)
+    await page.go_back()
+    notice = page.locator("#recent-letter")
+    await expect(notice).to_contain_text(f"您刚刚已提交一封来信（查询码 {code}）")
+    # The browser refilled what was typed; the counter counts it.
+    await expect(page.get_by_label("来信内容")).to_have_value(BODY)
+    await expect(page.locator("#body-count")).to_have_text(f"已输入 {len(BODY)} 字")
+    await _solved_and_sent(page)
+    await expect(page.locator("#tracking-code")).to_have_text(code)
+    await expect(page.locator("#query-password")).to_have_count(0)
+    async with tenant_session(context.database, tenant) as session:
+        assert await session.scalar(select(func.count()).select_from(Letter)) == 1
+
+
+async def test_an_expired_form_can_be_sent_again_after_going_back(
+    live_server, page, make_tenant, context
+):
+    # The CSRF page said "返回上一页，刷新后重新提交": a refresh empties the
+    # form. Going back and sending again works, so it says that.
+    tenant = await make_tenant()
+    await open_tenant(page, live_server, tenant, "/write")
+    await fill_letter(page)
+    await expect(page.locator("altcha-widget input[name=altcha]")).to_have_value(
+        re.compile(r".+"), timeout=20000
+    )
+    await page.context.clear_cookies()  # the session ran out while writing
+    await page.get_by_role("button", name="提交来信").click()
+    await expect(page.get_by_role("heading", name="页面已过期")).to_be_visible()
+    await expect(page.locator("main")).to_contain_text("请返回上一页，再次提交")
+    await page.go_back()
+    await expect(page.get_by_label("来信内容")).to_have_value(BODY)
+    await _solved_and_sent(page)
+    await read_receipt(page)
