@@ -11,10 +11,18 @@ have the reply approved and sent), never later, and never in the past::
     due = assignment_due_on(letter, day, now=utcnow())  # end of that day, Shanghai, as UTC
     assignment_level(due, letter.letter_type, tenant.settings, now)  # WarningLevel or None
 
+    # the letter's deadline moved (延期, re-handling, a new type, a loaded schedule):
+    await follow_letter_deadline(session, letter, previous_due)
+
 A chosen day ends at 23:59:59 Shanghai like every deadline here; on the
 letter's own last day it ends when the letter's deadline does (a 24-hour
 rule may end at 15:00). To give a unit more time than the letter has, the
 letter's deadline is extended first (延期, :mod:`leadermail.platform.letters.extensions`).
+
+When the letter's own deadline moves, an active assignment that had it
+(the default) moves with it, so an approved extension or a new round after
+不满意 gives the unit the time too instead of leaving it "overdue"; one the
+registrar set earlier stays, unless it would now end after the letter's.
 """
 
 from __future__ import annotations
@@ -23,10 +31,13 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from leadermail.platform.deadlines.calendar import end_of_day, local_day
 from leadermail.platform.deadlines.levels import WarningLevel, warning_level
 from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
-from leadermail.platform.letters.models import Letter
+from leadermail.platform.letters.models import Assignment, Letter
 from leadermail.platform.web.templating import format_datetime
 
 
@@ -104,3 +115,28 @@ def assignment_level(
     except DeadlinePolicyError:
         return None
     return warning_level(now, due_at, rule)
+
+
+async def follow_letter_deadline(
+    session: AsyncSession, letter: Letter, previous_due: datetime | None
+) -> None:
+    """``letter.reply_due_at`` changed from ``previous_due``: its active
+    assignments that had the old deadline take the new one, and none ends
+    after it."""
+    new_due = letter.reply_due_at
+    if new_due == previous_due:
+        return
+    had_it = (
+        Assignment.due_at.is_(None) if previous_due is None else Assignment.due_at == previous_due
+    )
+    conditions = [had_it] if new_due is None else [had_it, Assignment.due_at > new_due]
+    await session.execute(
+        update(Assignment)
+        .where(
+            Assignment.letter_id == letter.id,
+            Assignment.status == "active",
+            or_(*conditions),
+        )
+        .values(due_at=new_due)
+        .execution_options(synchronize_session=False)
+    )

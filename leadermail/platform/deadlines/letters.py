@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadermail.platform.deadlines.assignments import follow_letter_deadline
 from leadermail.platform.deadlines.calendar import WorkCalendar
 from leadermail.platform.deadlines.models import HolidayDay
 from leadermail.platform.deadlines.policies import policy_for
@@ -138,6 +139,11 @@ async def refresh_deadlines(
     session: AsyncSession, letter: Letter, tenant_settings: Mapping[str, Any] | None
 ) -> bool:
     """Compute ``letter``'s deadlines again (its type, rule or clock changed)
-    with the current calendar and store them; True when anything changed."""
+    with the current calendar and store them, its units' 办理时限 following;
+    True when anything changed."""
     calendar = await session_calendar(session)
-    return apply_deadlines(letter, letter_deadlines(letter, tenant_settings, calendar))
+    previous = letter.reply_due_at
+    changed = apply_deadlines(letter, letter_deadlines(letter, tenant_settings, calendar))
+    if changed:
+        await follow_letter_deadline(session, letter, previous)
+    return changed

@@ -24,6 +24,7 @@ from leadermail.platform.audit.writer import Actor, record_platform_audit
 from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
 from leadermail.platform.db import Database
+from leadermail.platform.deadlines.assignments import follow_letter_deadline
 from leadermail.platform.deadlines.calendar import WorkCalendar
 from leadermail.platform.deadlines.letters import apply_deadlines, letter_deadlines
 from leadermail.platform.deadlines.runs import RecomputeRun
@@ -78,7 +79,10 @@ async def recompute_tenant(
         ).scalars().all()
         for letter in letters:
             checked += 1
-            changed += apply_deadlines(letter, letter_deadlines(letter, tenant.settings, calendar))
+            previous = letter.reply_due_at
+            if apply_deadlines(letter, letter_deadlines(letter, tenant.settings, calendar)):
+                changed += 1
+                await follow_letter_deadline(session, letter, previous)
         await session.commit()
     return checked, changed
 

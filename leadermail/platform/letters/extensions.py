@@ -23,6 +23,7 @@ from leadermail.platform.accounts.policy import Action, StaffUser, can
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.clock import utcnow
 from leadermail.platform.db import TenantBase, TenantScoped
+from leadermail.platform.deadlines.assignments import follow_letter_deadline
 from leadermail.platform.deadlines.letters import (
     EXTENSIONS_KEY,
     letter_deadlines,
@@ -226,6 +227,7 @@ async def decide_extension(
         letter.extra = extra
         letter.reply_due_at = extended.due_at
         letter.deadline_provisional = extended.provisional
+        await follow_letter_deadline(session, letter, current.due_at)
         await issue_notice(
             session, tenant, letter, "extension", actor,
             reason=extension.reason, previous_due_at=current.due_at, new_due_at=extended.due_at,

@@ -1,6 +1,7 @@
 """办理时限 over HTTP: chosen at 分办, refused when wrong (input kept), shown on
 the letter page, in the unit's inbox and on the 交办单, changed with a reason
-(audit, timeline, the unit's bell), and watched by the deadline scan."""
+(audit, timeline, the unit's bell), carried along by an approved extension,
+and watched by the deadline scan."""
 
 from __future__ import annotations
 
@@ -18,7 +19,13 @@ from leadermail.platform.audit.models import AuditRecord
 from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.alerts import DeadlineAlert
 from leadermail.platform.deadlines.calendar import end_of_day, local_day
+from leadermail.platform.deadlines.letters import (
+    apply_deadlines,
+    letter_deadlines,
+    session_calendar,
+)
 from leadermail.platform.deadlines.scan import scan_all_tenants
+from leadermail.platform.letters.extensions import LetterExtension
 from leadermail.platform.letters.models import Assignment, Letter, LetterEvent, Unit
 from leadermail.platform.notifications.console import StaffNotification
 from leadermail.platform.notifications.staff_jobs import send_deadline_emails
@@ -436,3 +443,60 @@ async def test_the_scan_urges_the_unit_about_its_own_deadline(
     assert "办理时限将于" in bodies[office.handler.email]
     assert "办理时限已于" in bodies[office.registrar.email]
     assert supervisor.email not in bodies
+
+
+async def test_an_approved_extension_carries_the_units_default_deadline_along(
+    context, make_tenant, client
+):
+    office = await open_office(context, make_tenant, received_at=utcnow() - timedelta(days=1))
+    leader = await make_staff(context, office.tenant, "张领导", Role.LEADER)
+    other = await make_letter(
+        context, office.tenant, title="另一封信", state="accepted",
+        received_at=utcnow() - timedelta(days=1),
+    )
+    async with tenant_session(context.database, office.tenant) as session:
+        calendar = await session_calendar(session)
+        for letter_id in (office.letter.id, other.id):
+            row = await session.get(Letter, letter_id)
+            apply_deadlines(row, letter_deadlines(row, office.tenant.settings, calendar))
+        await session.commit()
+        first_due = (await session.get(Letter, office.letter.id)).reply_due_at
+    sign_in_client(client, office.registrar)
+    # One unit keeps the letter's deadline, the other was given two days.
+    await client.post(office.page + "/assign", data={"unit_id": str(office.unit.id)})
+    earlier = today() + timedelta(days=2)
+    await client.post(
+        console_url(office.tenant, f"/letters/{other.id}/assign"),
+        data={"unit_id": str(office.unit.id), "due_on": earlier.isoformat()},
+    )
+    sign_in_client(client, office.handler)
+    for letter_id in (office.letter.id, other.id):
+        await client.post(
+            console_url(office.tenant, f"/letters/{letter_id}/extensions"),
+            data={"rule": "20d", "reason": "需要现场联合调查"},
+        )
+    sign_in_client(client, leader)
+    async with tenant_session(context.database, office.tenant) as session:
+        extensions = list(await session.scalars(select(LetterExtension.id)))
+    for extension_id in extensions:
+        decided = await client.post(
+            console_url(office.tenant, f"/extensions/{extension_id}/decide"),
+            data={"approve": "1"},
+        )
+        assert decided.status_code in (200, 303)
+    async with tenant_session(context.database, office.tenant) as session:
+        extended = (await session.get(Letter, office.letter.id)).reply_due_at
+        dues = dict(
+            (await session.execute(
+                select(Assignment.letter_id, Assignment.due_at)
+                .where(Assignment.status == "active")
+            )).all()
+        )
+    assert extended > first_due + timedelta(days=19)
+    # The default followed the letter (the unit is not "overdue" on the old
+    # date); the registrar's earlier choice stays.
+    assert dues == {office.letter.id: extended, other.id: end_of_day(earlier)}
+    report = await scan_all_tenants(context.database, [office.tenant], now=utcnow())
+    async with tenant_session(context.database, office.tenant) as session:
+        kinds = set(await session.scalars(select(DeadlineAlert.letter_id)))
+    assert office.letter.id not in kinds and report.failed == []
