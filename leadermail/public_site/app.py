@@ -28,6 +28,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.public_site.routes.published",
     "leadermail.public_site.routes.exposure",
     "leadermail.public_site.routes.help",
+    "leadermail.public_site.routes.icon",
 )
 
 

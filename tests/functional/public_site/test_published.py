@@ -146,3 +146,19 @@ async def test_pages_with_a_form_warn_beside_the_switch_when_javascript_is_off(c
     note = "切换会刷新页面，已填写的内容不会保留"
     assert note in (await citizen.get("/write")).text
     assert note not in (await citizen.get("/letters")).text
+
+
+async def test_every_page_has_the_themes_icon_and_favicon_ico_answers(client, make_tenant):
+    red = await make_tenant(theme="hongyun")
+    home = (await client.get(f"/t/{red.slug}/")).text
+    assert '<link rel="icon" href="/static/themes/hongyun/img/logo.svg"' in home
+    platform = await client.get("/favicon.ico")
+    assert platform.status_code == 301
+    assert platform.headers["location"] == "/static/themes/base/img/logo.svg"
+    icon = await client.get(platform.headers["location"])
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    # On a mailbox's own domain, its theme's icon.
+    domain = f"fav-{red.slug}.example.gov.cn"
+    green = await make_tenant(theme="xiangjiang", domains=[domain])
+    own = await client.get("/favicon.ico", headers={"host": domain})
+    assert own.headers["location"] == "/static/themes/xiangjiang/img/logo.svg", green
