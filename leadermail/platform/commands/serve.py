@@ -62,7 +62,11 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     from leadermail.platform.jobs.worker import build_worker
+    from leadermail.platform.logs import configure_logging
 
+    # Without it the worker's INFO lines (jobs run, the SMS the development
+    # gateway logs instead of sending) went nowhere.
+    configure_logging()
     _export(settings)
     worker = build_worker(settings, burst=args.burst)
     if args.burst:
