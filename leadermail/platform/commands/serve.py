@@ -59,8 +59,6 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_worker(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncio
-
     from leadermail.platform.jobs.worker import build_worker
     from leadermail.platform.logs import configure_logging
 
@@ -69,8 +67,8 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging()
     _export(settings)
     worker = build_worker(settings, burst=args.burst)
-    if args.burst:
-        asyncio.run(worker.async_run())
-    else:
-        worker.run()
+    # run() in both modes: the Worker is bound to the loop it was made on, and
+    # asyncio.run(worker.async_run()) started another one ("attached to a
+    # different loop"); run() also closes the worker's connections.
+    worker.run()
     return 0
