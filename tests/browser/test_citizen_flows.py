@@ -333,3 +333,24 @@ async def test_an_expired_form_can_be_sent_again_after_going_back(
     await expect(page.get_by_label("来信内容")).to_have_value(BODY)
     await _solved_and_sent(page)
     await read_receipt(page)
+
+
+async def test_the_track_form_can_show_the_password_and_comes_filled_from_the_receipt(
+    live_server, page, nojs_page, make_tenant
+):
+    tenant = await make_tenant()
+    await open_tenant(page, live_server, tenant, "/track?code=K7QMX-3XPD9")
+    await expect(page.get_by_label("查询码")).to_have_value("K7QMX-3XPD9")
+    password = page.get_by_label("查询密码")
+    await expect(password).to_have_value("")
+    await password.fill("k7m4p-9x2ab")
+    await expect(password).to_have_attribute("type", "password")
+    await page.get_by_label("显示密码").check()
+    await expect(password).to_have_attribute("type", "text")
+    await page.get_by_label("显示密码").uncheck()
+    await expect(password).to_have_attribute("type", "password")
+    await check_axe(page)
+    # Without JavaScript there is no box that would do nothing.
+    await open_tenant(nojs_page, live_server, tenant, "/track")
+    await expect(nojs_page.get_by_label("显示密码")).to_be_hidden()
+    await expect(nojs_page.get_by_label("查询密码")).to_have_attribute("type", "password")

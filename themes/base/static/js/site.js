@@ -44,6 +44,15 @@
       window.addEventListener("pageshow", update);
     });
 
+    // 显示密码: a ticked box shows what was typed (long codes are easy to mistype).
+    document.querySelectorAll("input[data-show-password]").forEach(function (box) {
+      var field = document.getElementById(box.getAttribute("data-show-password"));
+      if (!field) return;
+      var apply = function () { field.type = box.checked ? "text" : "password"; };
+      box.addEventListener("change", apply);
+      apply();
+    });
+
     // 大字号 · 高对比 in place: a reload would lose what is typed in a form.
     // The choice is saved by the same endpoint the no-JS form uses, as a
     // cookie, without its redirect (X-Requested-With: fetch → 204).
