@@ -23,9 +23,18 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from leadermail.console.auth import require_staff
+from leadermail.console.flash import flash
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.audit.writer import Actor, record_audit
+from leadermail.platform.channels.mailbox_passwords import (
+    MAX_PASSWORD_BYTES,
+    PASSWORD_UNREADABLE,
+    SealBroken,
+    needs_sealing,
+    read_mailbox_password,
+    store_mailbox_password,
+)
 from leadermail.platform.channels.models import ChannelMailbox, MailProblem
 from leadermail.platform.channels.services import (
     STAFF_CHANNELS,
@@ -210,52 +219,124 @@ async def dismiss_problem(request: Request) -> Response:
     return RedirectResponse(f"{request.state.tenant_prefix}/console/channels/mail-problems", 303)
 
 
+#: The settings form's text fields; the password is never sent back to the browser.
+MAILBOX_FIELDS = ("address", "host", "port", "username", "folder")
+_FIELD_LIMITS = {"address": 254, "host": 255, "username": 254, "folder": 100}
+
+
+def _mailbox_values(mailbox: ChannelMailbox | None) -> dict[str, str]:
+    if mailbox is None:
+        return {"port": "993", "folder": "INBOX", "use_ssl": "1", "is_active": "1"}
+    return {
+        "address": mailbox.address,
+        "host": mailbox.host,
+        "port": str(mailbox.port),
+        "username": mailbox.username,
+        "folder": mailbox.folder,
+        "use_ssl": "1" if mailbox.use_ssl else "",
+        "is_active": "1" if mailbox.is_active else "",
+    }
+
+
+def _mailbox_errors(
+    values: dict[str, str], password: str, *, password_needed: bool
+) -> dict[str, str]:
+    """Field → message for the settings form (every problem at once).
+
+    ``password_needed``: a new mailbox, or the saved password no longer opens.
+    """
+    errors: dict[str, str] = {}
+    required = {"address": "公开的邮箱地址", "host": "IMAP 服务器", "username": "用户名"}
+    for name, label in required.items():
+        if not values[name]:
+            errors[name] = f"请填写{label}"
+    for name, limit in _FIELD_LIMITS.items():
+        if len(values[name]) > limit:
+            errors[name] = f"不能超过 {limit} 个字符"
+    if "address" not in errors and "@" not in values["address"]:
+        errors["address"] = "邮箱地址格式不正确，例如 xinxiang@example.gov.cn"
+    port = values["port"]
+    if not (port.isdigit() and 1 <= int(port) <= 65535):
+        errors["port"] = "端口应是 1 到 65535 之间的数字（SSL/TLS 通常是 993）"
+    if password_needed and not password:
+        errors["password"] = "请填写邮箱密码（或邮箱服务商提供的客户端授权码）"  # noqa: S105
+    elif len(password.encode()) > MAX_PASSWORD_BYTES:
+        errors["password"] = "密码太长：最多 150 个英文字符（汉字每个按 3 个计）"  # noqa: S105
+    return errors
+
+
+def _password_unreadable(mailbox: ChannelMailbox | None, secret_key: str) -> bool:
+    """The saved password no longer opens (SECRET_KEY changed): the page asks for it again."""
+    if mailbox is None:
+        return False
+    try:
+        read_mailbox_password(mailbox, secret_key)
+    except SealBroken:
+        return True
+    return False
+
+
 async def mailbox_settings(request: Request) -> Response:
     staff = await require_staff(request, Action.MANAGE_RULES)
     context = app_context(request)
-    error = None
+    secret_key = context.settings.secret_key
+    errors: dict[str, str] = {}
     async with tenant_session(context.database, staff.tenant) as session:
         mailbox = (await session.execute(select(ChannelMailbox))).scalars().first()
+        values = _mailbox_values(mailbox)
         if request.method == "POST":
             form = await request.form()
-            values = {
-                k: str(form.get(k, "")).strip()
-                for k in ("address", "host", "port", "username", "password", "folder")
-            }
-            if (
-                not all(values[k] for k in ("address", "host", "port", "username"))
-                or not values["port"].isdigit()
-            ):
-                error = "请完整填写邮箱地址、服务器、端口和用户名"
-            else:
+            values = {name: str(form.get(name, "")).strip() for name in MAILBOX_FIELDS}
+            values["use_ssl"] = "1" if form.get("use_ssl") else ""
+            values["is_active"] = "1" if form.get("is_active") else ""
+            # Spaces may be part of a password: taken as typed.
+            password = str(form.get("password", ""))
+            errors = _mailbox_errors(
+                values,
+                password,
+                password_needed=mailbox is None or _password_unreadable(mailbox, secret_key),
+            )
+            if not errors:
                 if mailbox is None:
-                    if not values["password"]:
-                        error = "请填写密码"
-                    else:
-                        mailbox = ChannelMailbox(tenant_id=staff.tenant.id, last_uid=0)
-                        session.add(mailbox)
-                if error is None and mailbox is not None:
-                    mailbox.address, mailbox.host = values["address"], values["host"]
-                    mailbox.port, mailbox.username = int(values["port"]), values["username"]
-                    mailbox.folder = values["folder"] or "INBOX"
-                    mailbox.use_ssl = bool(form.get("use_ssl"))
-                    mailbox.is_active = bool(form.get("is_active"))
-                    if values["password"]:
-                        mailbox.password = values["password"]
-                    await record_audit(
-                        session,
-                        tenant_id=staff.tenant.id,
-                        actor=_actor(request, staff),
-                        action="mailbox.configure",
-                        object_type="mailbox",
-                        data={"address": mailbox.address},
-                    )
-                    await session.commit()
+                    mailbox = ChannelMailbox(tenant_id=staff.tenant.id, last_uid=0, password="")
+                    session.add(mailbox)
+                mailbox.address, mailbox.host = values["address"], values["host"]
+                mailbox.port, mailbox.username = int(values["port"]), values["username"]
+                mailbox.folder = values["folder"] or "INBOX"
+                mailbox.use_ssl = bool(values["use_ssl"])
+                mailbox.is_active = bool(values["is_active"])
+                await session.flush()  # the sealed password is bound to the row's id
+                if password:
+                    store_mailbox_password(mailbox, password, secret_key)
+                    if mailbox.last_error == PASSWORD_UNREADABLE:
+                        mailbox.last_error = None  # the new one opens; the next poll says more
+                elif needs_sealing(mailbox):
+                    store_mailbox_password(mailbox, mailbox.password, secret_key)
+                await record_audit(
+                    session,
+                    tenant_id=staff.tenant.id,
+                    actor=_actor(request, staff),
+                    action="mailbox.configure",
+                    object_type="mailbox",
+                    object_id=mailbox.id,
+                    data={"address": mailbox.address, "password_changed": bool(password)},
+                )
+                await session.commit()
+                flash(request, "已保存。系统每 5 分钟读取一次新邮件")
+                return RedirectResponse(
+                    f"{request.state.tenant_prefix}/console/channels/mailbox", 303
+                )
     return renderer_for(context).render(
         request,
         "channels/mailbox.html",
-        {"mailbox": mailbox, "error": error, "help_topic": "channels"},
-        status_code=400 if error else 200,
+        {
+            "mailbox": mailbox,
+            "values": values,
+            "errors": errors,
+            "password_unreadable": _password_unreadable(mailbox, secret_key),
+            "help_topic": "channels",
+        },
+        status_code=400 if errors else 200,
     )
 
 

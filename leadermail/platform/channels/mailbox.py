@@ -7,7 +7,8 @@ Every message ends up somewhere: as a letter (``submission_key`` =
 or as a :class:`MailProblem` holding the raw message and the reason, listed
 under 待处理邮件. The mailbox is only read (``BODY.PEEK``), never changed, so
 the mail server keeps its own copy too. ``last_uid`` moves past a message only
-after its letter or problem row is committed.
+after its letter or problem row is committed. The IMAP password is sealed at
+rest (:mod:`.mailbox_passwords`) and opened here only to log in.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from leadermail.platform.audit.writer import Actor
+from leadermail.platform.channels.mailbox_passwords import (
+    PASSWORD_UNREADABLE,
+    SealBroken,
+    needs_sealing,
+    read_mailbox_password,
+    store_mailbox_password,
+)
 from leadermail.platform.channels.models import ChannelMailbox, MailProblem
 from leadermail.platform.channels.services import ChannelLetterRefused, register_channel_letter
 from leadermail.platform.clock import utcnow
@@ -99,12 +107,12 @@ def parse_mail(raw: bytes) -> ParsedMail:
     return ParsedMail(subject[:100], body, sender_name, address or None, phone, attachments)
 
 
-def _fetch(mailbox: ChannelMailbox) -> tuple[int, list[tuple[int, bytes]]]:
+def _fetch(mailbox: ChannelMailbox, password: str) -> tuple[int, list[tuple[int, bytes]]]:
     """(UIDVALIDITY, [(uid, raw message)]) of messages after ``last_uid`` (blocking)."""
     client_class = imaplib.IMAP4_SSL if mailbox.use_ssl else imaplib.IMAP4
     client = client_class(mailbox.host, mailbox.port, timeout=IMAP_TIMEOUT_SECONDS)
     try:
-        client.login(mailbox.username, mailbox.password)
+        client.login(mailbox.username, password)
         status, _ = client.select(mailbox.folder, readonly=True)
         if status != "OK":
             raise imaplib.IMAP4.error(f"cannot open folder {mailbox.folder}")
@@ -163,7 +171,17 @@ async def poll_mailbox(app: AppContext, tenant: TenantRef) -> tuple[int, int]:
         if mailbox is None:
             return 0, 0
         try:
-            uid_validity, messages = await asyncio.to_thread(_fetch, mailbox)
+            password = read_mailbox_password(mailbox, app.settings.secret_key)
+        except SealBroken:
+            mailbox.last_error = PASSWORD_UNREADABLE
+            mailbox.last_polled_at = utcnow()
+            await session.commit()
+            return 0, 0
+        if needs_sealing(mailbox):
+            store_mailbox_password(mailbox, password, app.settings.secret_key)
+            await session.commit()
+        try:
+            uid_validity, messages = await asyncio.to_thread(_fetch, mailbox, password)
         except (imaplib.IMAP4.error, OSError) as exc:
             mailbox.last_error = f"{type(exc).__name__}: {exc}"[:500]
             mailbox.last_polled_at = utcnow()

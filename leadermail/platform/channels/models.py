@@ -29,8 +29,9 @@ class ChannelMailbox(TenantScoped, TenantBase):
     port: Mapped[int] = mapped_column(Integer, default=993)
     use_ssl: Mapped[bool] = mapped_column(default=True)
     username: Mapped[str] = mapped_column(String(254))
-    #: Stored as given: the worker must log in unattended. Use a mailbox
-    #: account that can do nothing but receive (see deploy/README.md).
+    #: Sealed (``channels.mailbox_passwords``): the worker must log in
+    #: unattended, so it cannot be hashed. Use a mailbox account that can do
+    #: nothing but receive (see deploy/README.md).
     password: Mapped[str] = mapped_column(String(255))
     folder: Mapped[str] = mapped_column(String(100), default="INBOX")
     is_active: Mapped[bool] = mapped_column(default=True)

@@ -19,6 +19,11 @@ from leadermail.platform.accounts.models import Role
 from leadermail.platform.audit.models import AuditRecord
 from leadermail.platform.channels.jobs import poll_intake_mailboxes
 from leadermail.platform.channels.mailbox import parse_mail, poll_mailbox
+from leadermail.platform.channels.mailbox_passwords import (
+    PASSWORD_UNREADABLE,
+    read_mailbox_password,
+    store_mailbox_password,
+)
 from leadermail.platform.channels.models import ChannelMailbox, MailProblem
 from leadermail.platform.jobs.models import OutboxJob
 from leadermail.platform.letters.models import Attachment, Category, Letter
@@ -230,7 +235,12 @@ async def test_mail_in_the_intake_mailbox_becomes_letters_or_needs_attention(
         broken,
     )
     assert await poll_mailbox(context, tenant) == (1, 2)
-    # Read again: nothing new, nothing doubled.
+    # The password saved in clear before sealing is sealed by that first poll.
+    async with tenant_session(context.database, tenant) as session:
+        stored = (await session.execute(select(ChannelMailbox))).scalar_one()
+    assert stored.password.startswith("sealed-v1:")
+    assert read_mailbox_password(stored, context.settings.secret_key) == MAILBOX_PASSWORD
+    # Read again (with the sealed password): nothing new, nothing doubled.
     assert await poll_mailbox(context, tenant) == (0, 0)
     _deliver(
         imap_port,
@@ -286,3 +296,129 @@ async def test_a_mailbox_that_refuses_the_login_records_the_error(imap_port, con
     async with tenant_session(context.database, tenant) as session:
         mailbox = (await session.execute(select(ChannelMailbox))).scalar_one()
     assert mailbox.last_error and mailbox.last_uid == 0
+
+
+def _mailbox_form(**changes: str) -> dict[str, str]:
+    return {
+        "address": "xinxiang@county.example.cn",
+        "host": "imap.county.example.cn",
+        "port": "993",
+        "use_ssl": "1",
+        "username": "xinxiang",
+        "password": "",
+        "folder": "INBOX",
+        "is_active": "1",
+        **changes,
+    }
+
+
+async def _stored_mailbox(context, tenant) -> ChannelMailbox:  # noqa: ANN001
+    async with tenant_session(context.database, tenant) as session:
+        return (await session.execute(select(ChannelMailbox))).scalar_one()
+
+
+async def test_the_mailbox_password_is_sealed_and_never_shown_again(
+    staff_client, context, make_tenant
+):
+    tenant = await make_tenant()
+    admin = await make_staff(context, tenant, "管理员", Role.TENANT_ADMIN)
+    sign_in_client(staff_client, admin)
+    page = url(tenant, "/channels/mailbox")
+    typed = "Shou-xin 2026 key"
+
+    # Every problem at once, next to its field; what was typed stays, except the password.
+    refused = await staff_client.post(
+        page, data=_mailbox_form(address="", port="99999", password=typed)
+    )
+    assert refused.status_code == 400
+    assert 'id="m-address-error">请填写公开的邮箱地址<' in refused.text
+    assert 'id="m-port-error">端口应是 1 到 65535 之间的数字' in refused.text
+    assert 'value="imap.county.example.cn"' in refused.text and 'value="99999"' in refused.text
+    assert typed not in refused.text
+    refused = await staff_client.post(page, data=_mailbox_form())
+    assert 'id="m-password-error">请填写邮箱密码' in refused.text
+
+    saved = await staff_client.post(page, data=_mailbox_form(password=typed))
+    assert saved.status_code == 303
+    shown = await staff_client.get(page)
+    assert "已保存" in shown.text and "已加密保存，不会在页面上显示" in shown.text
+    assert typed not in shown.text and 'name="password" value' not in shown.text
+    mailbox = await _stored_mailbox(context, tenant)
+    assert mailbox.password.startswith("sealed-v1:") and typed not in mailbox.password
+    assert read_mailbox_password(mailbox, context.settings.secret_key) == typed
+
+    # Saved again without a password: the sealed one stays as it was.
+    await staff_client.post(page, data=_mailbox_form(folder="Letters"))
+    again = await _stored_mailbox(context, tenant)
+    assert (again.folder, again.password) == ("Letters", mailbox.password)
+    async with tenant_session(context.database, tenant) as session:
+        audit = (
+            (
+                await session.execute(
+                    select(AuditRecord.data).where(AuditRecord.action == "mailbox.configure")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [entry["password_changed"] for entry in audit] == [True, False]
+    assert typed not in str(audit)
+
+
+async def test_a_password_that_no_longer_opens_is_asked_for_again(
+    staff_client, context, make_tenant
+):
+    tenant = await make_tenant()
+    async with tenant_session(context.database, tenant) as session:
+        mailbox = ChannelMailbox(
+            tenant_id=tenant.id,
+            address=MAILBOX_USER,
+            host="127.0.0.1",
+            port=1,
+            use_ssl=False,
+            username=MAILBOX_USER,
+            password="",
+            folder="INBOX",
+            last_uid=0,
+        )
+        session.add(mailbox)
+        await session.flush()
+        # Sealed under the SECRET_KEY the deployment had before.
+        store_mailbox_password(mailbox, MAILBOX_PASSWORD, "the-old-key-" + "o" * 40)
+        await session.commit()
+    assert await poll_mailbox(context, tenant) == (0, 0)
+    assert (await _stored_mailbox(context, tenant)).last_error == PASSWORD_UNREADABLE
+
+    admin = await make_staff(context, tenant, "管理员", Role.TENANT_ADMIN)
+    sign_in_client(staff_client, admin)
+    page = url(tenant, "/channels/mailbox")
+    shown = await staff_client.get(page)
+    assert "保存的密码已无法使用" in shown.text and "系统密钥" in shown.text
+    form = _mailbox_form(host="127.0.0.1", port="1", use_ssl="", username=MAILBOX_USER)
+    refused = await staff_client.post(page, data=form)
+    assert refused.status_code == 400 and "请填写邮箱密码" in refused.text
+    assert (await staff_client.post(page, data={**form, "password": "new"})).status_code == 303
+    stored = await _stored_mailbox(context, tenant)
+    assert stored.last_error is None
+    assert read_mailbox_password(stored, context.settings.secret_key) == "new"
+
+
+async def test_a_mailbox_set_up_in_the_console_is_read_with_its_sealed_password(
+    imap_port, staff_client, context, make_tenant
+):
+    tenant = await make_tenant()
+    admin = await make_staff(context, tenant, "管理员", Role.TENANT_ADMIN)
+    sign_in_client(staff_client, admin)
+    form = _mailbox_form(
+        address=MAILBOX_USER,
+        host="127.0.0.1",
+        port=str(imap_port),
+        use_ssl="",
+        username=MAILBOX_USER,
+        password=MAILBOX_PASSWORD,
+    )
+    assert (await staff_client.post(url(tenant, "/channels/mailbox"), data=form)).status_code == 303
+    _deliver(imap_port, _mail("湘江大桥桥面坑洼", "湘江大桥东侧桥面坑洼很多，骑电动车经过很危险。"))
+    assert await poll_mailbox(context, tenant) == (1, 0)
+    mailbox = await _stored_mailbox(context, tenant)
+    assert mailbox.last_error is None and MAILBOX_PASSWORD not in mailbox.password
