@@ -354,3 +354,53 @@ async def test_the_track_form_can_show_the_password_and_comes_filled_from_the_re
     await open_tenant(nojs_page, live_server, tenant, "/track")
     await expect(nojs_page.get_by_label("显示密码")).to_be_hidden()
     await expect(nojs_page.get_by_label("查询密码")).to_have_attribute("type", "password")
+
+
+async def _track_in(page: Page, live_server: str, tenant, code: str, password: str) -> None:  # noqa: ANN001
+    await open_tenant(page, live_server, tenant, f"/track?code={code}")
+    await page.get_by_label("查询密码").fill(password)
+    await page.get_by_role("button", name="查询").click()
+    await expect(page.get_by_role("heading", name="来信办理情况")).to_be_visible()
+
+
+async def test_on_a_phone_the_tracking_forms_come_back_at_their_message(
+    live_server, browser, make_tenant, context, client
+):
+    # QA: on a phone the page came back at its top with the error about
+    # 4,000 px further down (补充材料 with and without JavaScript, 评价 without).
+    from tests.browser.conftest import new_context
+    from tests.functional.public_site.conftest import Citizen
+    from tests.functional.public_site.domain import request_material
+
+    tenant = await make_tenant()
+    citizen = Citizen(client, tenant)
+    long_body = "小区楼下烧烤店每天营业到凌晨三点，油烟和噪音很大。\n" * 60
+    for javascript in (False, True):
+        title = "烧烤店油烟噪音扰民" + ("（再次反映）" if javascript else "")
+        code, password = await citizen.write_letter(title=title, body=long_body)
+        await request_material(context, tenant, code, "请补充烧烤店的位置和营业时间")
+        browsing = await new_context(browser, javascript=javascript, mobile=True)
+        try:
+            page = await browsing.new_page()
+            await _track_in(page, live_server, tenant, code, password)
+            await page.get_by_role("button", name="提交补充材料").click()
+            error = page.locator("#material_text-error")
+            await expect(error).to_contain_text("请填写补充说明或上传补充材料")
+            await expect(error).to_be_in_viewport()
+            await page.get_by_label("补充说明").fill("烧烤店在人民路 12 号，营业到凌晨三点。")
+            await page.get_by_role("button", name="提交补充材料").click()
+            received = page.locator("#material")
+            await expect(received).to_contain_text("已收到您补充的材料")
+            await expect(received).to_be_in_viewport()
+            timeline = page.locator("#timeline")
+            await expect(timeline).to_contain_text("已收到补充材料：烧烤店在人民路")
+            await screenshot(page, f"material-received-phone-{'js' if javascript else 'nojs'}")
+            if not javascript:
+                await reply_to_letter(context, tenant, code)
+                await page.reload()
+                await page.get_by_role("button", name="提交评价").click()
+                summary = page.locator("#evaluation-errors")
+                await expect(summary).to_contain_text("请选择满意")
+                await expect(summary).to_be_in_viewport()
+        finally:
+            await browsing.close()
