@@ -301,6 +301,14 @@ async def test_back_from_the_receipt_and_sending_again_gives_the_same_receipt(
     await fill_letter(page)
     await _solved_and_sent(page)
     code, _ = await read_receipt(page)
+    # Printed, the receipt says which mailbox, where, which letter and when.
+    await page.emulate_media(media="print")
+    await expect(page.locator(".site-header")).to_be_hidden()
+    receipt = page.locator(".receipt")
+    for text in (tenant.name, f"/t/{tenant.slug}/", "夜间施工噪音扰民", "提交时间"):
+        await expect(receipt).to_contain_text(text)
+    await screenshot(page, "receipt-print")
+    await page.emulate_media(media="screen")
     await page.go_back()
     notice = page.locator("#recent-letter")
     await expect(notice).to_contain_text(f"您刚刚已提交一封来信（查询码 {code}）")
