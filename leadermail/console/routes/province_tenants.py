@@ -27,13 +27,19 @@ from starlette.routing import Route
 from leadermail.console.auth import require_staff
 from leadermail.console.flash import flash
 from leadermail.console.rendering import renderer_for
+from leadermail.platform.accounts.password_changes import PasswordChangeRefused
 from leadermail.platform.accounts.passwords import MIN_PASSWORD_LENGTH
 from leadermail.platform.accounts.policy import Action
 from leadermail.platform.audit.writer import Actor, record_platform_audit
 from leadermail.platform.context import AppContext
 from leadermail.platform.web.requests import app_context, client_ip, tenant_url
 from leadermail.platform.web.templating import Themes
-from leadermail.tenants.invitations import InvitationError, accept_invitation, find_invitation
+from leadermail.tenants.invitations import (
+    INVALID_INVITATION,
+    InvitationError,
+    accept_invitation,
+    find_invitation,
+)
 from leadermail.tenants.jobs import (
     STEP_LABELS,
     STEP_STATE_LABELS,
@@ -361,24 +367,29 @@ async def invitation(request: Request) -> Response:
     errors: dict[str, str] = {}
     async with context.database.core_session() as session:
         try:
-            await find_invitation(session, token)
+            found = await find_invitation(session, token)
+            tenant = await context.tenants.by_id(found.tenant_id)
+            if tenant is None:
+                raise InvitationError(INVALID_INVITATION)
+            if request.method == "POST":
+                form = await request.form()
+                await accept_invitation(
+                    session,
+                    token,
+                    tenant,
+                    str(form.get("password", "")),
+                    str(form.get("password_again", "")),
+                    ip_address=client_ip(request),
+                )
+                await session.commit()
+                flash(request, "密码已设置，请登录")
+                return RedirectResponse(tenant_url(request, "/console/login"), status_code=303)
         except InvitationError as exc:
             return renderer_for(context).render(
                 request, "province/invitation.html", {"invalid": exc.message}, status_code=404
             )
-        if request.method == "POST":
-            form = await request.form()
-            password = str(form.get("password", ""))
-            if password != str(form.get("password_again", "")):
-                errors["password_again"] = "两次输入的密码不一致"  # noqa: S105 - a message
-            else:
-                try:
-                    await accept_invitation(session, token, password)
-                    await session.commit()
-                    flash(request, "密码已设置，请登录")
-                    return RedirectResponse(tenant_url(request, "/console/login"), status_code=303)
-                except InvitationError as exc:  # the password rule (check_new_password)
-                    errors["password"] = exc.message
+        except PasswordChangeRefused as refused:
+            errors = refused.errors
     ctx = {"invalid": None, "errors": errors, "min_length": MIN_PASSWORD_LENGTH}
     return renderer_for(context).render(
         request, "province/invitation.html", ctx, status_code=422 if errors else 200

@@ -7,11 +7,12 @@
     await core.commit()
 
 :func:`set_password` is what every way of choosing a password ends in (this
-form and a 忘记密码 link, ``accounts.password_resets``): the argon2 hash,
+form, a 忘记密码 link in ``accounts.password_resets``, and accepting an
+invitation in ``tenants.invitations``): the argon2 hash,
 ``password_changed_at`` (the user's other sessions stop working, see
 ``accounts.sessions``), every reset link of the user still open spent, the
-audit record on the platform chain and the e-mail that tells the user, added
-to the outbox in the same transaction.
+audit record on the platform chain and, when a password was replaced, the
+e-mail that tells the user, added to the outbox in the same transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ from leadermail.platform.jobs.outbox import enqueue
 from leadermail.tenants.registry import TenantRef
 
 WRONG_CURRENT = "当前密码不正确"
+#: The audit code of each way a password is set → the notice e-mail it sends
+#: (``notifications.account_jobs.notice_email``).
+NOTICE_KINDS = {
+    "staff.password_changed": "changed",
+    "staff.password_reset": "reset",
+    "staff.invitation_accepted": "invitation",
+}
 
 
 class PasswordChangeRefused(Exception):
@@ -67,9 +75,13 @@ async def set_password(
 ) -> None:
     """Store ``password`` for ``user`` (already checked) and end their other sessions.
 
-    ``action`` is the audit code: ``staff.password_changed`` or ``staff.password_reset``.
+    ``action`` is the audit code, a key of :data:`NOTICE_KINDS`. The user is
+    told by e-mail when a password they had is replaced (not when an
+    invitation gives an account its first one).
     """
+    kind = NOTICE_KINDS[action]
     now = utcnow()
+    replaced = user.password_hash is not None
     user.password_hash = hash_password(password)
     user.password_changed_at = now
     spent = await session.execute(
@@ -84,17 +96,18 @@ async def set_password(
         tenant_id=tenant.id,
         object_type="user",
         object_id=user.id,
-        data={"reset_links_spent": spent.rowcount},
+        data={"reset_links_spent": spent.rowcount, "replaced": replaced},
     )
-    enqueue(
-        session,
-        "send_password_notice",
-        tenant_id=tenant.id,
-        user_id=user.id,
-        kind="reset" if action == "staff.password_reset" else "changed",
-        at=now.isoformat(),
-        ip_address=actor.ip_address,
-    )
+    if replaced:
+        enqueue(
+            session,
+            "send_password_notice",
+            tenant_id=tenant.id,
+            user_id=user.id,
+            kind=kind,
+            at=now.isoformat(),
+            ip_address=actor.ip_address,
+        )
 
 
 async def change_password(

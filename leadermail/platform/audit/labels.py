@@ -172,6 +172,7 @@ PLATFORM_GROUPS: tuple[ActionGroup, ...] = (
             "staff.password_changed": "修改密码",
             "staff.password_reset_requested": "申请重置密码（忘记密码）",
             "staff.password_reset": "通过邮件链接重置密码",
+            "staff.invitation_accepted": "通过邀请链接设置密码",
         },
     ),
     ActionGroup("平台设置", {"holidays.load": "导入节假日安排"}),

@@ -5,7 +5,8 @@ Added to the outbox by ``accounts.password_resets`` and ``accounts.password_chan
     enqueue(session, "send_password_reset_email", tenant_id=…, reset_id=…,
             link_base="https://…/console/password/reset/", sealed_token="sealed-v1:…")
     enqueue(session, "send_password_notice", tenant_id=…, user_id=…,
-            kind="changed" | "reset" | "no_password", at="2026-…", ip_address="…")
+            kind="changed" | "reset" | "invitation" | "no_password", at="2026-…",
+            ip_address="…")
 
 The reset e-mail is sent once (``password_resets.emailed_at``) and never for
 a link already spent or expired; the sealed token is scrubbed from the
@@ -63,7 +64,10 @@ def notice_email(
             "请使用统一身份认证登录，或联系本单位管理员。\n"
             "如果不是您本人申请，请忽略本邮件。\n\n" + SIGNATURE,
         )
-    done = "已通过“忘记密码”邮件链接重置" if kind == "reset" else "已修改"
+    done = {
+        "reset": "已通过“忘记密码”邮件链接重置",
+        "invitation": "已通过邀请邮件中的链接重新设置",
+    }.get(kind, "已修改")
     return (
         f"【{tenant_name}】您的工作台密码{done}",
         f"{name}，您好：\n\n您的密码{done}（{format_datetime(at)}{where}）。"
