@@ -376,6 +376,7 @@ async def test_on_a_phone_the_tracking_forms_come_back_at_their_message(
 ):
     # QA: on a phone the page came back at its top with the error about
     # 4,000 px further down (补充材料 with and without JavaScript, 评价 without).
+    # With JavaScript 评价 is swapped in place: its summary takes the focus.
     from tests.browser.conftest import new_context
     from tests.functional.public_site.conftest import Citizen
     from tests.functional.public_site.domain import request_material
@@ -403,12 +404,14 @@ async def test_on_a_phone_the_tracking_forms_come_back_at_their_message(
             timeline = page.locator("#timeline")
             await expect(timeline).to_contain_text("已收到补充材料：烧烤店在人民路")
             await screenshot(page, f"material-received-phone-{'js' if javascript else 'nojs'}")
-            if not javascript:
-                await reply_to_letter(context, tenant, code)
-                await page.reload()
-                await page.get_by_role("button", name="提交评价").click()
-                summary = page.locator("#evaluation-errors")
-                await expect(summary).to_contain_text("请选择满意")
-                await expect(summary).to_be_in_viewport()
+            # 评价: a page without JavaScript, a block swapped by htmx with it.
+            await reply_to_letter(context, tenant, code)
+            await page.reload()
+            await page.get_by_role("button", name="提交评价").click()
+            summary = page.locator("#evaluation-errors")
+            await expect(summary).to_contain_text("请选择满意")
+            await expect(summary).to_be_in_viewport()
+            if javascript:
+                await expect(summary).to_be_focused()
         finally:
             await browsing.close()
