@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.clock import utcnow
@@ -18,6 +18,7 @@ from leadermail.platform.letters.duplicates import DuplicateCandidate
 from leadermail.platform.letters.models import Letter
 from leadermail.platform.letters.tracking import new_tracking_code
 from leadermail.platform.routing.jobs import flag_duplicate_letters
+from leadermail.platform.search import index_terms
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
 from tests.functional.console.staff_session import (
@@ -121,6 +122,19 @@ async def test_awaiting_approval_lists_exactly_the_drafts_waiting_for_a_leader(
     assert listed(by_code.text) == {"外单位待审"}
     by_text = await client.get(inbox + "?state=awaiting_approval&q=噪音")
     assert by_text.status_code == 200 and listed(by_text.text) == set()
+    # Free text within the queue, by the ordered walk and (two narrowing
+    # filters: no index walks them in order) from the queue itself.
+    async with tenant_session(context.database, queue.tenant) as session:
+        for title in ("外单位待审", "外单位退回"):
+            await session.execute(
+                update(Letter)
+                .where(Letter.id == queue.letters[title].id)
+                .values(search_vector=func.to_tsvector("simple", index_terms(title, "路灯不亮")))
+            )
+        await session.commit()
+    for extra in ("", f"&type=complaint&unit={other_unit}"):
+        by_text = await client.get(inbox + f"?state=awaiting_approval&q=路灯{extra}")
+        assert listed(by_text.text) == {"外单位待审"}, extra
     # htmx swaps the rows only.
     rows = await client.get(
         inbox + "?state=awaiting_approval", headers={"HX-Request": "true"}
