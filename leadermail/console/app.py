@@ -32,6 +32,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.console.routes.password_reset",
     "leadermail.console.routes.account",
     "leadermail.console.routes.province_tenants",
+    "leadermail.console.routes.province_admins",
     "leadermail.console.routes.forwarding",
     "leadermail.console.routes.forwarding_matters",
     "leadermail.console.routes.appeals",

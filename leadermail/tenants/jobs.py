@@ -13,6 +13,11 @@ migrated → seeded → admin_invited) → succeeded | failed. Tenant creation i
 one transaction (``create_tenant``), so a failure leaves no half tenant and
 the row says why. The job is safe to run twice: a run that already made its
 tenant only re-does the (idempotent) invitation step.
+
+Inviting an admin to a mailbox that exists is a run of that one step
+(``tenants.admin_invitations.request_admin_invitation``; its request key
+starts with :data:`INVITATION_KEY_PREFIX`), so it has the same progress page
+and the same 重新发送邀请邮件 when the mail fails.
 """
 
 from __future__ import annotations
@@ -59,11 +64,21 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("admin_invited", "向管理员发送设置密码的邀请邮件"),
 )
 STEP_LABELS = dict(STEPS)
+#: The steps of a run that only invites an admin to an existing mailbox.
+INVITATION_STEP_LABELS = {"queued": "收到邀请请求", "admin_invited": STEP_LABELS["admin_invited"]}
+#: Starts the request key of a run that only invites an admin.
+INVITATION_KEY_PREFIX = "admin-invitation:"
 RUN_STATUS_LABELS = {
     RunStatus.QUEUED: "等待开始",
     RunStatus.RUNNING: "正在开通",
     RunStatus.SUCCEEDED: "开通完成",
     RunStatus.FAILED: "开通失败",
+}
+INVITATION_STATUS_LABELS = {
+    RunStatus.QUEUED: "等待发送",
+    RunStatus.RUNNING: "正在发送",
+    RunStatus.SUCCEEDED: "邀请邮件已发出",
+    RunStatus.FAILED: "邀请邮件发送失败",
 }
 #: What the progress page says of a step (see :meth:`ProvisioningRun.progress`).
 STEP_STATE_LABELS = {
@@ -101,8 +116,14 @@ class ProvisioningRun(CoreBase):
     finished_at: Mapped[datetime | None]
 
     @property
+    def invitation_only(self) -> bool:
+        """Invites an admin to a mailbox that already existed (no provisioning)."""
+        return self.request_key.startswith(INVITATION_KEY_PREFIX)
+
+    @property
     def status_label(self) -> str:
-        return RUN_STATUS_LABELS.get(self.status, self.status)
+        labels = INVITATION_STATUS_LABELS if self.invitation_only else RUN_STATUS_LABELS
+        return labels.get(self.status, self.status)
 
     @property
     def is_finished(self) -> bool:
@@ -119,6 +140,8 @@ class ProvisioningRun(CoreBase):
         return bool(self.error and self.error.startswith(SYSTEM_ERROR))
 
     def _steps(self) -> list[str]:
+        if self.invitation_only:
+            return list(INVITATION_STEP_LABELS)
         names = [name for name, _ in STEPS]
         return names if self.admin_email else [n for n in names if n != "admin_invited"]
 
@@ -138,8 +161,9 @@ class ProvisioningRun(CoreBase):
         of ``STEP_STATE_LABELS``. Steps of a failed run before the mailbox
         existed were rolled back with it ("undone")."""
         steps = self._steps()
+        labels = INVITATION_STEP_LABELS if self.invitation_only else STEP_LABELS
         if self.status == RunStatus.SUCCEEDED:
-            return [(STEP_LABELS[name], "done") for name in steps]
+            return [(labels[name], "done") for name in steps]
         reached = steps.index(self.step) if self.step in steps else 0
         failed = self.failed_step
         rows = []
@@ -158,7 +182,7 @@ class ProvisioningRun(CoreBase):
                 state = "current"
             else:
                 state = "waiting"
-            rows.append((STEP_LABELS[name], state))
+            rows.append((labels[name], state))
         return rows
 
 
@@ -191,6 +215,44 @@ async def request_provisioning(
     Caller commits. ``INSERT … ON CONFLICT DO NOTHING`` makes a double submit
     (or two admins approving at once) produce one run and one job.
     """
+    inserted = await queue_run(
+        session,
+        request_key=request_key,
+        spec=spec,
+        actor=actor,
+        admin_email=admin_email,
+        admin_name=admin_name,
+        template_tenant_id=template_tenant_id,
+        application_id=application_id,
+    )
+    if inserted is not None:
+        await record_platform_audit(
+            session,
+            actor=actor,
+            action="tenant.provision_requested",
+            object_type="provisioning_run",
+            object_id=inserted,
+            data={"slug": spec.slug, "name": spec.name},
+        )
+    return await run_of_request(session, request_key)
+
+
+async def queue_run(
+    session: AsyncSession,
+    *,
+    request_key: str,
+    spec: TenantSpec,
+    actor: Actor,
+    admin_email: str | None = None,
+    admin_name: str | None = None,
+    tenant_id: int | None = None,
+    template_tenant_id: int | None = None,
+    application_id: int | None = None,
+) -> int | None:
+    """Insert the run of ``request_key`` with its job; None if it exists already.
+
+    ``tenant_id``: the mailbox exists, the run only invites its admin.
+    """
     inserted = (
         await session.execute(
             insert(ProvisioningRun)
@@ -201,6 +263,7 @@ async def request_provisioning(
                 admin_email=(admin_email or "").strip().lower() or None,
                 admin_name=admin_name,
                 application_id=application_id,
+                tenant_id=tenant_id,
                 status=RunStatus.QUEUED,
                 step="queued",
                 requested_by_user_id=actor.user_id,
@@ -213,20 +276,15 @@ async def request_provisioning(
     ).scalar_one_or_none()
     if inserted is not None:
         enqueue(session, "provision_tenant", run_id=inserted)
-        await record_platform_audit(
-            session,
-            actor=actor,
-            action="tenant.provision_requested",
-            object_type="provisioning_run",
-            object_id=inserted,
-            data={"slug": spec.slug, "name": spec.name},
-        )
-    run = (
+    return inserted
+
+
+async def run_of_request(session: AsyncSession, request_key: str) -> ProvisioningRun:
+    return (
         await session.execute(
             select(ProvisioningRun).where(ProvisioningRun.request_key == request_key)
         )
     ).scalar_one()
-    return run
 
 
 async def retry_provisioning(
@@ -248,11 +306,15 @@ async def retry_provisioning(
     await record_platform_audit(
         session,
         actor=actor,
-        action="tenant.provision_requested",
+        action="tenant.provision_retried",
         tenant_id=run.tenant_id,
         object_type="provisioning_run",
         object_id=run.id,
-        data={"slug": run.spec.get("slug"), "name": run.spec.get("name"), "retry": True},
+        data={
+            "slug": run.spec.get("slug"),
+            "name": run.spec.get("name"),
+            "admin_email": run.admin_email,
+        },
     )
     return run
 
@@ -317,6 +379,7 @@ async def provision_tenant(ctx: dict[str, Any], *, run_id: int) -> str:
         template_id = run.template_tenant_id
         admin_email, admin_name = run.admin_email, run.admin_name
         application_id = run.application_id
+        invitation_only = run.invitation_only
     try:
         if tenant_id is None:
             if template_id is not None:
@@ -351,6 +414,8 @@ async def provision_tenant(ctx: dict[str, Any], *, run_id: int) -> str:
         from leadermail.tenants.applications import mark_provisioned
 
         await mark_provisioned(context, application_id, tenant_id)
+    if invitation_only:
+        return "succeeded"  # the mailbox was not provisioned now: nothing more to record
     async with context.database.core_session() as session, session.begin():
         await record_platform_audit(
             session,

@@ -106,3 +106,38 @@ async def test_a_new_mailbox_is_opened_and_its_addresses_shown_when_ready(
         await expect(page.get_by_role("heading", level=1)).to_contain_text(name)
     finally:
         await page.context.close()
+
+
+async def test_a_mailbox_without_an_admin_is_given_one_from_its_page(
+    live_server, browser, make_tenant, context
+):
+    province = await make_tenant(slug=unique_slug("prov"), name="测试省省长信箱", kind="province")
+    county_name = f"丙县县长信箱{unique_slug('')}"
+    county = await make_tenant(name=county_name, kind="county", parent_id=province.id)
+    staff = await make_staff(context, province, "省管理员", Role.PROVINCE_ADMIN)
+    page = await signed_in_page(browser, live_server, staff)
+    try:
+        await open_tenant(page, live_server, province, "/console/province/tenants")
+        row = page.get_by_role("row").filter(has_text=county_name)
+        await row.get_by_role("link", name=re.compile("管理员")).click()
+        await expect(page.get_by_test_id("no-admins")).to_be_visible()
+        await page.get_by_label("邮箱").fill("not an address")
+        await page.get_by_role("button", name="发送邀请").click()
+        # The browser's own check of type=email and required stops it first.
+        await expect(page.get_by_test_id("no-admins")).to_be_visible()
+        await page.get_by_label("姓名").fill("吴管理")
+        await page.get_by_label("邮箱").fill("wu@county.example.cn")
+        await check_axe(page)
+        await screenshot(page, "province-mailbox-admins")
+        await page.get_by_role("button", name="发送邀请").click()
+        await expect(page.get_by_test_id("run-status")).to_have_text("状态：等待发送")
+
+        async with context.database.core_session() as session:
+            run_id = await session.scalar(
+                select(ProvisioningRun.id).where(ProvisioningRun.tenant_id == county.id)
+            )
+        assert await provision_tenant({"app": context}, run_id=run_id) == "succeeded"
+        await expect(page.get_by_test_id("run-status")).to_have_text("状态：邀请邮件已发出")
+        await check_axe(page)
+    finally:
+        await page.context.close()

@@ -155,7 +155,9 @@ PLATFORM_GROUPS: tuple[ActionGroup, ...] = (
             "application.approve": "批准开通申请",
             "application.reject": "驳回开通申请",
             "tenant.provision_requested": "发起开通信箱",
+            "tenant.provision_retried": "重试开通任务（或重发邀请邮件）",
             "tenant.provisioned": "信箱开通完成",
+            "tenant.admin_invited": "邀请信箱管理员",
             "tenant.update": "修改信箱信息",
             # tenant.<status>: console.routes.province_tenants
             "tenant.disabled": "停用信箱",
