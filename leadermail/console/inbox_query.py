@@ -546,22 +546,22 @@ async def inbox_rows(
     where it is earlier than the letter's (one read for the page)."""
     settings = staff.tenant.settings
     open_ids = [letter.id for letter in letters if letter.state in OPEN_STATES]
-    dues: dict[int, datetime] = {}
+    dues: dict[int, tuple[datetime, datetime]] = {}
     if open_ids:
         found = await session.execute(
-            select(Assignment.letter_id, Assignment.due_at).where(
+            select(Assignment.letter_id, Assignment.due_at, Assignment.created_at).where(
                 Assignment.letter_id.in_(open_ids),
                 Assignment.status == "active",
                 Assignment.due_at.is_not(None),
             )
         )
-        dues = {letter_id: due_at for letter_id, due_at in found}
+        dues = {letter_id: (due_at, assigned_at) for letter_id, due_at, assigned_at in found}
     rows = []
     for letter in letters:
         row = InboxRow(letter, row_level(letter, now, settings))
-        due = dues.get(letter.id)
+        due, assigned_at = dues.get(letter.id, (None, None))
         if due is not None and (letter.reply_due_at is None or due < letter.reply_due_at):
-            level = assignment_level(due, letter.letter_type, settings, now)
+            level = assignment_level(due, assigned_at, now)
             row.assignment_due, row.assignment_level = due, level.value if level else None
         rows.append(row)
     return rows

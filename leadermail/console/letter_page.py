@@ -290,7 +290,6 @@ def assignment_deadline_context(
     and how urgent each active assignment's deadline is."""
     latest = latest_day(letter)
     offered = default_day(letter, now)
-    settings = staff.tenant.settings
     return {
         "today": local_day(now).isoformat(),
         "assign_latest_day": latest.isoformat() if latest else "",
@@ -300,7 +299,7 @@ def assignment_deadline_context(
             a.id: level.value
             for a in assignments
             if a.status == "active" and letter.state in OPEN_STATES
-            and (level := assignment_level(a.due_at, letter.letter_type, settings, now))
+            and (level := assignment_level(a.due_at, a.created_at, now))
         },
         "may_change_deadline": letter.state in OPEN_STATES and can(staff, Action.ASSIGN, letter),
     }

@@ -1,12 +1,14 @@
 """The whole life of a letter in Debian chromium: the citizen writes on the
-public site → the tenant's routing rule routes it → the registrar accepts →
-the handler drafts → the leader approves → the registrar signs and sends,
-reviews the 公示文本 and publishes it → the citizen evaluates on the public
-site (satisfaction and whether solved)."""
+public site → the tenant's routing rule routes it → the registrar accepts
+and hands it to the unit with a 办理时限 → the handler sees that deadline and
+drafts → the leader finds the draft under 待审批 and approves → the registrar
+signs and sends, reviews the 公示文本 and publishes it → the citizen
+evaluates on the public site (satisfaction and whether solved)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pyotp
 from playwright.async_api import Browser, Page, expect
@@ -15,11 +17,14 @@ from sqlalchemy import select
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.accounts.services import create_user, grant_role
 from leadermail.platform.audit.writer import Actor
+from leadermail.platform.clock import utcnow
+from leadermail.platform.deadlines.calendar import end_of_day, local_day
 from leadermail.platform.letters.models import Evaluation, Unit
 from leadermail.platform.replies.models import CannedReply
 from leadermail.platform.routing.jobs import route_new_letter
 from leadermail.platform.routing.rules import RuleDraft
 from leadermail.platform.routing.services import create_rule
+from leadermail.platform.web.templating import format_datetime
 from leadermail.tenants.session import tenant_session
 from tests.browser.conftest import new_context, open_tenant, screenshot, tenant_base
 from tests.browser.test_citizen_flows import fill_letter, read_receipt
@@ -100,8 +105,25 @@ async def test_letter_lifecycle_through_the_console(
     await expect(row).to_contain_text("已受理")
     await screenshot(desk, "console-inbox")
 
-    # 4. The handler drafts the reply.
+    # 3b. The registrar hands it to the unit with a 办理时限 two days ahead,
+    # earlier than the letter's own reply deadline (the form offers that one).
+    await row.get_by_role("link", name="夜间施工噪音扰民").click()
+    due_field = desk.get_by_label("办理时限", exact=True)
+    letter = await load_letter(context, tenant, code)
+    await expect(due_field).to_have_value(local_day(letter.reply_due_at).isoformat())
+    due_day = local_day(utcnow()) + timedelta(days=2)
+    await desk.get_by_label("分办给").select_option(label=unit.name)
+    await due_field.fill(due_day.isoformat())
+    await desk.get_by_label("分办意见").fill("请两日内核实并报送办理结果")
+    await desk.get_by_role("button", name="分办", exact=True).click()
+    await expect(desk.get_by_test_id("letter-state")).to_have_text("办理中")
+    shown = format_datetime(end_of_day(due_day))
+    await expect(desk.get_by_test_id("assignment-due").last).to_have_text(shown)
+    await screenshot(desk, "console-letter-assigned")
+
+    # 4. The handler sees the unit's 办理时限 in the inbox and drafts the reply.
     office = await console_sign_in(browser, live_server, tenant, *handler)
+    await expect(office.locator(f"#letter-row-{letter.id}")).to_contain_text(f"办理时限 {shown}")
     await office.get_by_role("link", name="夜间施工噪音扰民").click()
     editor = office.get_by_label("答复内容（空一行即另起一段）")
     await editor.fill(REPLY)
@@ -117,8 +139,12 @@ async def test_letter_lifecycle_through_the_console(
     await expect(office.get_by_test_id("reply-files")).to_contain_text("现场照片.png")
     await screenshot(office, "console-letter-draft")
 
-    # 5. The leader approves it.
+    # 5. The leader finds it under 待审批 and approves it.
     boss = await console_sign_in(browser, live_server, tenant, *leader)
+    await boss.get_by_role("link", name="待审批").click()
+    await expect(boss.locator(f"#letter-row-{letter.id}")).to_be_visible()
+    await expect(boss.locator('[data-state="awaiting_approval"]')).to_have_text("1")
+    await screenshot(boss, "console-inbox-awaiting-approval")
     await boss.goto(tenant_base(live_server, tenant) + f"/console/letters/{letter.id}")
     # A refused action says why on the page (htmx swaps the 422 answer).
     await boss.get_by_label("批示内容").fill("   ")

@@ -9,7 +9,7 @@ have the reply approved and sent), never later, and never in the past::
     default_assignment_due(letter)                      # letter.reply_due_at
     day = parse_due_day(form["due_on"])                 # date | None, or AssignmentDeadlineError
     due = assignment_due_on(letter, day, now=utcnow())  # end of that day, Shanghai, as UTC
-    assignment_level(due, letter.letter_type, tenant.settings, now)  # WarningLevel or None
+    assignment_level(due, assignment.created_at, now)  # WarningLevel, None without a date
 
     # the letter's deadline moved (延期, re-handling, a new type, a loaded schedule):
     await follow_letter_deadline(session, letter, previous_due)
@@ -27,16 +27,18 @@ registrar set earlier stays, unless it would now end after the letter's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.deadlines.calendar import end_of_day, local_day
-from leadermail.platform.deadlines.levels import WarningLevel, warning_level
-from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
+from leadermail.platform.deadlines.levels import (
+    DUE_SOON_FRACTION,
+    MIN_WORKING_DAY_WARNING,
+    WarningLevel,
+    level_within,
+)
 from leadermail.platform.letters.models import Assignment, Letter
 from leadermail.platform.web.templating import format_datetime
 
@@ -99,22 +101,22 @@ def assignment_due_on(letter: Letter, day: date, *, now: datetime) -> datetime:
     return due
 
 
+def assignment_threshold(assigned_at: datetime, due_at: datetime) -> timedelta:
+    """How long before its end a 办理时限 turns 即将到期: the share of its own
+    span (分办 → 办理时限) that makes a letter "due soon", and at least its
+    last day. The letter's reply rule would not do: a unit given two days of
+    a ten-day letter would be "due soon" from the moment it got the letter."""
+    span = max(due_at - assigned_at, timedelta(0))
+    return max(span * DUE_SOON_FRACTION, MIN_WORKING_DAY_WARNING)
+
+
 def assignment_level(
-    due_at: datetime | None,
-    letter_type: str,
-    tenant_settings: Mapping[str, Any] | None,
-    now: datetime,
+    due_at: datetime | None, assigned_at: datetime, now: datetime
 ) -> WarningLevel | None:
-    """正常 / 即将到期 / 已超期 of a 办理时限, measured like the inbox measures
-    the letter's own deadline (its type's reply rule): the share of the span
-    left that makes a letter "due soon" makes a unit's deadline so too."""
+    """正常 / 即将到期 / 已超期 of a 办理时限 (the inbox's warning levels)."""
     if due_at is None:
         return None
-    try:
-        rule = policy_for(tenant_settings, letter_type).reply
-    except DeadlinePolicyError:
-        return None
-    return warning_level(now, due_at, rule)
+    return level_within(now, due_at, assignment_threshold(assigned_at, due_at))
 
 
 async def follow_letter_deadline(

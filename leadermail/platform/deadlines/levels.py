@@ -54,9 +54,14 @@ def due_soon_threshold(rule: DeadlineRule) -> timedelta:
 
 
 def warning_level(now: datetime, due_at: datetime, rule: DeadlineRule) -> WarningLevel:
+    return level_within(now, due_at, due_soon_threshold(rule))
+
+
+def level_within(now: datetime, due_at: datetime, threshold: timedelta) -> WarningLevel:
+    """The level of a deadline that turns ``due_soon`` ``threshold`` before ``due_at``."""
     remaining = require_aware(due_at, "due_at") - require_aware(now, "now")
     if remaining < timedelta(0):
         return WarningLevel.OVERDUE
-    if remaining <= due_soon_threshold(rule):
+    if remaining <= threshold:
         return WarningLevel.DUE_SOON
     return WarningLevel.NORMAL

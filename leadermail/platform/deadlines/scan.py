@@ -26,7 +26,8 @@ Who hears about it:
   than the letter's reply deadline: the unit as for the reply deadline; once
   overdue also the registrars, who set it (the supervisors watch the
   letter's statutory deadline, which still lies ahead). Where it is the
-  letter's deadline itself, the reply deadline's warnings say it all.
+  letter's deadline itself, the reply deadline's warnings say it all. Its
+  "due soon" is measured on its own span (``assignment_threshold``).
 
 A letter with a routing rule longer than its tenant's policy is checked
 against the tenant's horizon: its "due soon" urge may come later than its own
@@ -43,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, literal, or_, select, text, union_all
+from sqlalchemy import DateTime, and_, exists, insert, literal, null, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,7 +52,13 @@ from leadermail.platform.accounts.models import Membership, Role, User
 from leadermail.platform.clock import utcnow
 from leadermail.platform.db import Database
 from leadermail.platform.deadlines.alerts import DEADLINE_LABELS, DeadlineAlert
-from leadermail.platform.deadlines.levels import WarningLevel, due_soon_threshold, warning_level
+from leadermail.platform.deadlines.assignments import assignment_level
+from leadermail.platform.deadlines.levels import (
+    MIN_WORKING_DAY_WARNING,
+    WarningLevel,
+    due_soon_threshold,
+    warning_level,
+)
 from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
 from leadermail.platform.deadlines.rules import DeadlineRule, DeadlineRuleError
 from leadermail.platform.jobs.outbox import enqueue
@@ -158,7 +165,8 @@ def _rules(tenant: TenantRef) -> dict[str, dict[str, DeadlineRule]]:
     rules: dict[str, dict[str, DeadlineRule]] = {}
     for letter_type in LETTER_TYPE_LABELS:
         policy = policy_for(tenant.settings, letter_type)
-        # A unit's 办理时限 is warned about like the reply deadline it is part of.
+        # A unit's 办理时限 is looked for as far ahead as the reply deadline
+        # it is part of (its level is measured on its own span).
         rules[str(letter_type)] = {
             "acceptance": policy.acceptance, "reply": policy.reply, "assignment": policy.reply
         }
@@ -167,6 +175,10 @@ def _rules(tenant: TenantRef) -> dict[str, dict[str, DeadlineRule]]:
 
 def _horizon(rules: Mapping[str, Mapping[str, DeadlineRule]], deadline: str) -> timedelta:
     return max(due_soon_threshold(by_deadline[deadline]) for by_deadline in rules.values())
+
+
+#: The letter's own deadlines have no 分办 time (the union's column).
+_NO_ASSIGNMENT = null().cast(DateTime(timezone=True))
 
 
 def _alerted(deadline: str, due: Any, level: str) -> Any:
@@ -179,9 +191,15 @@ def _alerted(deadline: str, due: Any, level: str) -> Any:
 
 
 def _candidates(
-    deadline: str, due: Any, unit_id: Any, now: datetime, horizon: timedelta
+    deadline: str,
+    due: Any,
+    unit_id: Any,
+    now: datetime,
+    horizon: timedelta,
+    assigned_at: Any = _NO_ASSIGNMENT,
 ) -> Any:
     return select(
+        assigned_at.label("assigned_at"),
         Letter.id.label("letter_id"),
         Letter.letter_type,
         unit_id.label("unit_id"),
@@ -207,7 +225,8 @@ def candidate_query(now: datetime, horizons: Mapping[str, timedelta]) -> Any:
     # The unit's own 办理时限, only where it ends before the letter's deadline.
     assignment = (
         _candidates(
-            "assignment", Assignment.due_at, Assignment.unit_id, now, horizons["assignment"]
+            "assignment", Assignment.due_at, Assignment.unit_id, now,
+            max(horizons["assignment"], MIN_WORKING_DAY_WARNING), Assignment.created_at,
         )
         .join(
             Assignment, and_(Assignment.letter_id == Letter.id, Assignment.status == "active")
@@ -218,7 +237,7 @@ def candidate_query(now: datetime, horizons: Mapping[str, timedelta]) -> Any:
 
 
 def _rule_for(row: Any, rules: Mapping[str, Mapping[str, DeadlineRule]]) -> DeadlineRule:
-    if row.deadline in ("reply", "assignment") and row.rule_code:
+    if row.deadline == "reply" and row.rule_code:
         try:
             return DeadlineRule.parse(row.rule_code)
         except DeadlineRuleError:
@@ -242,7 +261,10 @@ async def scan_tenant(
         result.candidates = len(rows)
         new_alerts = []
         for row in rows:
-            level = warning_level(now, row.due_at, _rule_for(row, rules))
+            if row.deadline == "assignment":
+                level = assignment_level(row.due_at, row.assigned_at, now)
+            else:
+                level = warning_level(now, row.due_at, _rule_for(row, rules))
             if level == WarningLevel.NORMAL or (level == WarningLevel.DUE_SOON and row.soon_sent):
                 continue
             new_alerts.append((row, level))

@@ -10,6 +10,7 @@ from leadermail.platform.deadlines.assignments import (
     AssignmentDeadlineError,
     assignment_due_on,
     assignment_level,
+    assignment_threshold,
     default_assignment_due,
     default_day,
     parse_due_day,
@@ -90,9 +91,18 @@ def test_a_letter_without_a_deadline_takes_any_day_from_today() -> None:
     )
 
 
-def test_levels_follow_the_letters_reply_rule() -> None:
-    # complaint: 10 working days → due soon within 20% of 14 days (2.8 days).
-    assert assignment_level(NOW + timedelta(days=5), "complaint", {}, NOW) == "normal"
-    assert assignment_level(NOW + timedelta(days=2), "complaint", {}, NOW) == "due_soon"
-    assert assignment_level(NOW - timedelta(minutes=1), "complaint", {}, NOW) == "overdue"
-    assert assignment_level(None, "complaint", {}, NOW) is None
+def test_levels_measure_the_assignments_own_span() -> None:
+    # Ten days given: due soon in the last fifth of them (two days).
+    assigned = NOW - timedelta(days=5)
+    due = assigned + timedelta(days=10)
+    assert assignment_level(due, assigned, NOW) == "normal"
+    assert assignment_level(due, assigned, due - timedelta(days=2)) == "due_soon"
+    assert assignment_level(due, assigned, due + timedelta(seconds=1)) == "overdue"
+    assert assignment_level(due, assigned, due) == "due_soon"  # 23:59:59 itself is in time
+    # Two days given: normal at first (the letter's rule would say "due
+    # soon" at once), due soon for the whole last day.
+    short = NOW + timedelta(days=2)
+    assert assignment_level(short, NOW, NOW) == "normal"
+    assert assignment_level(short, NOW, short - timedelta(hours=23)) == "due_soon"
+    assert assignment_threshold(NOW, short) == timedelta(hours=24)
+    assert assignment_level(None, NOW, NOW) is None
