@@ -9,8 +9,8 @@ bound to its tenant and row, so a database dump, a backup or a row copied
 into another tenant's schema gives no mailbox away. It is in clear only in
 the worker's memory while it logs in, and never goes back to a browser.
 
-Values saved before tenant revision 0014 are in clear: they are still read,
-and sealed on the next poll or save (:func:`needs_sealing`); revision 0014
+Values saved before tenant revision 0013 are in clear: they are still read,
+and sealed on the next poll or save (:func:`needs_sealing`); revision 0013
 seals them when it can. With another ``SECRET_KEY`` a sealed password no
 longer opens (``SealBroken``): the poll records that, and a tenant admin
 types the password again under 来信邮箱设置.
@@ -46,7 +46,7 @@ def _bound_to(tenant_id: int, mailbox_id: int) -> str:
 
 
 def seal_mailbox_password(password: str, tenant_id: int, mailbox_id: int, secret_key: str) -> str:
-    """The stored form of ``password`` (tenant revision 0014 uses it too)."""
+    """The stored form of ``password`` (tenant revision 0013 uses it too)."""
     if len(password.encode()) > MAX_PASSWORD_BYTES:
         raise ValueError(f"an IMAP password is at most {MAX_PASSWORD_BYTES} bytes")
     return Sealer(secret_key, PURPOSE).seal(password, bound_to=_bound_to(tenant_id, mailbox_id))
@@ -56,7 +56,7 @@ def read_mailbox_password(mailbox: ChannelMailbox, secret_key: str) -> str:
     """The password in clear. Raises ``SealBroken`` (another SECRET_KEY, another row)."""
     stored = mailbox.password or ""
     if not is_sealed(stored):
-        return stored  # saved before tenant revision 0014
+        return stored  # saved before tenant revision 0013
     return Sealer(secret_key, PURPOSE).open(
         stored, bound_to=_bound_to(mailbox.tenant_id, mailbox.id)
     )
@@ -70,7 +70,7 @@ def store_mailbox_password(mailbox: ChannelMailbox, password: str, secret_key: s
 
 
 def needs_sealing(mailbox: ChannelMailbox) -> bool:
-    """Is the stored password still in clear (saved before revision 0014)?
+    """Is the stored password still in clear (saved before revision 0013)?
 
     False for a clear one too long to fit the column sealed (the old form
     took any length): it keeps working, and is sealed when typed again.

@@ -1,4 +1,4 @@
-"""Tenant revision 0014 seals the intake mailbox's IMAP password saved in
+"""Tenant revision 0013 seals the intake mailbox's IMAP password saved in
 clear, with the key ``db upgrade`` runs with, and its downgrade opens it again;
 without the app's key it leaves the value for the poll to seal."""
 
@@ -25,7 +25,7 @@ from leadermail.tenants.migrations import (
 from leadermail.tenants.provisioning import drop_tenant_schema
 
 KEY = "revision-key-" + "i" * 40
-REVISION = "0014"
+REVISION = "0013"
 #: No such tenant in core.tenants: the schema is made by hand and dropped after.
 TENANT_ID = 900_000 + os.getpid() % 10_000
 

@@ -24,7 +24,7 @@ beyond that row.
 Downgrade opens the sealed passwords again (same key needed; it stops with
 a message rather than leave passwords the old code cannot use).
 
-Revision ID: 0014
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-25
 """
@@ -37,7 +37,7 @@ from alembic import context, op
 from leadermail.platform.config import DEVELOPMENT_SECRET, Settings
 from leadermail.platform.sealing import PREFIX, SealBroken, Sealer
 
-revision: str = "0014"
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -108,7 +108,7 @@ def downgrade() -> None:
         return
     secret_key = _secret_key()
     if secret_key is None:
-        raise RuntimeError("downgrading 0014 opens the sealed IMAP passwords: set SECRET_KEY")
+        raise RuntimeError("downgrading 0013 opens the sealed IMAP passwords: set SECRET_KEY")
     sealer = Sealer(secret_key, PURPOSE)
     for mailbox_id, tenant_id, value in sealed:
         try:
