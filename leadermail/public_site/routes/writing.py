@@ -24,6 +24,7 @@ from leadermail.platform.deadlines.schedule import load_calendar
 from leadermail.platform.letters.figures import cached
 from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter
 from leadermail.platform.letters.publication import filter_choices
+from leadermail.platform.letters.receipt_seal import seal_password, unseal_password
 from leadermail.platform.letters.staging import Staging, valid_submission_key
 from leadermail.platform.letters.submission import submit_letter
 from leadermail.platform.letters.tracking import format_tracking_code
@@ -282,7 +283,9 @@ async def write_letter(request: Request) -> Response:
         request.session[RECEIPT_SESSION_KEY] = {
             "key": key,
             "code": result.tracking_code,
-            "password": result.password,
+            # Sealed: the session cookie is signed, not encrypted, and the
+            # password must not be readable from it (proxy logs, a shared PC).
+            "password": seal_password(result.password, context.settings.secret_key),
             "at": now(),
             "phone": bool(clean.phone),
             "email": bool(clean.email),
@@ -307,7 +310,7 @@ async def receipt(request: Request) -> Response:
     shown: dict[str, Any] | None = request.session.get(RECEIPT_SESSION_KEY)
     if shown and shown.get("key") == key and now() - float(shown.get("at", 0)) < RECEIPT_SECONDS:
         request.session.pop(RECEIPT_SESSION_KEY, None)
-        password = shown["password"]
+        password = unseal_password(str(shown.get("password", "")), context.settings.secret_key)
     ctx = {
         "code": format_tracking_code(code),
         "password": password,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 
@@ -56,6 +57,18 @@ async def test_a_valid_letter_gets_a_receipt_shown_once(citizen, context):
     # The second visit finds the same letter by the form's submission key.
     code = re.compile(r'id="tracking-code">([^<]+)<')
     assert code.search(again.text).group(1) == code.search(receipt.text).group(1)
+
+
+async def test_the_session_cookie_carries_the_receipt_password_sealed(citizen):
+    response = await citizen.submit()
+    receipt = await citizen.client.get(response.headers["location"])
+    password = re.search(r'id="query-password"[^>]*>([^<]+)<', receipt.text).group(1).strip()
+    # The cookie was set by the POST and read by the receipt: a signed (not
+    # encrypted) cookie, so the password must not be in it in any readable form.
+    cookie = response.headers["set-cookie"].split(";", 1)[0].split("=", 1)[1]
+    decoded = base64.b64decode(cookie.split(".", 1)[0] + "==").decode("utf-8", "replace")
+    assert "password" in decoded
+    assert password not in decoded and password.replace("-", "") not in decoded
 
 
 async def test_stored_letter_has_hash_deadlines_locator_event_and_receipt_job(citizen, context):
