@@ -292,12 +292,15 @@ async def retry_provisioning(
 ) -> ProvisioningRun | None:
     """Queue failed run ``run_id`` again, as it was asked (caller commits).
 
-    A run that made its mailbox only sends the invitation again. None when
-    the run is not a failed one from the console (already retried, or from
-    an application, which goes back to its review queue instead).
+    A run that made its mailbox only sends the invitation again, whoever
+    asked for it. None when the run is not failed (already retried) or is an
+    application's run that made nothing: that application went back to its
+    review queue, and approving it again is the retry.
     """
     run = await session.get(ProvisioningRun, run_id, with_for_update=True)
-    if run is None or run.status != RunStatus.FAILED or run.application_id is not None:
+    if run is None or run.status != RunStatus.FAILED:
+        return None
+    if run.application_id is not None and run.tenant_id is None:
         return None
     run.status, run.error, run.finished_at = RunStatus.QUEUED, None, None
     if run.tenant_id is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 
 from leadermail.platform.accounts.models import Role
 from leadermail.tenants.applications import TenantApplication
-from leadermail.tenants.jobs import provision_tenant
+from leadermail.tenants.jobs import ProvisioningRun, provision_tenant
 from leadermail.tenants.models import Tenant
 from tests.conftest import unique_slug
 from tests.functional.staff_ops.helpers import make_staff, sign_in_client
@@ -224,3 +225,29 @@ async def test_the_platform_home_leads_to_the_application_form(client):
 async def test_the_form_is_only_on_the_platform_site(make_tenant, client):
     tenant = await make_tenant()
     assert (await client.get(f"/t/{tenant.slug}/apply")).status_code == 404
+
+
+async def test_an_approved_mailbox_whose_invitation_failed_sends_it_again(
+    context, mail_context, make_tenant, client, smtp_sink
+):
+    slug = unique_slug("apv")
+    code = code_of(await apply(client, slug))
+    province = await admin_of(context, make_tenant, client)
+    app_id = await application_id(context, code)
+    approved = await client.post(
+        f"/t/{province.slug}/console/province/applications/{app_id}/approve", data={}
+    )
+    run_path = approved.headers["location"]
+    run_id = int(run_path.rsplit("/", 1)[1])
+    # The mail server refuses: the mailbox is made, the invitation is not sent.
+    no_mail = replace(mail_context, settings=replace(mail_context.settings, smtp_port=1))
+    assert await provision_tenant({"app": no_mail}, run_id=run_id) == "failed"
+    page = (await client.get(run_path)).text
+    assert "信箱本身已经建好" in page and "重新发送邀请邮件" in page
+
+    retried = await client.post(f"/t/{province.slug}/console/province/runs/{run_id}/retry")
+    assert retried.status_code == 303
+    async with context.database.core_session() as session:
+        assert (await session.get(ProvisioningRun, run_id)).status == "queued"
+    assert await provision_tenant({"app": mail_context}, run_id=run_id) == "succeeded"
+    assert [m["X-Rcpt-To"] for m in smtp_sink.messages] == [f"{slug}@apply.example.cn"]
