@@ -2,16 +2,29 @@
 
 Publishing a letter (redact the text)::
 
-    redact("我叫张三，电话 138-1234-5678，住人民路12号3栋2单元501室。张先生很着急。",
+    redact("张三反映：电话 138-1234-5678，人民路12号3栋2单元501室门口积水。张先生很着急。",
            names=["张三"])
-    # -> "我叫某某，电话 ***，住人民路**号3栋2单元***室。某先生很着急。"
+    # -> "某某反映：电话 ***，人民路**号3栋2单元***室门口积水。某先生很着急。"
+    redact("我叫邓桂秋，我住在岳麓区望月湖街道桃花苑小区3栋2单元501室。", names=[])
+    # -> "我叫某某，我住在岳麓区望月湖街道***。"
+    redact("如有疑问请致电0731-88888888或12345。", names=[], part="reply")
+    # -> unchanged: the office's own numbers, written for the public
 
-What is removed: the writer's name(s) given by the caller, also as surname +
-先生/女士/…; mainland mobile numbers; landline numbers (0xxx-xxxxxxx); ID
-numbers and other 15-19 digit runs (old IDs, bank cards); e-mail addresses;
-QQ/微信 accounts; and the house-number part of street addresses (the road,
-estate or village name and the building number stay, because they are usually
-what the letter is about; the flat number goes).
+What is removed: the writer's name(s) given by the caller, and the names
+written in the text after 我叫 / 本人 / 投诉人： / 举报人： … or as the signature
+(:mod:`leadermail.platform.written_names`), also as surname + 先生/女士/…;
+the writer's home below the street level (:mod:`leadermail.platform.residences`);
+mainland mobile numbers; landline numbers (0xxx-xxxxxxx); ID numbers and
+other 15-19 digit runs (old IDs, bank cards); e-mail addresses; QQ/微信
+accounts; and the house-number part of street addresses (the road, estate or
+village name and the building number stay, because they are usually what
+the letter is about; the flat number goes).
+
+A reply (``part="reply"``) is written by the office for the public: its
+landlines and service numbers (0731-88888888, 12345, 96xxx) stay, while
+mobile numbers and ID numbers are removed (they may be the citizen's), and
+of the written names only those after 来信人 / 投诉人 / 举报人 … (the office's
+联系人 and signature stay). The writer's home is a letter's matter only.
 It is a safety net under the staff member who reviews a letter before
 publishing it, not a replacement.
 
@@ -20,6 +33,8 @@ instead of replaced, so staff can find and remove what they typed back in)::
 
     [(f.kind, f.sample) for f in find_personal_data("请拨打13812345678", names=["张三"])]
     # -> [("手机号码", "138****5678")]
+    [(f.kind, f.sample) for f in find_personal_data("投诉人：廖飞荣", names=["张三"])]
+    # -> [("姓名", "廖**")]
 
 Masking for staff roles that need to recognise, not read, the data::
 
@@ -36,6 +51,9 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from leadermail.platform.residences import mask_residence, residences
+from leadermail.platform.written_names import COMPOUND_SURNAMES, Part, written_names
+
 NAME_PLACEHOLDER = "某某"
 SURNAME_PLACEHOLDER = "某"
 NUMBER_PLACEHOLDER = "***"
@@ -47,11 +65,6 @@ _TITLES = (
 )  # fmt: skip
 # Not 老人/姐/哥: with a common surname-character such as 于 they turn 关于老人
 # into 关某老人.
-# Two-character surnames, so 欧阳娜娜 is addressed as 欧阳女士, not 欧女士.
-_COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 长孙 宇文 司徒 夏侯 轩辕 "
-    "端木 独孤 南宫 西门 呼延 澹台 太史 申屠 闻人 赫连 钟离 万俟 拓跋 百里 东郭".split()
-)
 
 _NOT_DIGIT_AFTER = r"(?![0-9])"
 
@@ -132,15 +145,15 @@ _ESTATE_FLAT = re.compile(
 
 
 def _surname(name: str) -> str:
-    return name[:2] if len(name) >= 3 and name[:2] in _COMPOUND_SURNAMES else name[:1]
+    return name[:2] if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES else name[:1]
 
 
 def _is_cjk(text: str) -> bool:
     return all("\u3400" <= char <= "\u9fff" for char in text)
 
 
-def _name_patterns(names: Iterable[str]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-    """(the full names, a surname before 先生/女士/…), or None where there is none."""
+def _name_forms(names: Iterable[str]) -> tuple[set[str], set[str]]:
+    """(the full names as they may be written, their surnames)."""
     full_names: set[str] = set()
     surnames: set[str] = set()
     for raw in names:
@@ -154,45 +167,90 @@ def _name_patterns(names: Iterable[str]) -> tuple[re.Pattern[str] | None, re.Pat
         full_names.add(name.replace("·", "").replace("•", ""))
         if _is_cjk(name.replace("·", "")) and len(name) >= 2:
             surnames.add(_surname(name))
+    return {name for name in full_names if len(name) >= 2}, surnames
+
+
+def _full_name_pattern(full_names: Iterable[str]) -> re.Pattern[str] | None:
     alternatives = [
         # Latin names only as whole words, so "Li" leaves "Lily" alone.
         rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])".replace(r"\ ", r"\s+")
         if name.isascii()
         else re.escape(name)
         for name in sorted(full_names, key=len, reverse=True)
-        if len(name) >= 2
     ]
-    full = re.compile("|".join(alternatives), flags=re.IGNORECASE) if alternatives else None
-    surname = None
-    if surnames:
-        by_length = sorted(surnames, key=len, reverse=True)
-        titles = "|".join(sorted(_TITLES, key=len, reverse=True))
-        surname = re.compile(f"(?:{'|'.join(map(re.escape, by_length))})(?=(?:{titles}))")
-    return full, surname
+    return re.compile("|".join(alternatives), flags=re.IGNORECASE) if alternatives else None
+
+
+def _surname_pattern(surnames: Iterable[str]) -> re.Pattern[str] | None:
+    by_length = sorted(surnames, key=lambda surname: (-len(surname), surname))
+    if not by_length:
+        return None
+    titles = "|".join(sorted(_TITLES, key=len, reverse=True))
+    # The same few hundred surnames come back: re's cache keeps the compiled
+    # pattern of each set (sorted, so each set has one pattern string).
+    return re.compile(f"(?:{'|'.join(map(re.escape, by_length))})(?=(?:{titles}))")
+
+
+def _name_patterns(names: Iterable[str]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """(the full names, a surname before 先生/女士/…), or None where there is none."""
+    full_names, surnames = _name_forms(names)
+    return _full_name_pattern(full_names), _surname_pattern(surnames)
 
 
 def _redact_names(text: str, names: Iterable[str]) -> str:
-    full, surname = _name_patterns(names)
+    full_names, surnames = _name_forms(names)
+    # Chinese names by plain replacement, longest first: compiling a pattern
+    # of each letter's names cost more than the rest of the redaction.
+    cjk = sorted((name for name in full_names if _is_cjk(name)), key=len, reverse=True)
+    for name in cjk:
+        text = text.replace(name, NAME_PLACEHOLDER)
+    full = _full_name_pattern(full_names.difference(cjk))
     if full is not None:
         text = full.sub(NAME_PLACEHOLDER, text)
+    surname = _surname_pattern(surnames)
     if surname is not None:
         text = surname.sub(SURNAME_PLACEHOLDER, text)
     return text
 
 
-def redact(text: str, *, names: Iterable[str]) -> str:
-    """The text with personal data replaced by placeholders (see module doc)."""
-    text = _redact_names(text, names)
-    text = _EMAIL.sub(NUMBER_PLACEHOLDER, text)
-    text = _ACCOUNT.sub(lambda m: m["label"] + NUMBER_PLACEHOLDER, text)
+def redact(text: str, *, names: Iterable[str], part: Part = "letter") -> str:
+    """The text with personal data replaced by placeholders (see module doc).
+
+    ``part`` is "letter" (the citizen's title and text) or "reply" (the
+    office's answer)."""
+    text = _redact_names(text, [*names, *written_names(text, part=part)])
+    if part == "letter":
+        text = mask_residence(text)
+    # Each pattern runs only if a character it needs is in the text: a
+    # substring test costs nanoseconds, a scan microseconds.
+    if "@" in text:
+        text = _EMAIL.sub(NUMBER_PLACEHOLDER, text)
+    if _may_hold_account(text):
+        text = _ACCOUNT.sub(lambda m: m["label"] + NUMBER_PLACEHOLDER, text)
     text = _LONG_NUMBER.sub(NUMBER_PLACEHOLDER, text)
     text = _MOBILE.sub(NUMBER_PLACEHOLDER, text)
-    text = _LANDLINE.sub(NUMBER_PLACEHOLDER, text)
-    text = _LABELLED_PHONE.sub(_mask_labelled_phone, text)
-    text = _ESTATE_FLAT.sub(lambda m: m["estate"] + NUMBER_PLACEHOLDER, text)
-    text = _STREET_NUMBER.sub(lambda m: m["road"] + "**", text)
-    text = _FLAT_NUMBER.sub(lambda m: (m["before"] or m["bare"] or "") + NUMBER_PLACEHOLDER, text)
+    if part == "letter":
+        text = _LANDLINE.sub(NUMBER_PLACEHOLDER, text)
+        text = _LABELLED_PHONE.sub(_mask_labelled_phone, text)
+    if "-" in text or "－" in text:
+        text = _ESTATE_FLAT.sub(lambda m: m["estate"] + NUMBER_PLACEHOLDER, text)
+    if "号" in text:
+        text = _STREET_NUMBER.sub(lambda m: m["road"] + "**", text)
+    if any(word in text for word in _FLAT_WORDS):
+        text = _FLAT_NUMBER.sub(
+            lambda m: (m["before"] or m["bare"] or "") + NUMBER_PLACEHOLDER, text
+        )
     return text
+
+
+# What _ACCOUNT and _FLAT_NUMBER cannot match without.
+_ACCOUNT_WORDS = ("qq", "微信", "wechat")
+_FLAT_WORDS = ("栋", "幢", "座", "单元", "号楼", "室")
+
+
+def _may_hold_account(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in _ACCOUNT_WORDS)
 
 
 # --- finding ------------------------------------------------------------------
@@ -210,8 +268,10 @@ class PersonalData:
 def _masked(kind: str, value: str) -> str:
     if kind == "电子邮箱":
         return mask_email(value)
-    if kind == "来信人姓名":
+    if kind in ("来信人姓名", "姓名"):
         return mask_name(value)
+    if kind == "住址":
+        return value[:2] + NUMBER_PLACEHOLDER
     if kind == "身份证号或银行卡号":
         return mask_id_number(value)
     if kind == "QQ/微信号":
@@ -231,12 +291,23 @@ _FINDERS: tuple[tuple[str, re.Pattern[str], str | int], ...] = (
 )
 
 
-def find_personal_data(text: str, *, names: Iterable[str] = ()) -> list[PersonalData]:
+#: Of those, what a reply may keep: the office's landlines and service lines.
+_REPLY_KEEPS = (_LANDLINE, _LABELLED_PHONE)
+
+
+def find_personal_data(
+    text: str, *, names: Iterable[str] = (), part: Part = "letter"
+) -> list[PersonalData]:
     """The personal data :func:`redact` would remove from ``text``, apart from
-    addresses: the writer's full name(s), e-mail addresses, QQ/微信 accounts,
-    ID and card numbers, mobile and other phone numbers (service lines such
-    as 12345 stay allowed, as in redaction)."""
+    house numbers: the writer's full name(s), names written after 我叫 /
+    投诉人： … or as a signature, the writer's home below the street (in a
+    letter), e-mail addresses, QQ/微信 accounts, ID and card numbers, mobile
+    and other phone numbers (service lines such as 12345 stay allowed, as in
+    redaction, and in a reply every landline)."""
     found: list[PersonalData] = []
+    writer_names = {re.sub(r"\s+", "", name or "") for name in names}
+    written = [name for name in written_names(text, part=part) if name not in writer_names]
+    home = residences(text) if part == "letter" else []
 
     def record(kind: str, group: str | int) -> Callable[[re.Match[str]], str]:
         def replace(match: re.Match[str]) -> str:
@@ -252,7 +323,13 @@ def find_personal_data(text: str, *, names: Iterable[str] = ()) -> list[Personal
     full_names, _ = _name_patterns(names)
     if full_names is not None:
         text = full_names.sub(record("来信人姓名", 0), text)
+    other_names, _ = _name_patterns(written)
+    if other_names is not None:
+        text = other_names.sub(record("姓名", 0), text)
+    found += [PersonalData("住址", _masked("住址", value)) for value in home]
     for kind, pattern, group in _FINDERS:
+        if part == "reply" and pattern in _REPLY_KEEPS:
+            continue
         text = pattern.sub(record(kind, group), text)
     return found
 

@@ -1,15 +1,23 @@
 """公示文本: what the citizen site shows of a letter and its replies.
 
 By default that is the automatic redaction (:func:`privacy.redact` with the
-writer's name). Staff may review and correct it; what they changed is kept
+writer's name; a reply as ``part="reply"``, which keeps the office's own
+landlines). Staff may review and correct it; what they changed is kept
 in ``letter.extra["public_text"]``, one entry per part they changed, and
 every other part stays automatic::
 
-    public_title(letter.title, letter.writer_name, letter.extra)
+    public_title(letter.title, letter.writer_name, letter.extra, body=letter.body)
     public_body(letter.body, letter.writer_name, letter.extra)
-    public_reply_text(reply.id, reply.body_html, letter.writer_name, letter.extra)  # signed
-    public_reply_html(reply.id, reply.body_html, letter.writer_name, letter.extra)  # shown
-    automatic_reply_editor_text(reply.body_html, letter.writer_name)  # the editor's start
+    public_reply_text(reply.id, reply.body_html, letter.writer_name, letter.extra,
+                      body=letter.body)                                  # signed
+    public_reply_html(reply.id, reply.body_html, letter.writer_name, letter.extra,
+                      body=letter.body)                                  # shown
+    automatic_reply_editor_text(reply.body_html, letter.writer_name, body=letter.body)
+
+``body`` is the letter's text: the names written in it ("我叫邓桂秋",
+"举报人：刘况", the signature) are removed from the title and the replies
+too, where the reply greets "刘况同志". A list's snippet redacts the start of
+the text with the names of all of it (``public_body(start, ..., body=whole)``).
 
 The functions take plain values (not a Letter) because the public list reads
 columns, not ORM objects. An edited reply is plain text, as in the reply
@@ -29,13 +37,17 @@ from leadermail.platform.replies.sanitize import (
     html_to_text,
     plain_text_to_html,
 )
+from leadermail.platform.written_names import written_names
 
 #: The key of ``Letter.extra`` holding the parts staff edited.
 EXTRA_KEY = "public_text"
 
 
-def _names(writer_name: str | None) -> list[str]:
-    return [writer_name] if writer_name else []
+def letter_names(writer_name: str | None, body: str = "") -> list[str]:
+    """The names to remove from every part of a letter's public text: the
+    writer's (the 姓名 field) and those written in the letter's text."""
+    names = [writer_name] if writer_name else []
+    return names + written_names(body) if body else names
 
 
 def edits_of(extra: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -54,43 +66,73 @@ def is_edited(extra: Mapping[str, Any] | None) -> bool:
     return bool(edits.get("title") or edits.get("body") or edits.get("replies"))
 
 
-def public_title(title: str, writer_name: str | None, extra: Mapping[str, Any] | None) -> str:
-    return edits_of(extra).get("title") or redact(title, names=_names(writer_name))
+def public_title(
+    title: str, writer_name: str | None, extra: Mapping[str, Any] | None, *, body: str = ""
+) -> str:
+    return edits_of(extra).get("title") or redact(title, names=letter_names(writer_name, body))
 
 
-def public_body(body: str, writer_name: str | None, extra: Mapping[str, Any] | None) -> str:
-    return edits_of(extra).get("body") or redact(body, names=_names(writer_name))
+def public_body(
+    text: str, writer_name: str | None, extra: Mapping[str, Any] | None, *, body: str = ""
+) -> str:
+    """The letter's public text; ``text`` may be the start of ``body`` (a snippet)."""
+    edited = edits_of(extra).get("body")
+    if edited:
+        return edited
+    if not body or body == text:
+        # redact finds the names written in the text itself.
+        return redact(text, names=letter_names(writer_name))
+    return redact(text, names=letter_names(writer_name, body))
 
 
 def public_reply_text(
-    reply_id: int, body_html: str, writer_name: str | None, extra: Mapping[str, Any] | None
+    reply_id: int,
+    body_html: str,
+    writer_name: str | None,
+    extra: Mapping[str, Any] | None,
+    *,
+    body: str = "",
 ) -> str:
     """The reply as plain text, as the public signature covers it."""
     edited = _edited_reply(reply_id, extra)
     if edited is not None:
         return edited
-    return redact(html_to_text(body_html), names=_names(writer_name))
+    return redact(html_to_text(body_html), names=letter_names(writer_name, body), part="reply")
 
 
 def public_reply_html(
-    reply_id: int, body_html: str, writer_name: str | None, extra: Mapping[str, Any] | None
+    reply_id: int,
+    body_html: str,
+    writer_name: str | None,
+    extra: Mapping[str, Any] | None,
+    *,
+    body: str = "",
 ) -> str:
     """The reply as the public page shows it (safe HTML)."""
     edited = _edited_reply(reply_id, extra)
     if edited is not None:
         return plain_text_to_html(edited)
     # Personal data removed, then sanitised again.
-    return nh3.clean(redact(body_html, names=_names(writer_name)))
+    return nh3.clean(redact(body_html, names=letter_names(writer_name, body), part="reply"))
 
 
-def automatic_reply_editor_text(body_html: str, writer_name: str | None) -> str:
+def automatic_reply_editor_text(body_html: str, writer_name: str | None, *, body: str = "") -> str:
     """The automatic redaction of a reply as the editor shows it (paragraphs
     split by a blank line), the starting point of the staff's review."""
-    return redact(html_to_editor_text(body_html), names=_names(writer_name))
+    return redact(
+        html_to_editor_text(body_html), names=letter_names(writer_name, body), part="reply"
+    )
 
 
 def reply_editor_text(
-    reply_id: int, body_html: str, writer_name: str | None, extra: Mapping[str, Any] | None
+    reply_id: int,
+    body_html: str,
+    writer_name: str | None,
+    extra: Mapping[str, Any] | None,
+    *,
+    body: str = "",
 ) -> str:
     edited = _edited_reply(reply_id, extra)
-    return edited if edited is not None else automatic_reply_editor_text(body_html, writer_name)
+    if edited is not None:
+        return edited
+    return automatic_reply_editor_text(body_html, writer_name, body=body)

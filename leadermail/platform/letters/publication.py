@@ -10,7 +10,8 @@ staff member did. What leaves this module is already redacted
 (:func:`leadermail.platform.privacy.redact` with the writer's name), or the
 text staff reviewed and corrected (``letters.public_text``): the writer's
 name, phone, e-mail and ID number are never part of the result, so a
-template cannot show them by mistake. The search index holds that same text
+template cannot show them by mistake, and 所在地区 only to the district or
+county (:func:`residences.public_region`). The search index holds that same text
 (see ``submission.letter_search_vector``); public searches never match words
 staff took out of it (``query_terms(q, public=True)``).
 
@@ -46,6 +47,7 @@ from leadermail.platform.letters.public_text import (
     public_reply_html,
     public_title,
 )
+from leadermail.platform.residences import public_region
 from leadermail.platform.search import matches, query_terms
 from leadermail.platform.web.templating import SHANGHAI
 from leadermail.tenants.registry import TenantRef
@@ -189,11 +191,12 @@ def _is_rehandling(row: Any) -> bool:
 
 
 def _item(row: Any) -> PublishedItem:
-    body = public_body(row.body[: SNIPPET_CHARS * 3], row.writer_name, row.extra)
+    # The start of the text, redacted with the names written anywhere in it.
+    body = public_body(row.body[: SNIPPET_CHARS * 3], row.writer_name, row.extra, body=row.body)
     snippet = " ".join(body.split())[:SNIPPET_CHARS]
     return PublishedItem(
         id=row.id,
-        title=public_title(row.title, row.writer_name, row.extra),
+        title=public_title(row.title, row.writer_name, row.extra, body=row.body),
         snippet=snippet + ("…" if len(body) > SNIPPET_CHARS else ""),
         type_label=LETTER_TYPE_LABELS.get(row.letter_type, row.letter_type),
         category=row.category,
@@ -307,11 +310,13 @@ async def _published_letter(session: AsyncSession, letter_id: int) -> PublishedL
     return PublishedLetter(
         item=_item(row),
         body=public_body(row.body, row.writer_name, row.extra),
-        region=row.region,
+        region=public_region(row.region),
         channel=row.channel,
         replies=[
             PublishedReply(
-                unit, public_reply_html(reply_id, html, row.writer_name, row.extra), sent
+                unit,
+                public_reply_html(reply_id, html, row.writer_name, row.extra, body=row.body),
+                sent,
             )
             for reply_id, unit, html, sent in replies
         ],

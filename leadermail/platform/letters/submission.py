@@ -51,7 +51,6 @@ from leadermail.platform.letters.tracking import (
 )
 from leadermail.platform.letters.validation import CleanLetter
 from leadermail.platform.letters.workflow import add_timeline_event
-from leadermail.platform.privacy import redact
 from leadermail.platform.routing.jobs import enqueue_arrival_jobs
 from leadermail.platform.search import search_vector
 from leadermail.tenants.registry import TenantRef
@@ -91,12 +90,12 @@ def letter_search_vector(letter: Letter) -> ColumnElement[Any]:
     Once staff edited the published text (公示文本), the public search finds
     the letter by that text only; the words they took out stay findable by
     staff (``search.search_vector``'s ``staff_only``)."""
-    names = [letter.writer_name] if letter.writer_name else []
-    title, body = redact(letter.title, names=names), redact(letter.body, names=names)
+    title = public_title(letter.title, letter.writer_name, None, body=letter.body)
+    body = public_body(letter.body, letter.writer_name, None)
     if not is_edited(letter.extra):
         return search_vector(title, body)
     return search_vector(
-        public_title(letter.title, letter.writer_name, letter.extra),
+        public_title(letter.title, letter.writer_name, letter.extra, body=letter.body),
         public_body(letter.body, letter.writer_name, letter.extra),
         staff_only=(title, body),
     )

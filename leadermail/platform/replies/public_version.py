@@ -13,8 +13,10 @@ sent reply), correct it as plain text, and save it::
 
 What is refused (``PublicTextRefused.errors``: field → message, nothing
 saved): empty or too long parts, and any phone number, ID or card number,
-e-mail address, QQ/微信 account or the writer's name (the redaction's own
-detectors, :func:`privacy.find_personal_data`). A letter whose writer said
+e-mail address, QQ/微信 account, the writer's name, a name written after
+我叫 / 投诉人： … and the writer's home below the street (the redaction's own
+detectors, :func:`privacy.find_personal_data`; in a reply the office's
+landlines and 12345 are allowed, as the redaction keeps them). A letter whose writer said
 "do not publish" has no public version at all.
 
 Saving stores only the parts that differ from the automatic text
@@ -41,16 +43,20 @@ from leadermail.platform.letters.public_text import (
     EXTRA_KEY,
     automatic_reply_editor_text,
     edits_of,
+    letter_names,
+    public_body,
+    public_title,
     reply_editor_text,
 )
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.letters.submission import letter_search_vector
 from leadermail.platform.letters.workflow import add_timeline_event
-from leadermail.platform.privacy import find_personal_data, redact
+from leadermail.platform.privacy import find_personal_data
 from leadermail.platform.replies.drafting import letter_replies, sent_replies
 from leadermail.platform.replies.publishing import sign_public_text
 from leadermail.platform.replies.sanitize import MAX_REPLY_CHARS
 from leadermail.platform.replies.signing import ensure_signing_key
+from leadermail.platform.written_names import Part
 
 MAX_PUBLIC_TITLE_CHARS = 100
 MAX_PUBLIC_BODY_CHARS = 10_000
@@ -128,8 +134,10 @@ def reply_field(reply_id: int) -> str:
 
 
 def _automatic(letter: Letter) -> tuple[str, str]:
-    names = [letter.writer_name] if letter.writer_name else []
-    return redact(letter.title, names=names), redact(letter.body, names=names)
+    return (
+        public_title(letter.title, letter.writer_name, None, body=letter.body),
+        public_body(letter.body, letter.writer_name, None),
+    )
 
 
 def public_version(letter: Letter, sent: Sequence[Reply]) -> PublicVersion:
@@ -145,8 +153,8 @@ def public_version(letter: Letter, sent: Sequence[Reply]) -> PublicVersion:
             ReplyPart(
                 reply,
                 number,
-                reply_editor_text(reply.id, reply.body_html, name, extra),
-                automatic_reply_editor_text(reply.body_html, name),
+                reply_editor_text(reply.id, reply.body_html, name, extra, body=letter.body),
+                automatic_reply_editor_text(reply.body_html, name, body=letter.body),
             )
             for number, reply in enumerate(sent, start=1)
         ],
@@ -165,12 +173,12 @@ def _paragraphs(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _check(label: str, text: str, limit: int, names: list[str]) -> str | None:
+def _check(label: str, text: str, limit: int, names: list[str], part: Part) -> str | None:
     if not text:
         return f"请填写{label}"
     if len(text) > limit:
         return f"{label}不能超过 {limit} 个字，当前 {len(text)} 个字"
-    found = find_personal_data(text, names=names)
+    found = find_personal_data(text, names=names, part=part)
     if found:
         listed = "、".join(dict.fromkeys(f"{item.kind}（{item.sample}）" for item in found))
         return f"{label}中仍有个人信息：{listed}。请删除或改为 ***，再保存"
@@ -205,7 +213,8 @@ async def save_public_text(
         raise ActionRefused("答复发送后才能编辑公示文本")
     current = public_version(letter, sent)
     labels = _part_names(current)
-    names = [letter.writer_name] if letter.writer_name else []
+    # The writer's name and those written in the letter, in every part.
+    names = letter_names(letter.writer_name, letter.body)
     wanted = {"title": _one_line(typed.title), "body": _paragraphs(typed.body)}
     for part in current.replies:
         # A reply sent after the form was opened keeps its text.
@@ -215,7 +224,15 @@ async def save_public_text(
     errors = {
         key: problem
         for key, text in wanted.items()
-        if (problem := _check(labels[key], text, limits.get(key, MAX_REPLY_CHARS), names))
+        if (
+            problem := _check(
+                labels[key],
+                text,
+                limits.get(key, MAX_REPLY_CHARS),
+                names,
+                "letter" if key in limits else "reply",
+            )
+        )
     }
     if errors:
         raise PublicTextRefused(errors)
@@ -298,6 +315,9 @@ async def reset_public_text(
     typed = PublicTextForm(
         title,
         body,
-        {r.id: automatic_reply_editor_text(r.body_html, letter.writer_name) for r in sent},
+        {
+            r.id: automatic_reply_editor_text(r.body_html, letter.writer_name, body=letter.body)
+            for r in sent
+        },
     )
     return await save_public_text(session, staff, letter, actor, typed, secret)

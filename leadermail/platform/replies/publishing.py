@@ -47,14 +47,16 @@ class PublicPreview:
 
 def public_preview(letter: Letter, reply: Reply | None) -> PublicPreview:
     """What the public will see: letter and reply with the writer's personal
-    data (name, phones, ID numbers, e-mails, house numbers) redacted, or as
-    staff corrected them."""
+    data (names, phones, ID numbers, e-mails, home and house numbers)
+    redacted, or as staff corrected them."""
     name, extra = letter.writer_name, letter.extra
     reply_text = (
-        public_reply_text(reply.id, reply.body_html, name, extra) if reply is not None else ""
+        public_reply_text(reply.id, reply.body_html, name, extra, body=letter.body)
+        if reply is not None
+        else ""
     )
     return PublicPreview(
-        title=public_title(letter.title, name, extra),
+        title=public_title(letter.title, name, extra, body=letter.body),
         body=public_body(letter.body, name, extra),
         reply_text=reply_text,
     )

@@ -218,7 +218,7 @@ async def test_personal_data_typed_back_in_is_refused_and_what_was_typed_stays(
     typed = {
         "title": "张三反映路灯坏了",
         "body": start["body"] + "\n\n联系邮箱 zhangsan@example.com",
-        reply_field: "您好：已修复。回访电话 0731-84567890，身份证 43010519900101123X。",
+        reply_field: "您好：已修复。回访电话 13987654321，身份证 43010519900101123X。",
         "op": "save",
     }
     refused = await client.post(desk.base + "/publication", data=typed)
@@ -228,7 +228,7 @@ async def test_personal_data_typed_back_in_is_refused_and_what_was_typed_stays(
     assert error_of(page, "public-title").startswith("标题中仍有个人信息：来信人姓名（张*）")
     assert "电子邮箱（z***@example.com）" in error_of(page, "public-body")
     reply_error = error_of(page, f"public-{reply_field}")
-    assert "电话号码（********7890）" in reply_error
+    assert "手机号码（139****4321）" in reply_error
     assert "身份证号或银行卡号（430***********123X）" in reply_error
     # Everything typed is still there, nothing was saved.
     assert fields(page) == {k: v for k, v in typed.items() if k != "op"}
@@ -242,6 +242,27 @@ async def test_personal_data_typed_back_in_is_refused_and_what_was_typed_stays(
     both = await client.post(desk.base + "/publication", data={**typed, "op": "publish"})
     assert both.status_code == 422
     assert not (await stored_letter(context, desk)).is_published
+
+
+async def test_a_reply_keeps_the_office_landline_and_a_letter_does_not(
+    context, make_tenant, client
+):
+    desk = await replied_desk(context, make_tenant, client)
+    start = fields((await client.get(desk.base + "/publication")).text)
+    reply_field = next(name for name in start if name.startswith("reply-"))
+    office = "您好：路灯已修复。如有问题请联系我们（联系电话0731-88888888）或拨打12345。"
+    typed = {**start, reply_field: office, "op": "save"}
+    assert (await client.post(desk.base + "/publication", data=typed)).status_code == 303
+    assert (await stored_letter(context, desk)).extra[EXTRA_KEY]["replies"] == {
+        reply_field.removeprefix("reply-"): office
+    }
+    # In the letter the same number is the writer's: refused, and so is a
+    # name written after 举报人.
+    letter_typed = {**typed, "body": start["body"] + "\n座机0731-88888888。举报人：刘况"}
+    refused = await client.post(desk.base + "/publication", data=letter_typed)
+    assert refused.status_code == 422
+    body_error = error_of(refused.text, "public-body")
+    assert "电话号码（********8888）" in body_error and "姓名（刘*）" in body_error
 
 
 async def test_do_not_publish_blocks_the_text_and_the_publication(

@@ -113,7 +113,7 @@ def test_emails_and_chat_accounts() -> None:
         ("学仓街101-103号", "学仓街**号"),
         ("洋湖街道88号", "洋湖街道**号"),
         ("明月村石咀组217号村民", "明月村石咀组**号村民"),
-        ("我住幸福小区3栋2单元501室", "我住幸福小区3栋2单元***室"),
+        ("幸福小区3栋2单元501室门口", "幸福小区3栋2单元***室门口"),
         ("碧水龙庭10栋602房", "碧水龙庭10栋***房"),
         ("恒大雅苑35栋2407号。", "恒大雅苑35栋***号。"),
         ("映江苑5栋2404是个传销窝点", "映江苑5栋***是个传销窝点"),
@@ -150,12 +150,16 @@ def test_ordinary_numbers_are_kept(text: str) -> None:
 def test_real_letters_stay_readable(letters: list[str]) -> None:
     assert len(letters) > 2000
     unchanged = sum(redact(text, names=[]) == text for text in letters)
-    # The organisers anonymised the data; only house numbers and the odd
-    # phone number in a letter should change.
-    assert unchanged / len(letters) > 0.95
+    # The organisers anonymised places, not people: besides house numbers and
+    # the odd phone number, ~3% of the letters name their writer (我叫…,
+    # 投诉人：…) and ~3% say where the writer lives (我住在…). Measured:
+    # 2,085 of 2,253 unchanged (92.5%).
+    assert unchanged / len(letters) > 0.90
     for text in letters:
         redacted = redact(text, names=[])
-        assert len(redacted) > 0.9 * len(text)
+        # A writer's home below the street is the most that goes (12 of 112
+        # characters at most in these letters).
+        assert len(redacted) > 0.85 * len(text)
         # Dates are never mistaken for phone or ID numbers.
         assert re.findall(r"\d{4}年\d{1,2}月\d{1,2}日", redacted) == re.findall(
             r"\d{4}年\d{1,2}月\d{1,2}日", text
@@ -164,18 +168,21 @@ def test_real_letters_stay_readable(letters: list[str]) -> None:
 
 def test_injected_personal_data_is_removed_from_real_letters(letters: list[str]) -> None:
     for text in letters[:300]:
+        # First, so that a signature at the end of the letter stays its end.
         injected = (
-            f"{text}\n我叫王建国，王先生是我本人，手机 139-8765-4321，"
-            f"身份证{ID_NUMBER}，邮箱 wangjg@163.com，住芙蓉中路288号3栋1单元602室。"
+            f"我叫王建国，王先生是我本人，手机 139-8765-4321，"
+            f"身份证{ID_NUMBER}，邮箱 wangjg@163.com，住芙蓉中路288号3栋1单元602室。\n{text}"
         )
+        # 住… after the writer's name is the writer's home: only what is
+        # above the street is published (here nothing).
         redacted = redact(injected, names=["王建国"])
         for secret in ("王建国", "王先生", "139-8765-4321", ID_NUMBER, "wangjg@163.com",
                        "288", "602"):  # fmt: skip
-            assert secret not in redacted.rsplit("\n", 1)[1]
-        assert redacted.rsplit("\n", 1)[1] == (
-            "我叫某某，某先生是我本人，手机 ***，身份证***，邮箱 ***，住芙蓉中路**号3栋1单元***室。"
+            assert secret not in redacted.split("\n", 1)[0]
+        assert redacted.split("\n", 1)[0] == (
+            "我叫某某，某先生是我本人，手机 ***，身份证***，邮箱 ***，住***。"
         )
-        assert redacted.startswith(redact(text, names=["王建国"]))
+        assert redacted.endswith(redact(text, names=["王建国"]))
 
 
 # --- masking ------------------------------------------------------------------------
@@ -267,3 +274,75 @@ def test_redacted_text_has_nothing_left_to_find(letters: list[str]) -> None:
     for letter in letters[:200]:
         injected = f"{letter} 我是李四，电话13912345678，邮箱 lisi@example.cn。"
         assert find_personal_data(redact(injected, names=["李四"]), names=["李四"]) == []
+
+
+# --- names written in the text, the writer's home, replies ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Real letters (泰迪杯 2020), as the QA reader found them published.
+        ("尊敬的领导您好，我叫邓桂秋，D12市官岭镇人，户口簿上的身份证号码",
+         "尊敬的领导您好，我叫某某，D12市官岭镇人，户口簿上的身份证号码"),
+        ("投诉人：K4县井头圩镇廖家村村民廖飞荣\n被投诉人：某公司\n投诉人：廖飞荣",
+         "投诉人：K4县井头圩镇廖家村村民某某\n被投诉人：某公司\n投诉人：某某"),
+        ("为实现中国梦而努力。\u3000\u3000举报人：A市轴承厂\xa0刘况",
+         "为实现中国梦而努力。\u3000\u3000举报人：A市轴承厂\xa0某某"),
+        # Once found, the name goes everywhere in the text, and as 刘先生.
+        ("刘况反映的问题。刘先生请回复。举报人：刘况",
+         "某某反映的问题。某先生请回复。举报人：某某"),
+    ],
+)  # fmt: skip
+def test_names_written_in_the_letter_are_removed(text: str, expected: str) -> None:
+    assert redact(text, names=["王五"]) == expected
+
+
+def test_writer_home_is_published_down_to_the_street() -> None:
+    text = "我住在岳麓区望月湖街道桃花苑小区3栋2单元501室，楼下的烧烤店油烟很大。"
+    assert redact(text, names=[]) == "我住在岳麓区望月湖街道***，楼下的烧烤店油烟很大。"
+    # The estate as the subject of the letter stays, buildings too.
+    subject = "桃花苑小区3栋和5栋之间的绿地被烧烤店占用。"
+    assert redact(subject, names=[]) == subject
+
+
+def test_reply_keeps_the_office_landlines_and_masks_mobiles_and_ids() -> None:
+    reply = (
+        "如有疑问，请联系我们（联系电话0731-88888888），或拨打12345市民服务热线、"
+        "96345供电服务热线。您留的手机13812345678，身份证43010519900101123X。"
+    )
+    assert redact(reply, names=[], part="reply") == (
+        "如有疑问，请联系我们（联系电话0731-88888888），或拨打12345市民服务热线、"
+        "96345供电服务热线。您留的手机***，身份证***。"
+    )
+    # In the letter every phone number goes.
+    assert "0731-88888888" not in redact(reply, names=[])
+
+
+def test_reply_names_only_the_citizen_markers() -> None:
+    reply = "投诉人刘况反映的问题已查实。联系人：王科长。经办人张伟。"
+    assert redact(reply, names=[], part="reply") == (
+        "投诉人某某反映的问题已查实。联系人：王科长。经办人张伟。"
+    )
+
+
+def test_find_personal_data_flags_written_names_and_the_home() -> None:
+    text = "举报人：A市轴承厂 刘况。我住在岳麓区望月湖街道桃花苑小区3栋。"
+    found = [(item.kind, item.sample) for item in find_personal_data(text, names=["张三"])]
+    assert found == [("姓名", "刘*"), ("住址", "桃花***")]
+
+
+def test_find_personal_data_allows_office_landlines_in_a_reply() -> None:
+    reply = "联系电话：0731-88888888，电话：84561234，12345。"
+    assert find_personal_data(reply, names=[], part="reply") == []
+    found = find_personal_data(reply + "手机13812345678", names=[], part="reply")
+    assert [(item.kind, item.sample) for item in found] == [("手机号码", "138****5678")]
+    assert [item.kind for item in find_personal_data(reply, names=[])] == ["电话号码", "电话号码"]
+
+
+def test_redacted_replies_have_nothing_left_to_find(letters: list[str]) -> None:
+    with LETTERS_CSV.open(encoding="utf-8", newline="") as file:
+        replies = [row["答复意见"] for row in csv.DictReader(file)][:300]
+    for reply in replies:
+        redacted = redact(reply, names=["李四"], part="reply")
+        assert find_personal_data(redacted, names=["李四"], part="reply") == []
