@@ -40,3 +40,10 @@ async def test_a_published_letter_hides_the_names_and_home_written_in_it(citizen
     found = (await citizen.get("/letters", params={"q": "刘况"})).text
     assert "找到 0 封" in found
     assert "找到 1 封" in (await citizen.get("/letters", params={"q": "烧烤店"})).text
+
+
+async def test_the_write_form_says_how_much_of_the_region_is_published(client, make_tenant):
+    tenant = await make_tenant(profile={"region_hint": "如：岳麓区望月湖街道"})
+    page = (await client.get(f"/t/{tenant.slug}/write")).text
+    hint = page[page.index('id="region-hint"') : page.index('id="region"')]
+    assert "如：岳麓区望月湖街道。信件公开时只显示到区（县）" in hint
