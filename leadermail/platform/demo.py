@@ -3,9 +3,11 @@ staff for every role, and a few hundred real letters with ten months of
 history made by the console's own services (see ``demo_history``).
 
 The letter texts are the real citizen messages and official replies of the
-2020 泰迪杯 data set in ``shared/data/letters`` (place and person names were
-anonymised by its publishers); writer names and phone numbers are invented
-here and obviously fake. Running it twice changes nothing.
+2020 泰迪杯 data set in ``shared/data/letters`` (its publishers anonymised
+places and user ids, not the people's names written in the texts: the public
+pages show them redacted like any letter's), cleaned of spreadsheet
+artefacts by :func:`clean_source_text`; writer names and phone numbers are
+invented here and obviously fake. Running it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -200,13 +202,46 @@ def letters_dir() -> Path | None:
     return None
 
 
+# Excel writes a control character inside a cell as _xHHHH_: a carriage
+# return became "_x000D_" before the line feed (443 times in the letters).
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# Zero-width characters pasted from web pages (in 3 titles).
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def _unescape(match: re.Match[str]) -> str:
+    char = chr(int(match[1], 16))
+    if char in "\r\n":
+        return "\n"
+    return char if char.isprintable() or char == "\t" else ""
+
+
+def clean_source_text(text: str) -> str:
+    """A cell of the source spreadsheets as the citizen wrote it::
+
+        clean_source_text("投诉人：廖飞荣_x000D_\n被投诉人：…")  # "投诉人：廖飞荣\n被投诉人：…"
+    """
+    # "_x000D_" + the line feed after it is one line break, not two.
+    text = text.replace("_x000D_\n", "\n").replace("\r\n", "\n")
+    return _EXCEL_ESCAPE.sub(_unescape, text).replace("\r", "\n").translate(_INVISIBLE)
+
+
+def _source(title: str, body: str, reply: str | None, category: str | None) -> SourceLetter:
+    return SourceLetter(
+        clean_source_text(title).strip(),
+        clean_source_text(body).strip(),
+        clean_source_text(reply).strip() or None if reply else None,
+        category,
+    )
+
+
 def read_source_letters(folder: Path) -> Iterator[SourceLetter]:
     with (folder / "teddycup2020_replies.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            yield SourceLetter(row["留言主题"], row["留言详情"], row["答复意见"] or None, None)
+            yield _source(row["留言主题"], row["留言详情"], row["答复意见"] or None, None)
     with (folder / "teddycup2020_labeled_messages.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            yield SourceLetter(row["留言主题"], row["留言详情"], None, row["一级分类"])
+            yield _source(row["留言主题"], row["留言详情"], None, row["一级分类"])
 
 
 def guess_type(title: str, body: str) -> LetterType:
