@@ -29,8 +29,12 @@ from bench.common import fresh_settings, median  # noqa: E402
 from leadermail.platform.audit.writer import Actor  # noqa: E402
 from leadermail.platform.context import AppContext  # noqa: E402
 from leadermail.platform.jobs.worker import build_worker  # noqa: E402
-from leadermail.tenants.jobs import ProvisioningRun, RunStatus, request_provisioning  # noqa: E402
 from leadermail.tenants.provisioning import TenantSpec, create_tenant  # noqa: E402
+from leadermail.tenants.provisioning_runs import (  # noqa: E402
+    ProvisioningRun,
+    RunStatus,
+    request_provisioning,
+)
 
 
 def single_median(context: AppContext, runs: int) -> float:

@@ -26,7 +26,7 @@ from leadermail.platform.routing import models as _routing  # noqa: F401
 from leadermail.platform.supervision import models as _supervision  # noqa: F401
 from leadermail.tenants import applications as _tenant_applications  # noqa: F401
 from leadermail.tenants import invitations as _tenant_invitations  # noqa: F401
-from leadermail.tenants import jobs as _tenant_jobs  # noqa: F401
 from leadermail.tenants import models as _tenants  # noqa: F401
+from leadermail.tenants import provisioning_runs as _tenant_runs  # noqa: F401
 
 __all__ = ["CoreBase", "TenantBase"]

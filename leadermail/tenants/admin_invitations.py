@@ -8,7 +8,7 @@
 
 A mailbox opened without an admin e-mail, an admin who lost the mail or let
 it expire, a new admin after a change of staff: each is one more
-provisioning run of only the invitation step (``tenants.jobs``), so the
+provisioning run of only the invitation step (``tenants.provisioning_runs``), so the
 e-mail goes out the one way it does when a mailbox is opened (after the
 commit, by the worker), its progress page says whether it went, and a mail
 server fault is retried with that page's 重新发送邀请邮件. The newest link
@@ -28,14 +28,14 @@ from leadermail.platform.audit.writer import Actor, record_platform_audit
 from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.validation import normalize_email
 from leadermail.tenants.invitations import StaffInvitation
-from leadermail.tenants.jobs import (
+from leadermail.tenants.models import Tenant, TenantStatus
+from leadermail.tenants.provisioning import TenantSpec
+from leadermail.tenants.provisioning_runs import (
     INVITATION_KEY_PREFIX,
     ProvisioningRun,
     queue_run,
     run_of_request,
 )
-from leadermail.tenants.models import Tenant, TenantStatus
-from leadermail.tenants.provisioning import TenantSpec
 
 NAME_MAX = 50
 

@@ -288,7 +288,7 @@ async def approve_application(
     Returns the provisioning run id. Raises TenantError (nothing changed) when
     the wished slug or domain was taken meanwhile.
     """
-    from leadermail.tenants.jobs import request_provisioning
+    from leadermail.tenants.provisioning_runs import request_provisioning
 
     _require_pending(application)
     check_still_available(sync_engine, application)

@@ -12,8 +12,9 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
-from leadermail.tenants.jobs import ProvisioningRun, provision_tenant
+from leadermail.tenants.jobs import provision_tenant
 from leadermail.tenants.provisioning import set_tenant_status
+from leadermail.tenants.provisioning_runs import ProvisioningRun
 from tests.browser.conftest import check_axe, new_context, open_tenant, screenshot
 from tests.conftest import unique_slug
 from tests.functional.staff_ops.helpers import make_staff, session_cookie

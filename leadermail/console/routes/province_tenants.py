@@ -40,13 +40,6 @@ from leadermail.tenants.invitations import (
     accept_invitation,
     find_invitation,
 )
-from leadermail.tenants.jobs import (
-    STEP_LABELS,
-    STEP_STATE_LABELS,
-    ProvisioningRun,
-    request_provisioning,
-    retry_provisioning,
-)
 from leadermail.tenants.models import Tenant, TenantDomain, TenantStatus
 from leadermail.tenants.provisioning import (
     SLUG_PATTERN,
@@ -55,6 +48,13 @@ from leadermail.tenants.provisioning import (
     normalise_host,
     set_tenant_status,
     spec_problems,
+)
+from leadermail.tenants.provisioning_runs import (
+    STEP_LABELS,
+    STEP_STATE_LABELS,
+    ProvisioningRun,
+    request_provisioning,
+    retry_provisioning,
 )
 from leadermail.tenants.registry import KIND_LABELS, TenantRef
 from leadermail.tenants.tree import tree_order

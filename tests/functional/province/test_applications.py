@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from leadermail.platform.accounts.models import Role
 from leadermail.tenants.applications import TenantApplication
-from leadermail.tenants.jobs import ProvisioningRun, provision_tenant
+from leadermail.tenants.jobs import provision_tenant
 from leadermail.tenants.models import Tenant
+from leadermail.tenants.provisioning_runs import ProvisioningRun
 from tests.conftest import unique_slug
 from tests.functional.staff_ops.helpers import make_staff, sign_in_client
 

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from leadermail.platform.accounts.models import Role
 from leadermail.platform.audit.models import PlatformAuditRecord
-from leadermail.tenants.jobs import ProvisioningRun, provision_tenant
+from leadermail.tenants.jobs import provision_tenant
 from leadermail.tenants.provisioning import set_tenant_status
+from leadermail.tenants.provisioning_runs import ProvisioningRun
 from tests.conftest import unique_slug
 from tests.functional.province.test_provisioning import post_new, province_admin, url
 from tests.functional.staff_ops.helpers import make_staff, sign_in_client

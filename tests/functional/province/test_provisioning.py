@@ -11,8 +11,9 @@ from leadermail.platform.accounts.models import Role, User
 from leadermail.platform.jobs.models import OutboxJob
 from leadermail.platform.letters.models import Category
 from leadermail.tenants.invitations import invite_staff
-from leadermail.tenants.jobs import SYSTEM_ERROR, ProvisioningRun, provision_tenant
+from leadermail.tenants.jobs import provision_tenant
 from leadermail.tenants.models import Tenant
+from leadermail.tenants.provisioning_runs import SYSTEM_ERROR, ProvisioningRun
 from leadermail.tenants.session import tenant_session
 from tests.conftest import unique_slug
 from tests.functional.staff_ops.helpers import make_staff, sign_in_client

@@ -9,7 +9,7 @@ import pytest
 
 from leadermail.platform.clock import utcnow
 from leadermail.tenants.admin_invitations import MailboxAdmin, invitation_problems
-from leadermail.tenants.jobs import INVITATION_KEY_PREFIX, ProvisioningRun, RunStatus
+from leadermail.tenants.provisioning_runs import INVITATION_KEY_PREFIX, ProvisioningRun, RunStatus
 
 
 @pytest.mark.parametrize(
