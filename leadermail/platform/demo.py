@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.accounts.models import Role, User
@@ -381,7 +381,8 @@ async def seed_letters(
     context: AppContext, tenant: TenantRef, sources: list[SourceLetter], rng: random.Random
 ) -> int:
     """Letters from ``sources``, each with the history :func:`plan_history` gives
-    it, in a tenant that has none yet (else nothing). Needs the demo staff."""
+    it, in a tenant that has none yet (else only :func:`repair_loaded_letters`).
+    Needs the demo staff."""
     from leadermail.platform.deadlines.schedule import load_calendar
     from leadermail.platform.letters.submission import submit_letter
 
@@ -391,6 +392,8 @@ async def seed_letters(
     now = utcnow()
     async with tenant_session(context.database, tenant) as session:
         if (await session.execute(select(Letter.id).limit(1))).first() is not None:
+            await repair_loaded_letters(session)
+            await session.commit()
             return 0
         categories = {
             c.name: c.id for c in (await session.execute(select(Category))).scalars().all()
@@ -444,6 +447,26 @@ async def seed_letters(
         await read_settled_notifications(session, seeded)
         await session.commit()
     return len(seeded)
+
+
+async def repair_loaded_letters(session: AsyncSession) -> int:
+    """Clean the letters a demo loaded before :func:`clean_source_text`
+    existed (their list snippets showed "_x000D_"); returns how many changed.
+    Demo data only: a real citizen's text is never rewritten."""
+    from leadermail.platform.letters.submission import letter_search_vector
+
+    dirty = or_(
+        Letter.title.contains("_x"), Letter.body.contains("_x"), Letter.title.contains("\u200b")
+    )
+    changed = 0
+    for letter in (await session.execute(select(Letter).where(dirty))).scalars():
+        title = clean_source_text(letter.title).strip()
+        body = clean_source_text(letter.body).strip()
+        if (title, body) != (letter.title, letter.body):
+            letter.title, letter.body = title, body
+            letter.search_vector = letter_search_vector(letter)
+            changed += 1
+    return changed
 
 
 async def build_demo(context: AppContext) -> dict[str, TenantRef]:

@@ -194,3 +194,23 @@ async def test_demo_history_is_what_the_services_would_have_written_on_those_day
     # Arrival jobs run as for any letter; no message goes to invented writers.
     assert "route_new_letter" in queued
     assert not set(queued) & set(WRITER_MESSAGE_JOBS)
+
+
+async def test_running_the_demo_again_cleans_letters_loaded_with_excel_artefacts(
+    context, make_tenant
+):
+    tenant = await make_tenant()
+    await ensure_demo_staff(context, tenant)
+    assert await seed_letters(context, tenant, _sources(3), random.Random(5)) == 3
+    async with tenant_session(context.database, tenant) as session:
+        letter = (await session.execute(select(Letter).order_by(Letter.id))).scalars().first()
+        letter.body = "投诉书_x000D_\n\u3000\u3000投诉人：某某_x000D_\n请处理。"
+        await session.commit()
+        letter_id = letter.id
+
+    assert await seed_letters(context, tenant, _sources(3), random.Random(5)) == 0
+    async with tenant_session(context.database, tenant) as session:
+        assert (await session.get(Letter, letter_id)).body == (
+            "投诉书\n\u3000\u3000投诉人：某某\n请处理。"
+        )
+        assert await session.scalar(select(func.count()).select_from(Letter)) == 3
