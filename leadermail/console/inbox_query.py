@@ -421,7 +421,8 @@ async def _matching_rows(
     only, never on every letter with a common word. Both steps return the
     same rows.
     """
-    wanted = [c for c in (text_matches, queue) if c is not None]
+    # The queue first: a hash probe, before the text's tsvector is read.
+    wanted = [c for c in (queue, text_matches) if c is not None]
     if walk_first:
         letters, cut_short = await _walk_rows(session, where, and_(*wanted), limit)
         if len(letters) >= limit or not cut_short:
