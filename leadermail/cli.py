@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "leadermail.platform.commands.tenants",
     "leadermail.platform.commands.audit",
     "leadermail.platform.commands.matters",
+    "leadermail.platform.commands.letters",
     "leadermail.platform.commands.holidays",
     "leadermail.platform.commands.demo",
 )

@@ -62,6 +62,7 @@ TENANT_GROUPS: tuple[ActionGroup, ...] = (
             "letter.publish": "公示来信",
             "letter.unpublish": "撤销公示",
             "letter.public_text": "修改公示文本",
+            "letter.public_resign": "按新的隐去规则重新签署公示答复",
         },
     ),
     ActionGroup(
