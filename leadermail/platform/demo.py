@@ -217,7 +217,7 @@ def _unescape(match: re.Match[str]) -> str:
 
 
 def clean_source_text(text: str) -> str:
-    """A cell of the source spreadsheets as the citizen wrote it::
+    r"""A cell of the source spreadsheets as the citizen wrote it::
 
         clean_source_text("投诉人：廖飞荣_x000D_\n被投诉人：…")  # "投诉人：廖飞荣\n被投诉人：…"
     """

@@ -40,7 +40,8 @@ _CJK = "\u4e00-\u9fff"
 _PLACE_CHAR = rf"[A-Za-z0-9{_CJK}]"
 # Words that end a place name and start the rest of the sentence.
 _NOT_IN_ADDRESS = (
-    "附近|旁边|对面|周边|门口|楼下|里面|[的了是在这那因为我们你他她就都也很要有把被从向对到给让着过说并但而且或]"
+    "附近|旁边|对面|周边|门口|楼下|里面|"
+    "[的了是在这那因为我们你他她就都也很要有把被从向对到给让着过说并但而且或]"
 )
 _ADDRESS_CHAR = rf"(?:(?!{_NOT_IN_ADDRESS})[A-Za-z0-9\-－#{_CJK}])"
 # Administrative levels that stay: province, city, district, county.

@@ -118,9 +118,7 @@ _END = (
 
 def _name_then(end: str) -> str:
     # Two given characters are tried before one (廖飞荣, but 李鸣 in 李鸣联系).
-    return (
-        rf"(?P<name>{_SURNAME}(?!{_TITLES}){_NOT_A_DATE}{_GIVEN}{{1,2}})(?!{_TITLES})(?={end})"
-    )
+    return rf"(?P<name>{_SURNAME}(?!{_TITLES}){_NOT_A_DATE}{_GIVEN}{{1,2}})(?!{_TITLES})(?={end})"
 
 
 _SPACE = r"[\s\u3000\xa0]*"
