@@ -21,10 +21,6 @@ The person who acted is never told of their own action. Each notification has
 a ``dedupe_key`` naming the *round* of the handover (the n-th approval of a
 reply, the n-th material received, ...), so a double click or a retried
 request that repeats the action in the same round adds no second one.
-
-A reply draft changing hands also moves it in the approval queue
-(:mod:`leadermail.platform.replies.review`): every hand-over of a draft
-passes through here, whichever reply verb made it.
 """
 
 from __future__ import annotations
@@ -47,7 +43,6 @@ from leadermail.platform.notifications.console import (
     registrars_or_admins,
     unit_handlers,
 )
-from leadermail.platform.replies.review import put_forward, send_back, settle
 from leadermail.platform.web.templating import format_datetime
 
 
@@ -159,7 +154,6 @@ async def reply_ready(session: AsyncSession, letter: Letter, reply: Reply, actor
     approvals = await _count_events(session, letter, "reply_approved")
     # A draft returned for revision and saved again is a new round too.
     returns = await _count_events(session, letter, "reply_returned")
-    put_forward(reply)
     await notify(
         session, letter.tenant_id,
         _others(await leaders_or_admins(session, letter.tenant_id), actor),
@@ -173,7 +167,6 @@ async def reply_approved(
     session: AsyncSession, letter: Letter, reply: Reply, actor: Actor
 ) -> None:
     """An approved reply waits for a registrar to sign and send it."""
-    settle(reply)
     approvals = await _count_events(session, letter, "reply_approved")
     await notify(
         session, letter.tenant_id,
@@ -188,7 +181,6 @@ async def reply_returned(
     session: AsyncSession, letter: Letter, reply: Reply, actor: Actor, comment: str
 ) -> None:
     """A leader sent the draft back: its drafter (else the unit) revises it."""
-    send_back(reply)
     if reply.drafted_by_user_id is not None:
         users = [reply.drafted_by_user_id]
     else:

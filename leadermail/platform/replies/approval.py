@@ -18,6 +18,7 @@ from leadermail.platform.letters.models import Letter, Reply
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.letters.workflow import add_timeline_event
 from leadermail.platform.notifications.handoffs import reply_approved, reply_returned
+from leadermail.platform.replies.review import send_back, settle
 
 #: Timeline kind of a leader's 退回修改 (internal).
 RETURNED_EVENT = "reply_returned"
@@ -33,6 +34,7 @@ async def approve_reply(
     reply.status = "approved"
     reply.approved_by_user_id = actor.user_id
     reply.approved_at = utcnow()
+    settle(reply)
     await add_timeline_event(session, letter, "reply_approved", actor, message="答复已经领导审核")
     await record_audit(
         session,
@@ -68,6 +70,7 @@ async def return_reply(
         raise ActionRefused("请填写退回修改的意见")
     if len(comment) > MAX_RETURN_COMMENT_CHARS:
         raise ActionRefused(f"退回意见不能超过 {MAX_RETURN_COMMENT_CHARS} 个字")
+    send_back(reply)
     await add_timeline_event(
         session, letter, RETURNED_EVENT, actor,
         message=f"答复退回修改：{comment}", data={"reply_id": reply.id, "comment": comment},

@@ -29,6 +29,7 @@ from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.models import Letter, Reply
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.notifications.handoffs import reply_ready
+from leadermail.platform.replies.review import put_forward
 from leadermail.platform.replies.sanitize import MAX_REPLY_CHARS, reply_html_from_form
 
 DRAFTABLE_STATES = frozenset({"accepted", "assigned", "awaiting_material"})
@@ -95,6 +96,7 @@ async def save_draft(
     if not autosave and reply.status == "draft":
         # Also when the autosave already holds this text: pressing the button
         # is what says the draft is ready.
+        put_forward(reply)
         await reply_ready(session, letter, reply, actor)
     return reply
 

@@ -13,9 +13,9 @@ The state is kept on the reply (``Reply.review_state``) so the inbox lists
 each queue with one small indexed read (the partial index of tenant
 revision 0011 holds just the queued drafts); a draft edited after approval
 goes back to draft with no state until it is put forward again. The first
-three are called from the hand-over notifications
-(:mod:`leadermail.platform.notifications.handoffs`), the one place every
-draft passes through when it changes hands; ``leave_queue`` from
+three are called by the reply verbs that change whose move it is
+(``drafting.save_draft``, ``approval.approve_reply`` / ``return_reply``),
+next to the hand-over notification each sends; ``leave_queue`` from
 ``workflow.apply_transition`` when a letter is closed, forwarded, merged or
 not accepted with a draft still queued. So a queued draft always belongs to
 an open letter, and the leaders' 待审批 count reads the index alone.
