@@ -15,12 +15,11 @@ the site runs, and again.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 
+from leadermail.platform.commands.each_tenant import each_tenant, run_each_tenant
 from leadermail.platform.config import Settings
 from leadermail.platform.context import AppContext
-from leadermail.platform.replies.redact_again import redact_again
+from leadermail.platform.replies.redact_again import RedactedAgain, redact_again
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,37 +33,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     again.set_defaults(func=run_redact_again)
 
 
+def _said(result: RedactedAgain) -> str:
+    return (
+        f"{result.letters} letters re-indexed, {result.published} published, "
+        f"{result.resigned} replies signed again"
+    )
+
+
 async def redact_all(context: AppContext, only: str | None = None) -> list[tuple[str, str]]:
     """Tenant by tenant; returns (slug, problem) for each that failed."""
-    tenants = await context.tenants.all()
-    if only is not None:
-        tenants = [t for t in tenants if t.slug == only]
-        if not tenants:
-            return [(only, "no such tenant")]
-    failures: list[tuple[str, str]] = []
-    for tenant in sorted(tenants, key=lambda t: t.id):
-        try:
-            result = await redact_again(context, tenant)
-        except Exception as exc:  # noqa: BLE001 - one broken schema must not stop the rest
-            failures.append((tenant.slug, f"{type(exc).__name__}: {exc}".splitlines()[0]))
-            continue
-        print(
-            f"{tenant.slug}: {result.letters} letters re-indexed, {result.published} published, "
-            f"{result.resigned} replies signed again",
-            flush=True,
-        )
-    return failures
+    return await each_tenant(context, only, redact_again, _said)
 
 
 def run_redact_again(args: argparse.Namespace, settings: Settings) -> int:
-    async def main() -> list[tuple[str, str]]:
-        context = AppContext.create(settings)
-        try:
-            return await redact_all(context, args.tenant)
-        finally:
-            await context.close()
-
-    failures = asyncio.run(main())
-    for slug, problem in failures:
-        print(f"FAILED {slug}: {problem}", file=sys.stderr)
-    return 1 if failures else 0
+    return run_each_tenant(settings, args.tenant, redact_again, _said)

@@ -12,12 +12,10 @@ and as often as needed: each letter goes through the index job itself.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 
+from leadermail.platform.commands.each_tenant import run_each_tenant
 from leadermail.platform.config import Settings
-from leadermail.platform.context import AppContext
-from leadermail.platform.forwarding.matter_index import reindex_tenant
+from leadermail.platform.forwarding.matter_index import ReindexResult, reindex_tenant
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,37 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reindex.set_defaults(func=run_reindex)
 
 
-async def reindex_all(context: AppContext, only: str | None = None) -> list[tuple[str, str]]:
-    """Rebuild tenant by tenant; returns (slug, problem) for each that failed."""
-    tenants = await context.tenants.all()
-    if only is not None:
-        tenants = [t for t in tenants if t.slug == only]
-        if not tenants:
-            return [(only, "no such tenant")]
-    failures: list[tuple[str, str]] = []
-    for tenant in sorted(tenants, key=lambda t: t.id):
-        try:
-            result = await reindex_tenant(context, tenant)
-        except Exception as exc:  # noqa: BLE001 - one broken schema must not stop the rest
-            failures.append((tenant.slug, f"{type(exc).__name__}: {exc}".splitlines()[0]))
-            continue
-        print(
-            f"{tenant.slug}: {result.letters} letters, {result.indexed} indexed, "
-            f"{result.removed} removed, {result.skipped} skipped",
-            flush=True,
-        )
-    return failures
+def _said(result: ReindexResult) -> str:
+    return (
+        f"{result.letters} letters, {result.indexed} indexed, "
+        f"{result.removed} removed, {result.skipped} skipped"
+    )
 
 
 def run_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    async def main() -> list[tuple[str, str]]:
-        context = AppContext.create(settings)
-        try:
-            return await reindex_all(context, args.tenant)
-        finally:
-            await context.close()
-
-    failures = asyncio.run(main())
-    for slug, problem in failures:
-        print(f"FAILED {slug}: {problem}", file=sys.stderr)
-    return 1 if failures else 0
+    return run_each_tenant(settings, args.tenant, reindex_tenant, _said)
