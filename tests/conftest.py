@@ -16,8 +16,9 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
@@ -30,6 +31,9 @@ from leadermail.platform.embedded import ensure_postgres, ensure_redis
 from leadermail.tenants.migrations import upgrade_core
 from leadermail.tenants.provisioning import TenantSpec, create_tenant
 from leadermail.tenants.registry import TenantRef
+
+if TYPE_CHECKING:
+    from tests.functional.staff_ops.helpers import SmtpSink
 
 TEST_SECRET = "test-secret-" + "x" * 40
 _VAR = Path(
@@ -146,3 +150,21 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
         transport=transport, base_url="http://testserver", follow_redirects=False
     ) as http:
         yield http
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on a free port, keeping what it is sent."""
+    # Imported here: the helpers import this module (TEST_SECRET).
+    from tests.functional.staff_ops.helpers import start_smtp_sink
+
+    sink, controller = start_smtp_sink()
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def mail_context(context: AppContext, smtp_sink: SmtpSink) -> AppContext:
+    """The test context with its SMTP settings pointing at the sink."""
+    settings = replace(context.settings, smtp_host="127.0.0.1", smtp_port=smtp_sink.port)
+    return replace(context, settings=settings)

@@ -4,8 +4,7 @@ with tracking codes, signed-in staff, an SMTP sink."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
 
@@ -16,7 +15,6 @@ from leadermail.platform.letters.tracking import hash_query_password, new_tracki
 from leadermail.tenants.registry import TenantRef
 from leadermail.tenants.session import tenant_session
 from tests.conftest import TEST_SECRET, unique_slug
-from tests.functional.staff_ops.helpers import SmtpSink, start_smtp_sink
 
 PASSWORD = "pY4tKm8w"
 
@@ -97,16 +95,3 @@ async def reply_to(context: AppContext, tenant: TenantRef, letter_id: int, text:
         )
         letter.state, letter.replied_at = "replied", utcnow()
         await session.commit()
-
-
-@pytest.fixture
-def smtp_sink() -> Iterator[SmtpSink]:
-    sink, controller = start_smtp_sink()
-    yield sink
-    controller.stop()
-
-
-@pytest.fixture
-def mail_context(context: AppContext, smtp_sink: SmtpSink) -> AppContext:
-    settings = replace(context.settings, smtp_host="127.0.0.1", smtp_port=smtp_sink.port)
-    return replace(context, settings=settings)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -22,7 +20,6 @@ from leadermail.platform.web.ratelimit import Step
 from leadermail.public_site.routes.recovery import BUSY_MESSAGE, PHONE_LIMIT
 from leadermail.tenants.session import tenant_session
 from tests.functional.public_site.conftest import Citizen, elsewhere, hidden
-from tests.functional.staff_ops.helpers import SmtpSink, start_smtp_sink
 
 _numbers = itertools.count(1)
 
@@ -58,19 +55,6 @@ def answer_of(page: str) -> str:
     page = re.sub(r'name="csrf_token" value="[^"]*"', "", page)
     return re.sub(r"1\d\d\*\*\*\*\d{4}", "NUMBER", page)
 
-
-@pytest.fixture
-def smtp_sink() -> Iterator[SmtpSink]:
-    sink, controller = start_smtp_sink()
-    yield sink
-    controller.stop()
-
-
-@pytest.fixture
-def mail_context(context, smtp_sink):  # noqa: ANN001, ANN201
-    """The test context with its SMTP settings pointing at the sink."""
-    settings = replace(context.settings, smtp_host="127.0.0.1", smtp_port=smtp_sink.port)
-    return replace(context, settings=settings)
 
 
 _addresses = itertools.count(1)

@@ -12,14 +12,6 @@ import pytest
 
 from leadermail.platform.config import Settings
 from leadermail.platform.notifications.email import send_email
-from tests.functional.staff_ops.helpers import start_smtp_sink
-
-
-@pytest.fixture
-def smtp_sink():
-    sink, controller = start_smtp_sink()
-    yield sink
-    controller.stop()
 
 
 async def test_without_smtp_host_mail_is_kept_in_a_maildir(tmp_path, caplog):
