@@ -51,14 +51,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
 from leadermail.console.inbox_identifiers import identifier_condition
-from leadermail.platform.accounts.policy import Action, StaffUser, role_allows
+from leadermail.console.inbox_review import (
+    REVIEW_TABS,
+    review_condition,
+    review_counts,
+    review_tabs,
+)
+from leadermail.platform.accounts.policy import StaffUser
 from leadermail.platform.deadlines.assignments import assignment_level
 from leadermail.platform.deadlines.levels import WarningLevel, due_soon_threshold, warning_level
 from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
-from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Assignment, Letter, Reply
+from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Assignment, Letter
 from leadermail.platform.letters.staff_models import LetterCount
 from leadermail.platform.letters.workflow import OPEN_STATES, STATE_LABELS
-from leadermail.platform.replies.review import PENDING, RETURNED
 from leadermail.platform.search import matches as text_matches
 from leadermail.platform.search import query_terms
 
@@ -89,33 +94,6 @@ ALL = "all"
 #: as words of the title or body.
 MATCH_EXACT = "exact"
 MATCH_TEXT = "text"
-
-
-@dataclass(frozen=True)
-class ReviewTab:
-    label: str
-    #: Reply.review_state of the letters' working draft.
-    review_state: str
-    #: Who sees the tab: those who may do the next step.
-    action: Action
-
-
-#: The approval queue, as ``state`` values of the inbox.
-AWAITING_APPROVAL = "awaiting_approval"
-REPLY_RETURNED = "reply_returned"
-REVIEW_TABS: dict[str, ReviewTab] = {
-    AWAITING_APPROVAL: ReviewTab("待审批", PENDING, Action.APPROVE_REPLY),
-    REPLY_RETURNED: ReviewTab("退回修改", RETURNED, Action.DRAFT_REPLY),
-}
-
-
-def review_tabs(staff: StaffUser) -> dict[str, str]:
-    """The approval-queue tabs ``staff`` sees: tab → label."""
-    return {
-        tab: spec.label
-        for tab, spec in REVIEW_TABS.items()
-        if role_allows(staff.roles, spec.action)
-    }
 
 
 def _int(value: str | None) -> int | None:
@@ -263,19 +241,6 @@ def _after_condition(after: str, *, dated: bool) -> ColumnElement[bool] | None:
         return None
     # Undated letters sort last (ASC NULLS LAST), after every dated letter.
     return tuple_(Letter.reply_due_at, Letter.id) > tuple_(due, last_id) if dated else None
-
-
-def _review_condition(filters: InboxFilters) -> ColumnElement[bool] | None:
-    """Letters whose working draft is in the tab's review state (None: not a
-    queue tab). Applied like the free text (:func:`_matching_rows`), not as
-    a WHERE of the plain query: see the module docstring."""
-    tab = REVIEW_TABS.get(filters.state)
-    if tab is None:
-        return None
-    drafts = select(Reply.letter_id).where(
-        Reply.review_state == tab.review_state, Reply.status == "draft"
-    )
-    return Letter.id.in_(drafts)
 
 
 def _state_condition(filters: InboxFilters) -> ColumnElement[bool] | None:
@@ -464,7 +429,7 @@ async def _ordered_letters(
     ``exact`` identifier condition): the dated ones in deadline order, then
     (if the page is not full) the undated ones."""
     letters: list[Letter] = []
-    review = _review_condition(filters)
+    review = review_condition(filters.state)
     for dated in (True, False):
         where = conditions(staff, filters, now, dated=dated)
         wanted = limit - len(letters)
@@ -513,31 +478,6 @@ async def state_counts(session: AsyncSession, staff: StaffUser) -> dict[str, int
         statement = statement.where(LetterCount.unit_id == (staff.unit_id or -1))
     rows = await session.execute(statement)
     return {state: int(n) for state, n in rows if n}
-
-
-async def review_counts(session: AsyncSession, staff: StaffUser) -> dict[str, int]:
-    """Letters per approval-queue tab ``staff`` sees (a handler: their unit's).
-
-    A queued draft always belongs to an open letter (``replies.review``
-    takes a letter's drafts out when it leaves the open states), so the
-    count reads the queue's index alone; only a handler's count joins the
-    letters, for their unit.
-    """
-    tabs = review_tabs(staff)
-    if not tabs:
-        return {}
-    wanted = {REVIEW_TABS[tab].review_state: tab for tab in tabs}
-    statement = (
-        select(Reply.review_state, func.count())
-        .where(Reply.review_state.in_(list(wanted)), Reply.status == "draft")
-        .group_by(Reply.review_state)
-    )
-    if staff.only_handler:
-        statement = statement.join(Letter, Letter.id == Reply.letter_id).where(
-            Letter.unit_id == (staff.unit_id or -1)
-        )
-    found = {review_state: int(n) for review_state, n in await session.execute(statement)}
-    return {tab: found.get(review_state, 0) for review_state, tab in wanted.items()}
 
 
 async def inbox_rows(

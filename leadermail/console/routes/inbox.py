@@ -22,7 +22,8 @@ from starlette.routing import Route
 
 from leadermail.console.auth import require_staff
 from leadermail.console.flash import console_url, flash
-from leadermail.console.inbox_query import InboxFilters, inbox_page, inbox_rows, review_tabs
+from leadermail.console.inbox_query import InboxFilters, inbox_page, inbox_rows
+from leadermail.console.inbox_review import review_tabs
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.clock import utcnow
