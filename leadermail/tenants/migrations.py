@@ -24,11 +24,12 @@ import io
 import multiprocessing
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -37,7 +38,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 
-from leadermail.platform.config import PROJECT_ROOT
+from leadermail.platform.config import DEVELOPMENT_SECRET, PROJECT_ROOT, Settings
 from leadermail.tenants.session import check_schema_name
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
@@ -68,6 +69,21 @@ def tenant_head(script_location: Path | None = None) -> str:
     head = tenant_script(script_location).get_current_head()
     assert head is not None, "the tenant migrations have no head"
     return head
+
+
+def sealing_key(attributes: Mapping[str, Any]) -> str | None:
+    """The key a revision that seals data at rest uses (core 0009, tenant 0013):
+    the one :func:`upgrade_core` was handed, else ``SECRET_KEY`` from the
+    environment, as the ``alembic`` CLI has it. None when that is only the
+    development secret outside development: the app then seals the values
+    itself, under its real key, the next time it writes them."""
+    given = attributes.get("secret_key")
+    if given:
+        return str(given)
+    settings = Settings.from_env()
+    if settings.secret_key == DEVELOPMENT_SECRET and settings.environment != "development":
+        return None
+    return settings.secret_key
 
 
 def upgrade_core(engine: Engine, *, secret_key: str | None = None) -> None:

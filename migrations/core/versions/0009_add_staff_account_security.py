@@ -34,8 +34,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import context, op
 
-from leadermail.platform.config import DEVELOPMENT_SECRET, Settings
 from leadermail.platform.sealing import PREFIX, SealBroken, Sealer
+from leadermail.tenants.migrations import sealing_key
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -44,16 +44,6 @@ depends_on: str | Sequence[str] | None = None
 
 #: Fixed here (not imported) so that this revision keeps doing what it did.
 TOTP_PURPOSE = "totp-secret"
-
-
-def _secret_key() -> str | None:
-    given = context.config.attributes.get("secret_key")
-    if given:
-        return str(given)
-    settings = Settings.from_env()
-    if settings.secret_key == DEVELOPMENT_SECRET and settings.environment != "development":
-        return None
-    return settings.secret_key
 
 
 def _secrets(connection: sa.Connection, *, sealed: bool) -> list[tuple[int, str]]:
@@ -122,7 +112,7 @@ def upgrade() -> None:
         unique=False,
         schema="core",
     )
-    secret_key = _secret_key()
+    secret_key = sealing_key(context.config.attributes)
     if secret_key is None:
         return  # sealed lazily at each user's next sign-in (see the docstring)
     connection = op.get_bind()
@@ -135,7 +125,7 @@ def downgrade() -> None:
     connection = op.get_bind()
     sealed = _secrets(connection, sealed=True)
     if sealed:
-        secret_key = _secret_key()
+        secret_key = sealing_key(context.config.attributes)
         if secret_key is None:
             raise RuntimeError("downgrading 0009 opens the sealed TOTP secrets: set SECRET_KEY")
         sealer = Sealer(secret_key, TOTP_PURPOSE)

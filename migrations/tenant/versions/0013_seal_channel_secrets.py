@@ -34,8 +34,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import context, op
 
-from leadermail.platform.config import DEVELOPMENT_SECRET, Settings
 from leadermail.platform.sealing import PREFIX, SealBroken, Sealer
+from leadermail.tenants.migrations import sealing_key
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -50,16 +50,6 @@ MAX_PASSWORD_BYTES = 150
 
 def _bound_to(tenant_id: int, mailbox_id: int) -> str:
     return f"channel-mailbox:{tenant_id}:{mailbox_id}"
-
-
-def _secret_key() -> str | None:
-    given = context.config.attributes.get("secret_key")
-    if given:
-        return str(given)
-    settings = Settings.from_env()
-    if settings.secret_key == DEVELOPMENT_SECRET and settings.environment != "development":
-        return None
-    return settings.secret_key
 
 
 def _passwords(connection: sa.Connection, *, sealed: bool) -> list[tuple[int, int, str]]:
@@ -88,7 +78,7 @@ def upgrade() -> None:
     clear = _passwords(connection, sealed=False)
     if not clear:
         return
-    secret_key = _secret_key()
+    secret_key = sealing_key(context.config.attributes)
     if secret_key is None:
         return  # sealed at each mailbox's next poll or save (see the docstring)
     sealer = Sealer(secret_key, PURPOSE)
@@ -106,7 +96,7 @@ def downgrade() -> None:
     sealed = _passwords(connection, sealed=True)
     if not sealed:
         return
-    secret_key = _secret_key()
+    secret_key = sealing_key(context.config.attributes)
     if secret_key is None:
         raise RuntimeError("downgrading 0013 opens the sealed IMAP passwords: set SECRET_KEY")
     sealer = Sealer(secret_key, PURPOSE)
