@@ -228,7 +228,7 @@ def load_work(url: str, schema: str, tenant_id: int) -> None:
                 status = "completed" if state in {"closed", "archived"} else "active"
                 copy.write_row((tenant_id, letter_id, unit_id, None, due, status, submitted))
         columns = (
-            "tenant_id, letter_id, unit_id, body_html, status, review_state, review_changed_at,"
+            "tenant_id, letter_id, unit_id, body_html, status, review_state,"
             " created_at, updated_at"
         )
         drafts = 0
@@ -250,7 +250,7 @@ def load_work(url: str, schema: str, tenant_id: int) -> None:
                 body = "<p>您好，您反映的问题已转交有关部门核实处理，感谢您的监督。</p>"
                 copy.write_row(
                     (tenant_id, letter_id, unit_id, body, status, review,
-                     submitted if review else None, submitted, submitted)
+                     submitted, submitted)
                 )
         conn.commit()
     with psycopg.connect(conninfo(url), autocommit=True) as conn:

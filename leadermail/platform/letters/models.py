@@ -300,7 +300,6 @@ class Reply(TenantScoped, TenantBase):
     #: The approval queue (replies/review.py): pending (待审批, put forward by
     #: its drafter) | returned (退回修改) | None (not put forward, or approved).
     review_state: Mapped[str | None] = mapped_column(String(20))
-    review_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.models import Letter, Reply
 
 PENDING = "pending"
@@ -36,17 +35,14 @@ REVIEW_STATE_LABELS = {PENDING: "待审批", RETURNED: "退回修改"}
 
 def put_forward(reply: Reply) -> None:
     reply.review_state = PENDING
-    reply.review_changed_at = utcnow()
 
 
 def send_back(reply: Reply) -> None:
     reply.review_state = RETURNED
-    reply.review_changed_at = utcnow()
 
 
 def settle(reply: Reply) -> None:
     reply.review_state = None
-    reply.review_changed_at = utcnow()
 
 
 async def leave_queue(session: AsyncSession, letter: Letter) -> None:
@@ -55,6 +51,6 @@ async def leave_queue(session: AsyncSession, letter: Letter) -> None:
     await session.execute(
         update(Reply)
         .where(Reply.letter_id == letter.id, Reply.review_state.is_not(None))
-        .values(review_state=None, review_changed_at=utcnow())
+        .values(review_state=None)
         .execution_options(synchronize_session=False)
     )

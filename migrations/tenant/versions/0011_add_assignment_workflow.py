@@ -1,9 +1,8 @@
 """add_assignment_workflow: the reply approval queue, and indexes for it and the 办理时限 scan
 
 Each reply gets ``review_state`` (pending: put forward by its drafter and
-waiting for a leader; returned: sent back for revision; NULL otherwise) and
-``review_changed_at`` (see ``leadermail.platform.replies.review``), so the
-inbox can list the letters whose draft waits for approval (待审批) or for
+waiting for a leader; returned: sent back for revision; NULL otherwise; see
+``leadermail.platform.replies.review``), so the inbox can list the letters whose draft waits for approval (待审批) or for
 revision (退回修改).
 
 Existing drafts of open letters are put in the queue as the console treated
@@ -54,9 +53,6 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("replies", sa.Column("review_state", sa.String(length=20), nullable=True))
-    op.add_column(
-        "replies", sa.Column("review_changed_at", sa.DateTime(timezone=True), nullable=True)
-    )
     op.execute(
         """
         UPDATE replies AS r
@@ -66,8 +62,7 @@ def upgrade() -> None:
                       AND e.kind = 'reply_returned'
                       AND e.data ->> 'reply_id' = r.id::text
                       AND e.created_at >= r.updated_at
-               ) THEN 'returned' ELSE 'pending' END,
-               review_changed_at = r.updated_at
+               ) THEN 'returned' ELSE 'pending' END
          WHERE r.status = 'draft' AND r.body_html <> ''
            AND EXISTS (
                SELECT 1 FROM letters AS l
@@ -96,5 +91,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_assignments_active_due", table_name="assignments", if_exists=True)
     op.drop_index("ix_replies_review_state", table_name="replies", if_exists=True)
-    op.drop_column("replies", "review_changed_at")
     op.drop_column("replies", "review_state")
