@@ -33,6 +33,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "leadermail.console.routes.account",
     "leadermail.console.routes.province_tenants",
     "leadermail.console.routes.province_admins",
+    "leadermail.console.routes.province_runs",
     "leadermail.console.routes.forwarding",
     "leadermail.console.routes.forwarding_matters",
     "leadermail.console.routes.appeals",

@@ -1,10 +1,8 @@
-"""Province console: the tenant tree, provisioning with progress, edit, disable.
+"""Province console: the tenant tree, provisioning, edit, disable.
 
     GET  /console/province/tenants                 the tree
     GET  /console/province/tenants/new             form (carries a request id)
     POST /console/province/tenants                 queue provisioning → progress page
-    GET  /console/province/runs/{id}               progress (htmx polls block run_progress)
-    POST /console/province/runs/{id}/retry         try a failed run again, as asked
     GET  /console/province/tenants/{id}/edit       edit form
     POST /console/province/tenants/{id}            save
     POST /console/province/tenants/{id}/disable    停用 (reason)
@@ -12,6 +10,7 @@
     GET|POST /console/invitation/{token}           a new admin sets a password
 
 Only ``province_admin`` (Action.PROVINCE_ADMIN) reaches the province pages.
+The progress pages of the runs are ``province_runs``.
 """
 
 from __future__ import annotations
@@ -49,13 +48,7 @@ from leadermail.tenants.provisioning import (
     set_tenant_status,
     spec_problems,
 )
-from leadermail.tenants.provisioning_runs import (
-    STEP_LABELS,
-    STEP_STATE_LABELS,
-    ProvisioningRun,
-    request_provisioning,
-    retry_provisioning,
-)
+from leadermail.tenants.provisioning_runs import ProvisioningRun, request_provisioning
 from leadermail.tenants.registry import KIND_LABELS, TenantRef
 from leadermail.tenants.tree import tree_order
 
@@ -204,58 +197,6 @@ async def tenant_create(request: Request) -> Response:
     )
 
 
-def _addresses(request: Request, tenant: TenantRef) -> dict[str, object]:
-    """Where a new mailbox answers, as full addresses (to copy and pass on)
-    that work from this page: its /t/<slug> address, live at once (a custom
-    domain needs DNS first), on this host when the console is on the
-    platform's, else on the platform's."""
-    if getattr(request.state, "tenant_prefix", ""):
-        origin = f"{request.url.scheme}://{request.url.netloc}"
-    else:
-        origin = app_context(request).settings.base_url
-    base = f"{origin}/t/{tenant.slug}"
-    return {"site": f"{base}/", "console": f"{base}/console/", "domains": tenant.domains}
-
-
-async def run_progress(request: Request) -> Response:
-    await require_staff(request, Action.PROVINCE_ADMIN)
-    context = app_context(request)
-    async with context.database.core_session() as session:
-        run = await session.get(ProvisioningRun, int(request.path_params["run_id"]))
-    if run is None:
-        raise HTTPException(404)
-    tenant = None
-    if run.tenant_id:
-        # The job's process made it: this one's directory may not know it yet.
-        tenant = await context.tenants.by_id(run.tenant_id)
-        if tenant is None:
-            context.tenants.invalidate()
-            tenant = await context.tenants.by_id(run.tenant_id)
-    failed = run.failed_step
-    ctx = {
-        "run": run,
-        "addresses": _addresses(request, tenant) if tenant else None,
-        "failed_step": STEP_LABELS[failed] if failed else None,
-        "state_labels": STEP_STATE_LABELS,
-    }
-    return renderer_for(context).render(request, "province/run.html", ctx, fragment="run_progress")
-
-
-async def run_retry(request: Request) -> Response:
-    staff = await require_staff(request, Action.PROVINCE_ADMIN)
-    context = app_context(request)
-    run_id = int(request.path_params["run_id"])
-    async with context.database.core_session() as session:
-        run = await retry_provisioning(session, run_id, actor=_actor(request, staff))
-        await session.commit()
-    # Already retried (a second click) or not retryable: the page says where it stands.
-    if run is not None:
-        flash(request, "已重新开始，请稍候")
-    return RedirectResponse(
-        tenant_url(request, f"/console/province/runs/{run_id}"), status_code=303
-    )
-
-
 async def _tenant_row(request: Request) -> Tenant:
     context = app_context(request)
     async with context.database.core_session() as session:
@@ -400,8 +341,6 @@ routes = [
     Route("/province/tenants", tenant_list, methods=["GET"]),
     Route("/province/tenants", tenant_create, methods=["POST"]),
     Route("/province/tenants/new", tenant_new, methods=["GET"]),
-    Route("/province/runs/{run_id:int}", run_progress, methods=["GET"]),
-    Route("/province/runs/{run_id:int}/retry", run_retry, methods=["POST"]),
     Route("/province/tenants/{tenant_id:int}/edit", tenant_edit, methods=["GET"]),
     Route("/province/tenants/{tenant_id:int}", tenant_update, methods=["POST"]),
     Route("/province/tenants/{tenant_id:int}/disable", tenant_disable, methods=["POST"]),
