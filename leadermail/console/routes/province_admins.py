@@ -6,19 +6,21 @@
 The invitation is a provisioning run of its one step
 (``tenants.admin_invitations``): the progress page (``/province/runs/{id}``)
 says when the mail went out, and offers 重新发送邀请邮件 if it did not.
-Only ``province_admin`` (Action.PROVINCE_ADMIN) reaches these pages.
+Only ``province_admin`` (Action.PROVINCE_ADMIN) reaches these pages, and
+only for a mailbox of their own province's tree (``console.province_access``;
+another province's answers 404).
 """
 
 from __future__ import annotations
 
 import uuid
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from leadermail.console.auth import require_staff
+from leadermail.console.province_access import access_province_tenant
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.audit.writer import Actor
@@ -61,17 +63,14 @@ async def _page(
     )
 
 
-async def _tenant(request: Request) -> Tenant:
-    async with app_context(request).database.core_session() as session:
-        tenant = await session.get(Tenant, int(request.path_params["tenant_id"]))
-    if tenant is None:
-        raise HTTPException(404)
-    return tenant
+async def _tenant(request: Request, staff: StaffUser) -> Tenant:
+    tenant_id = request.path_params["tenant_id"]
+    return await access_province_tenant(app_context(request), staff, tenant_id)
 
 
 async def admins_page(request: Request) -> Response:
-    await require_staff(request, Action.PROVINCE_ADMIN)
-    return await _page(request, await _tenant(request))
+    staff = await require_staff(request, Action.PROVINCE_ADMIN)
+    return await _page(request, await _tenant(request, staff))
 
 
 def _actor(request: Request, staff: StaffUser) -> Actor:
@@ -80,7 +79,7 @@ def _actor(request: Request, staff: StaffUser) -> Actor:
 
 async def invite_admin(request: Request) -> Response:
     staff = await require_staff(request, Action.PROVINCE_ADMIN)
-    tenant = await _tenant(request)
+    tenant = await _tenant(request, staff)
     form = await request.form()
     fields = ("admin_name", "admin_email", "request_key")
     values = {name: str(form.get(name, "")).strip() for name in fields}

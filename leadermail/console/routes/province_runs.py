@@ -3,18 +3,20 @@
     GET  /console/province/runs/{id}           progress (htmx polls block run_progress)
     POST /console/province/runs/{id}/retry     try a failed run again, as asked
 
-A run opens a mailbox or invites its admin (``tenants.provisioning_runs``).
+A run opens a mailbox or invites its admin (``tenants.provisioning_runs``);
+only runs for the signed-in province admin's own tree are reachable
+(``console.province_access``), another province's answer 404.
 """
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from leadermail.console.auth import require_staff
 from leadermail.console.flash import flash
+from leadermail.console.province_access import access_province_run
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action
 from leadermail.platform.letters.access import staff_actor
@@ -22,7 +24,6 @@ from leadermail.platform.web.requests import app_context, client_ip, tenant_url
 from leadermail.tenants.provisioning_runs import (
     STEP_LABELS,
     STEP_STATE_LABELS,
-    ProvisioningRun,
     retry_provisioning,
 )
 from leadermail.tenants.registry import TenantRef
@@ -42,12 +43,9 @@ def _addresses(request: Request, tenant: TenantRef) -> dict[str, object]:
 
 
 async def run_progress(request: Request) -> Response:
-    await require_staff(request, Action.PROVINCE_ADMIN)
+    staff = await require_staff(request, Action.PROVINCE_ADMIN)
     context = app_context(request)
-    async with context.database.core_session() as session:
-        run = await session.get(ProvisioningRun, request.path_params["run_id"])
-    if run is None:
-        raise HTTPException(404)
+    run = await access_province_run(context, staff, request.path_params["run_id"])
     tenant = None
     if run.tenant_id:
         # The job's process made it: this one's directory may not know it yet.
@@ -68,7 +66,7 @@ async def run_progress(request: Request) -> Response:
 async def run_retry(request: Request) -> Response:
     staff = await require_staff(request, Action.PROVINCE_ADMIN)
     context = app_context(request)
-    run_id = request.path_params["run_id"]
+    run_id = (await access_province_run(context, staff, request.path_params["run_id"])).id
     async with context.database.core_session() as session:
         actor = staff_actor(staff, client_ip(request))
         run = await retry_provisioning(session, run_id, actor=actor)

@@ -9,8 +9,11 @@
     POST /console/province/tenants/{id}/enable     启用
     GET|POST /console/invitation/{token}           a new admin sets a password
 
-Only ``province_admin`` (Action.PROVINCE_ADMIN) reaches the province pages.
-The progress pages of the runs are ``province_runs``.
+Only ``province_admin`` (Action.PROVINCE_ADMIN) reaches the province pages,
+and only for the mailboxes of their own province's tree
+(``console.province_access``): another province's answer 404, and a mailbox
+is opened or moved only under a parent of the same tree. The progress pages
+of the runs are ``province_runs``.
 """
 
 from __future__ import annotations
@@ -18,19 +21,26 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import delete, select
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from leadermail.console.auth import require_staff
 from leadermail.console.flash import flash
+from leadermail.console.province_access import (
+    access_province_run,
+    access_province_tenant,
+    province_tenants,
+    runs_within,
+    tree_ids,
+)
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.password_changes import PasswordChangeRefused
 from leadermail.platform.accounts.passwords import MIN_PASSWORD_LENGTH
-from leadermail.platform.accounts.policy import Action
+from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.audit.writer import Actor, record_platform_audit
 from leadermail.platform.context import AppContext
+from leadermail.platform.supervision.overdue import province_scope
 from leadermail.platform.web.requests import app_context, client_ip, tenant_url
 from leadermail.platform.web.templating import Themes
 from leadermail.tenants.invitations import (
@@ -61,11 +71,13 @@ def _lines(value: str) -> list[str]:
     return [line.strip() for line in (value or "").replace("，", "\n").splitlines() if line.strip()]
 
 
-async def _form_context(request: Request, **extra: object) -> dict[str, object]:
+async def _form_context(
+    request: Request, staff: StaffUser, **extra: object
+) -> dict[str, object]:
     context = app_context(request)
-    tenants = await context.tenants.all()
     return {
-        "tree": tree_order(tenants),
+        # Parents and templates to choose from: the province's own tree.
+        "tree": tree_order(await province_tenants(context, staff)),
         "kinds": KIND_LABELS,
         "themes": Themes(context.settings.themes_dir).available,
         "errors": {},
@@ -75,26 +87,27 @@ async def _form_context(request: Request, **extra: object) -> dict[str, object]:
 
 
 async def tenant_list(request: Request) -> Response:
-    await require_staff(request, Action.PROVINCE_ADMIN)
+    staff = await require_staff(request, Action.PROVINCE_ADMIN)
     context = app_context(request)
     context.tenants.invalidate()
-    tenants = await context.tenants.all()
+    tenants = await province_tenants(context, staff)
+    scope = await province_scope(context, staff.tenant)
+    disabled = select(Tenant.id, Tenant.disabled_reason).where(
+        Tenant.status == TenantStatus.DISABLED
+    )
+    if scope is not None:
+        disabled = disabled.where(Tenant.id.in_(scope))
     async with context.database.core_session() as session:
         runs = (
             await session.execute(
-                select(ProvisioningRun).order_by(ProvisioningRun.id.desc()).limit(20)
+                select(ProvisioningRun)
+                .where(runs_within(scope, staff))
+                .order_by(ProvisioningRun.id.desc())
+                .limit(20)
             )
         ).scalars().all()
         # The reason stays on the row (not in the routing cache's TenantRef).
-        reasons = dict(
-            (
-                await session.execute(
-                    select(Tenant.id, Tenant.disabled_reason).where(
-                        Tenant.status == TenantStatus.DISABLED
-                    )
-                )
-            ).all()
-        )
+        reasons = dict((await session.execute(disabled)).all())
     ctx = {"tree": tree_order(tenants), "runs": runs, "kinds": KIND_LABELS, "reasons": reasons}
     return renderer_for(context).render(request, "province/tenants.html", ctx)
 
@@ -115,17 +128,14 @@ def _values_of_run(run: ProvisioningRun) -> dict[str, str]:
 
 
 async def tenant_new(request: Request) -> Response:
-    await require_staff(request, Action.PROVINCE_ADMIN)
+    staff = await require_staff(request, Action.PROVINCE_ADMIN)
     context = app_context(request)
     values = {"kind": "city"}  # most new mailboxes are a city's or a county's
     from_run = request.query_params.get("from_run", "")
     if from_run.isdigit():
-        async with context.database.core_session() as session:
-            run = await session.get(ProvisioningRun, int(from_run))
-        if run is not None:
-            values = _values_of_run(run)
+        values = _values_of_run(await access_province_run(context, staff, int(from_run)))
     ctx = await _form_context(
-        request, request_key=uuid.uuid4().hex, tenant_row=None, values=values
+        request, staff, request_key=uuid.uuid4().hex, tenant_row=None, values=values
     )
     return renderer_for(context).render(request, "province/tenant_form.html", ctx)
 
@@ -143,6 +153,23 @@ async def _problems(
         )
     for name, message in clashes.items():
         errors.setdefault(name, message)  # a malformed slug says so, not "taken"
+    return errors
+
+
+def _tree_problems(
+    spec: TenantSpec, ids: set[int], *, row: Tenant | None = None, template: str = ""
+) -> dict[str, str]:
+    """Field → message when ``spec`` would leave the province's tree: a new
+    mailbox, or one moved, goes under a parent of the tree (the province's
+    own keeps the none it has), and is seeded from a mailbox of the tree."""
+    errors: dict[str, str] = {}
+    if row is None or spec.parent_id != row.parent_id:
+        if spec.parent_id is None:
+            errors["parent_id"] = "请选择上级信箱"
+        elif spec.parent_id not in ids:
+            errors["parent_id"] = "上级信箱须是本省的信箱"
+    if template.isdigit() and int(template) not in ids:
+        errors["template_tenant_id"] = "只能复制本省信箱的分类和承办单位"
     return errors
 
 
@@ -171,12 +198,16 @@ async def tenant_create(request: Request) -> Response:
     # The same checks the job makes, now and all at once, so the usual
     # mistakes come back on the form instead of as a failed run.
     errors = await _problems(context, spec)
+    for name, message in _tree_problems(
+        spec, await tree_ids(context, staff), template=template
+    ).items():
+        errors.setdefault(name, message)
     if admin_email and "@" not in admin_email:
         errors["admin_email"] = "管理员邮箱格式不正确"
     request_key = form.get("request_key") or uuid.uuid4().hex
     if errors:
         ctx = await _form_context(
-            request, errors=errors, values=form, request_key=request_key, tenant_row=None
+            request, staff, errors=errors, values=form, request_key=request_key, tenant_row=None
         )
         return renderer_for(context).render(
             request, "province/tenant_form.html", ctx, status_code=422
@@ -197,18 +228,14 @@ async def tenant_create(request: Request) -> Response:
     )
 
 
-async def _tenant_row(request: Request) -> Tenant:
+async def _tenant_row(request: Request, staff: StaffUser) -> Tenant:
     context = app_context(request)
-    async with context.database.core_session() as session:
-        row = await session.get(Tenant, int(request.path_params["tenant_id"]))
-    if row is None:
-        raise HTTPException(404)
-    return row
+    return await access_province_tenant(context, staff, request.path_params["tenant_id"])
 
 
 async def tenant_edit(request: Request) -> Response:
-    await require_staff(request, Action.PROVINCE_ADMIN)
-    row = await _tenant_row(request)
+    staff = await require_staff(request, Action.PROVINCE_ADMIN)
+    row = await _tenant_row(request, staff)
     context = app_context(request)
     ref = await context.tenants.by_id(row.id)
     values = {
@@ -218,7 +245,7 @@ async def tenant_edit(request: Request) -> Response:
         "leader_name": row.leader_name or "", "leader_title": row.leader_title or "",
         "intro": (row.profile or {}).get("intro", ""),
     }
-    ctx = await _form_context(request, values=values, tenant_row=row, request_key="")
+    ctx = await _form_context(request, staff, values=values, tenant_row=row, request_key="")
     return renderer_for(context).render(request, "province/tenant_form.html", ctx)
 
 
@@ -235,7 +262,7 @@ def _descendants(tenants: list[TenantRef], root: int) -> set[int]:
 
 async def tenant_update(request: Request) -> Response:
     staff = await require_staff(request, Action.PROVINCE_ADMIN)
-    row = await _tenant_row(request)
+    row = await _tenant_row(request, staff)
     context = app_context(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     spec = _spec_from_form(form)
@@ -244,10 +271,12 @@ async def tenant_update(request: Request) -> Response:
         await context.tenants.all(), row.id
     ):
         errors["parent_id"] = "上级信箱不能是本信箱或其下级"
+    for name, message in _tree_problems(spec, await tree_ids(context, staff), row=row).items():
+        errors.setdefault(name, message)
     async with context.database.core_session() as session:
         if errors:
             ctx = await _form_context(
-                request, errors=errors, values=form, tenant_row=row, request_key=""
+                request, staff, errors=errors, values=form, tenant_row=row, request_key=""
             )
             return renderer_for(context).render(
                 request, "province/tenant_form.html", ctx, status_code=422
@@ -273,7 +302,7 @@ async def tenant_update(request: Request) -> Response:
 
 async def _set_status(request: Request, status: str) -> Response:
     staff = await require_staff(request, Action.PROVINCE_ADMIN)
-    row = await _tenant_row(request)
+    row = await _tenant_row(request, staff)
     context = app_context(request)
     reason = str((await request.form()).get("reason", "")).strip()
     if status == "disabled" and not reason:

@@ -118,7 +118,7 @@ async def test_a_failed_mail_is_sent_again_from_the_progress_page(
     context, mail_context, make_tenant, client, smtp_sink
 ):
     province = await province_admin(context, make_tenant, client)
-    county = await make_tenant(slug=unique_slug("fail"))
+    county = await make_tenant(slug=unique_slug("fail"), parent_id=province.id)
     admins_path = url(province, f"/province/tenants/{county.id}/admins")
     key = request_key((await client.get(admins_path)).text)
     form = {"admin_name": "孙管理", "admin_email": "sun@county.example.cn", "request_key": key}
@@ -140,7 +140,7 @@ async def test_inviting_again_sends_a_new_link_and_the_old_one_stops_working(
     context, mail_context, make_tenant, client, smtp_sink
 ):
     province = await province_admin(context, make_tenant, client)
-    county = await make_tenant(slug=unique_slug("again"))
+    county = await make_tenant(slug=unique_slug("again"), parent_id=province.id)
     admins_path = url(province, f"/province/tenants/{county.id}/admins")
     key = request_key((await client.get(admins_path)).text)
     form = {"admin_name": "李管理", "admin_email": "li@county.example.cn", "request_key": key}
@@ -176,7 +176,7 @@ async def test_inviting_again_sends_a_new_link_and_the_old_one_stops_working(
 
 async def test_a_disabled_mailbox_csrf_and_other_roles_are_refused(context, make_tenant, client):
     province = await province_admin(context, make_tenant, client)
-    county = await make_tenant(slug=unique_slug("off"))
+    county = await make_tenant(slug=unique_slug("off"), parent_id=province.id)
     admins_path = url(province, f"/province/tenants/{county.id}/admins")
     form = {"admin_name": "周管理", "admin_email": "zhou@county.example.cn", "request_key": "k1"}
     set_tenant_status(context.database.sync_engine, county.slug, "disabled", "机构调整")

@@ -204,7 +204,9 @@ async def test_only_province_admins_reach_the_province_pages(context, make_tenan
 
 async def test_template_tenant_categories_are_copied(context, make_tenant, client):
     province = await province_admin(context, make_tenant, client)
-    template = await make_tenant(categories=["模板分类甲", "模板分类乙"], units=["模板单位"])
+    template = await make_tenant(
+        categories=["模板分类甲", "模板分类乙"], units=["模板单位"], parent_id=province.id
+    )
     slug = unique_slug("tpl")
     response = await post_new(
         client, province, slug, admin_email="", template_tenant_id=str(template.id)
