@@ -41,6 +41,7 @@ from leadermail.platform.letters.models import (
     LetterEvent,
     Reply,
 )
+from leadermail.platform.letters.public_text import held_replies, is_edited
 from leadermail.platform.letters.staff_actions import SIMPLE_VERBS, TEXT_VERBS
 from leadermail.platform.letters.staff_models import InternalNote, LeaderInstruction
 from leadermail.platform.letters.workflow import OPEN_STATES, STATE_LABELS, allowed_transitions
@@ -279,6 +280,7 @@ async def letter_page_context(
             else []
         ),
         "public_files": [a for a in attachments if a.reply_id in {r.id for r in sent}],
+        **publication_state(letter, sent),
         **names,
     }
 
@@ -302,6 +304,17 @@ def assignment_deadline_context(
             and (level := assignment_level(a.due_at, a.created_at, now))
         },
         "may_change_deadline": letter.state in OPEN_STATES and can(staff, Action.ASSIGN, letter),
+    }
+
+
+def publication_state(letter: Letter, sent: Sequence[Reply]) -> dict[str, Any]:
+    """What the 公示 part says beside the preview: whether staff corrected the
+    text, and which sent replies (by number) wait for 公示 on a letter that is
+    already public (``public_text.held_replies``)."""
+    held = held_replies(letter.extra) if letter.is_published else frozenset()
+    return {
+        "public_text_edited": is_edited(letter.extra),
+        "held_numbers": [n for n, r in enumerate(sent, start=1) if r.id in held],
     }
 
 

@@ -3,7 +3,8 @@
     GET  /console/letters/{id}/publication   title, letter and every sent reply as
                                              they are (or will be) published, editable
     POST /console/letters/{id}/publication   op=save: keep the corrections
-                                             op=publish: keep them, then 公示
+                                             op=publish: keep them, then 公示 (on a
+                                             published letter: its held new reply)
                                              op=reset: back to the automatic redaction
 
 The editor is plain text, like the reply editor: no markup is ever taken
@@ -11,7 +12,8 @@ from it. A refused save (empty, too long, a phone number or ID typed back
 in…) comes back as this page with every message next to its field and
 everything typed still in the fields (422). Once saved on a published
 letter, every worker drops its cached public pages (``announce_public_change``)
-and the public page and search show the new text at once.
+and the public page and search show the new text at once. A reply sent after
+the letter was published waits here (待公示) until 保存并公示新的答复.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from leadermail.platform.accounts.policy import Action, StaffUser, can
 from leadermail.platform.letters.access import staff_actor
 from leadermail.platform.letters.models import Letter, Reply
 from leadermail.platform.letters.public_changes import announce_public_change
+from leadermail.platform.letters.public_text import held_replies
 from leadermail.platform.letters.staff_actions import ActionRefused
 from leadermail.platform.replies.public_version import (
     MAX_PUBLIC_BODY_CHARS,
@@ -104,11 +107,13 @@ async def publication_save(request: Request) -> Response:
                 else:
                     typed = PublicTextForm.from_form(form, [r.id for r in sent])
                     changed = await save_public_text(session, staff, letter, actor, typed, secret)
-                if op == "publish" and not letter.is_published:
+                # 公示 once, and again for a reply held since (sent after it).
+                was_published = letter.is_published
+                published_now = op == "publish" and (
+                    not was_published or bool(held_replies(letter.extra))
+                )
+                if published_now:
                     await set_publication(session, staff, letter, actor, True, secret)
-                    published_now = True
-                else:
-                    published_now = False
             except (PublicTextRefused, ActionRefused) as refused:
                 # Nothing is kept; the page comes back with what was typed.
                 await session.rollback()
@@ -125,22 +130,39 @@ async def publication_save(request: Request) -> Response:
                 await session.commit()
                 return response
             public = letter.is_published
+            still_held = bool(held_replies(letter.extra))
             tenant_id, letter_id = letter.tenant_id, letter.id
             await session.commit()
     if public and (changed or published_now):
         await announce_public_change(context.redis, tenant_id)
-    flash(request, _message(op, changed, published_now, public))
+    flash(
+        request,
+        _message(op, changed, published_now, public, again=was_published, held=still_held),
+    )
     return RedirectResponse(console_url(request, f"/letters/{letter_id}/publication"), 303)
 
 
-def _message(op: str, changed: list[str], published_now: bool, public: bool) -> str:
+def _message(
+    op: str,
+    changed: list[str],
+    published_now: bool,
+    public: bool,
+    *,
+    again: bool = False,
+    held: bool = False,
+) -> str:
+    if published_now and again:
+        saved = f"公示文本已保存（{'、'.join(changed)}），" if changed else ""
+        return f"{saved}新的答复已公示"
     if published_now:
-        done = f"公示文本已保存（{'、'.join(changed)}）并已公示" if changed else "已公示"
-        return done
+        return f"公示文本已保存（{'、'.join(changed)}）并已公示" if changed else "已公示"
     if not changed:
         return "公示文本已是自动隐去个人信息的文本" if op == "reset" else "公示文本没有变化"
     what = "已恢复为自动隐去个人信息的文本" if op == "reset" else "已保存"
-    where = "，公开页面已更新" if public else "，公示时将使用此文本"
+    if public and held:
+        where = "；新的答复尚未公示，审核无误后请点“保存并公示新的答复”"
+    else:
+        where = "，公开页面已更新" if public else "，公示时将使用此文本"
     return f"公示文本{what}（{'、'.join(changed)}）{where}"
 
 

@@ -8,7 +8,8 @@
     POST /console/letters/{id}/reply/approve    leader
     POST /console/letters/{id}/reply/return     leader: 退回修改, with a comment
     POST /console/letters/{id}/reply/send       signs and sends (已答复)
-    POST /console/letters/{id}/publish          公示 on/off (only with consent)
+    POST /console/letters/{id}/publish          公示 on/off (only with consent); on a
+                                                published letter, 公示 of its held new reply
     (the 公示文本 page, to review and correct the public text: routes/publication.py)
     GET/POST /console/canned-replies            常用语
 
@@ -271,7 +272,8 @@ async def _with_reply(request: Request, verb: str) -> Response:
         return "答复已发送"
 
     if verb == "send":
-        # A published letter handled again shows its new reply at once.
+        # A published letter handled again says at once that it was answered
+        # (the reply itself waits for 公示).
         return await _run_public_operation(request, operation, only_if_published=True)
     async with request.form() as form:
         return await run_letter_operation(request, operation, form)
@@ -294,8 +296,13 @@ async def letter_publish(request: Request) -> Response:
 
     async def operation(session, staff, letter, actor, form) -> str:  # noqa: ANN001
         publish = str(form.get("publish", "")) == "1"
-        await set_publication(session, staff, letter, actor, publish, secret)
-        return "已公示" if publish else "已撤下公示"
+        again = letter.is_published  # 公示 on a public letter: its held new reply
+        signature = await set_publication(session, staff, letter, actor, publish, secret)
+        if not publish:
+            return "已撤下公示"
+        if again:
+            return "新的答复已公示" if signature is not None else "已公示，没有待公示的答复"
+        return "已公示"
 
     return await _run_public_operation(request, operation)
 

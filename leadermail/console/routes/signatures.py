@@ -3,10 +3,11 @@
     GET /console/signing-key                 the tenant's public keys (PEM) and fingerprints
     GET /console/signatures/{reply_id}       a published reply's signed text and signature
 
-Only the "public" signature of a letter that is published is shown, so this
-reveals nothing that is not already on the public site (its files are the
-ones marked public). The page checks the signature and, for a v2 payload, that
-the reply's public files are still the ones signed. Anyone can check it:
+Only the "public" signature of a letter that is published, of a reply not
+held for 公示, is shown, so this reveals nothing that is not already on the
+public site (its files are the ones marked public). The page checks the
+signature and, for a v2 payload, that the reply's public files are still the
+ones signed. Anyone can check it:
 ``base64 -d sig > sig.bin; openssl pkeyutl -verify -pubin -inkey key.pem -rawin
 -in payload.json -sigfile sig.bin``.
 """
@@ -21,6 +22,7 @@ from starlette.routing import Route
 
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.letters.models import Letter, Reply
+from leadermail.platform.letters.public_text import reply_is_held
 from leadermail.platform.replies.models import ReplySignature, SigningKey
 from leadermail.platform.replies.signing import verify_reply_signature
 from leadermail.platform.web.requests import app_context, current_tenant
@@ -49,6 +51,8 @@ async def reply_signature(request: Request) -> Response:
                     ReplySignature.reply_id == request.path_params["reply_id"],
                     ReplySignature.kind == "public",
                     Letter.is_published.is_(True),
+                    # A reply held for 公示 has no public signature; never show one.
+                    ~reply_is_held(Letter.extra, Reply.id),
                 )
                 .order_by(ReplySignature.id.desc())
                 .limit(1)

@@ -16,10 +16,15 @@ county (:func:`residences.public_region`). The search index holds that same text
 staff took out of it (``query_terms(q, public=True)``).
 
 A letter the writer asked to have handled again (不满意, 重新办理) says so
-and keeps its earlier reply on the page until the new one is sent; then the
-new reply is the answer and the earlier ones stay below it as history::
+and keeps its earlier reply on the page until the new one is sent *and*
+staff publish it (a reply sent on a published letter is held until its
+public text is reviewed: ``public_text.held_replies``); then the new reply
+is the answer and the earlier ones stay below it as history. A held reply is
+nowhere here: not on the page, not in its dates, not in the home page's
+latest answers (the search index holds only the letter's title and text)::
 
-    letter.rehandling        # True between the request and the new reply
+    letter.rehandling        # True from the request until the new reply is public
+    letter.reply_held        # the new reply was sent and waits for 公示
     letter.current_reply     # the answer in force, or None while re-handled
     letter.earlier_replies   # replied before, superseded after 不满意
 """
@@ -43,6 +48,8 @@ from leadermail.platform.letters.models import (
     Unit,
 )
 from leadermail.platform.letters.public_text import (
+    held_replies,
+    holds_replies,
     public_body,
     public_reply_html,
     public_title,
@@ -115,8 +122,11 @@ class PublishedItem:
     unit: str | None
     submitted_at: datetime
     replied_at: datetime | None
-    #: The writer was not satisfied and the letter is being handled again.
+    #: The writer was not satisfied and the letter is being handled again
+    #: (or its new reply is not published yet).
     rehandling: bool = False
+    #: A new reply was sent and waits for staff to publish it.
+    reply_held: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,10 @@ class PublishedLetter:
     @property
     def rehandling(self) -> bool:
         return self.item.rehandling
+
+    @property
+    def reply_held(self) -> bool:
+        return self.item.reply_held
 
     @property
     def current_reply(self) -> PublishedReply | None:
@@ -185,15 +199,17 @@ def _filtered(statement: Select, filters: PublishedFilters) -> Select:
     return statement
 
 
-def _is_rehandling(row: Any) -> bool:
-    # 重新办理 clears replied_at; the new reply sets it again.
-    return bool(row.rehandle_count) and row.replied_at is None
+def _is_rehandling(row: Any, held: frozenset[int]) -> bool:
+    # 重新办理 clears replied_at; the new reply sets it again, and is public
+    # once staff publish it.
+    return bool(held) or (bool(row.rehandle_count) and row.replied_at is None)
 
 
 def _item(row: Any) -> PublishedItem:
     # The start of the text, redacted with the names written anywhere in it.
     body = public_body(row.body[: SNIPPET_CHARS * 3], row.writer_name, row.extra, body=row.body)
     snippet = " ".join(body.split())[:SNIPPET_CHARS]
+    held = held_replies(row.extra)
     return PublishedItem(
         id=row.id,
         title=public_title(row.title, row.writer_name, row.extra, body=row.body),
@@ -202,8 +218,11 @@ def _item(row: Any) -> PublishedItem:
         category=row.category,
         unit=row.unit,
         submitted_at=row.submitted_at,
-        replied_at=row.replied_at,
-        rehandling=_is_rehandling(row),
+        # A held reply's date would announce an answer the page does not show.
+        replied_at=None if held else row.replied_at,
+        rehandling=_is_rehandling(row, held),
+        # Handled again once more since, it is simply "being handled again".
+        reply_held=bool(held) and row.replied_at is not None,
     )
 
 
@@ -275,8 +294,11 @@ async def _published_page(
 async def recent_published(
     session: AsyncSession, tenant: TenantRef, limit: int = 6
 ) -> list[PublishedItem]:
+    # Answered, and the answer public: a letter whose new reply is held is
+    # still "being handled again" to the public.
+    answered = _published().where(Letter.replied_at.is_not(None), ~holds_replies(Letter.extra))
     statement = (
-        _with_columns(_published().where(Letter.replied_at.is_not(None)))
+        _with_columns(answered)
         .order_by(Letter.published_at.desc(), Letter.id.desc())
         .limit(limit)
     )
@@ -299,6 +321,7 @@ async def _published_letter(session: AsyncSession, letter_id: int) -> PublishedL
     ).one_or_none()
     if row is None:
         return None
+    held = held_replies(row.extra)
     replies = (
         await session.execute(
             select(Reply.id, Unit.name, Reply.body_html, Reply.sent_at)
@@ -319,6 +342,7 @@ async def _published_letter(session: AsyncSession, letter_id: int) -> PublishedL
                 sent,
             )
             for reply_id, unit, html, sent in replies
+            if reply_id not in held
         ],
     )
 

@@ -30,6 +30,7 @@ from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.clock import utcnow
 from leadermail.platform.letters.figures import cached
 from leadermail.platform.letters.models import Attachment, Letter, Reply
+from leadermail.platform.letters.public_text import reply_is_held
 from leadermail.platform.letters.publication import PAGE_CACHE_SECONDS
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.uploads import (
@@ -279,7 +280,8 @@ async def sent_reply_attachment(
 
 
 def _public(letter_id: int):  # noqa: ANN202 - a select statement
-    # Checked again here, not only by the caller: published *and* consented.
+    # Checked again here, not only by the caller: published *and* consented,
+    # and the reply itself on the page (not held for 公示 after re-handling).
     return (
         _of_sent_replies(letter_id)
         .join(Letter, Letter.id == Attachment.letter_id)
@@ -287,6 +289,7 @@ def _public(letter_id: int):  # noqa: ANN202 - a select statement
             Attachment.is_public.is_(True),
             Letter.is_published.is_(True),
             Letter.publish_consent.is_(True),
+            ~reply_is_held(Letter.extra, Reply.id),
         )
     )
 

@@ -24,7 +24,10 @@ Saving stores only the parts that differ from the automatic text
 record with each part before and after, and builds the search vector again.
 On a published letter an edited reply is signed again (its public signature
 covers the text shown); the caller announces the change after the commit
-(``announce_public_change``) so every worker drops its cached pages.
+(``announce_public_change``) so every worker drops its cached pages. A reply
+held off the public page (sent after the letter was published) is edited
+here like the others but signed only when it is published
+(``publishing.set_publication``, the editor's 保存并公示).
 """
 
 from __future__ import annotations
@@ -41,9 +44,12 @@ from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.letters.models import Letter, Reply
 from leadermail.platform.letters.public_text import (
     EXTRA_KEY,
+    HELD_KEY,
     automatic_reply_editor_text,
     edits_of,
+    held_replies,
     letter_names,
+    personal_data_problem,
     public_body,
     public_title,
     reply_editor_text,
@@ -51,7 +57,6 @@ from leadermail.platform.letters.public_text import (
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.letters.submission import letter_search_vector
 from leadermail.platform.letters.workflow import add_timeline_event
-from leadermail.platform.privacy import find_personal_data
 from leadermail.platform.replies.drafting import letter_replies, sent_replies
 from leadermail.platform.replies.publishing import sign_public_text
 from leadermail.platform.replies.sanitize import MAX_REPLY_CHARS
@@ -73,6 +78,8 @@ class ReplyPart:
     number: int
     text: str
     automatic: str
+    #: Sent after the letter was published; not on the public page yet.
+    held: bool = False
 
     @property
     def field(self) -> str:
@@ -90,6 +97,11 @@ class PublicVersion:
     replies: list[ReplyPart]
     automatic_title: str
     automatic_body: str
+
+    @property
+    def held(self) -> list[ReplyPart]:
+        """The replies that wait for 公示."""
+        return [part for part in self.replies if part.held]
 
     @property
     def edited(self) -> bool:
@@ -146,6 +158,7 @@ def public_version(letter: Letter, sent: Sequence[Reply]) -> PublicVersion:
     automatic_title, automatic_body = _automatic(letter)
     edits = edits_of(letter.extra)
     name, extra = letter.writer_name, letter.extra
+    held = held_replies(extra)
     return PublicVersion(
         title=edits.get("title") or automatic_title,
         body=edits.get("body") or automatic_body,
@@ -155,6 +168,7 @@ def public_version(letter: Letter, sent: Sequence[Reply]) -> PublicVersion:
                 number,
                 reply_editor_text(reply.id, reply.body_html, name, extra, body=letter.body),
                 automatic_reply_editor_text(reply.body_html, name, body=letter.body),
+                reply.id in held,
             )
             for number, reply in enumerate(sent, start=1)
         ],
@@ -178,11 +192,7 @@ def _check(label: str, text: str, limit: int, names: list[str], part: Part) -> s
         return f"请填写{label}"
     if len(text) > limit:
         return f"{label}不能超过 {limit} 个字，当前 {len(text)} 个字"
-    found = find_personal_data(text, names=names, part=part)
-    if found:
-        listed = "、".join(dict.fromkeys(f"{item.kind}（{item.sample}）" for item in found))
-        return f"{label}中仍有个人信息：{listed}。请删除或改为 ***，再保存"
-    return None
+    return personal_data_problem(label, text, names, part)
 
 
 def _part_names(version: PublicVersion) -> dict[str, str]:
@@ -255,6 +265,9 @@ async def save_public_text(
     }
     if replies:
         edits["replies"] = replies
+    held = held_replies(letter.extra)
+    if held:
+        edits[HELD_KEY] = sorted(held)  # what waits for 公示 is not an edit
     extra = dict(letter.extra or {})
     if edits:
         extra[EXTRA_KEY] = edits
@@ -266,10 +279,11 @@ async def save_public_text(
 
     signature_ids: list[int] = []
     if letter.is_published:
-        # The public signature covers the reply's text as shown.
+        # The public signature covers the reply's text as shown; a held reply
+        # is not shown, and is signed when it is published.
         key = await ensure_signing_key(session, letter.tenant_id, secret)
         for part in current.replies:
-            if part.field in changed:
+            if part.field in changed and not part.held:
                 signature = await sign_public_text(
                     session, key, secret, letter, part.reply, staff.tenant.name
                 )
@@ -296,7 +310,7 @@ async def save_public_text(
                 {"part": key, "label": labels[key], "before": before[key], "after": wanted[key]}
                 for key in changed
             ],
-            "automatic": not edits,
+            "automatic": not (edits.keys() - {HELD_KEY}),
             "signature_ids": signature_ids,
         },
     )

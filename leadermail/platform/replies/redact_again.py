@@ -12,7 +12,8 @@ date, tenant by tenant::
 What staff corrected by hand (``letter.extra["public_text"]``) stays as they
 wrote it: the search vector and the signatures are built from it exactly as
 when they saved it. A reply whose public text is unchanged keeps its
-signature. Each newly signed reply writes an audit record
+signature; a reply held for 公示 (sent after publication) is skipped, as it
+is signed when published. Each newly signed reply writes an audit record
 (``letter.public_resign``); the tenant's public caches are dropped after the
 commit. Safe to run again: the second run signs nothing.
 """
@@ -29,7 +30,7 @@ from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.context import AppContext
 from leadermail.platform.letters.models import Letter, Reply
 from leadermail.platform.letters.public_changes import announce_public_change
-from leadermail.platform.letters.public_text import public_reply_text
+from leadermail.platform.letters.public_text import held_replies, public_reply_text
 from leadermail.platform.letters.submission import letter_search_vector
 from leadermail.platform.replies.models import ReplySignature
 from leadermail.platform.replies.publishing import sign_public_text
@@ -90,6 +91,8 @@ async def _resign_changed(
     resigned = 0
     for reply in replies:
         letter = published[reply.letter_id]
+        if reply.id in held_replies(letter.extra):
+            continue  # not public yet: signed when staff publish it
         text = public_reply_text(
             reply.id, reply.body_html, letter.writer_name, letter.extra, body=letter.body
         )

@@ -3,9 +3,9 @@
     signature = await send_reply(session, staff, letter, actor, reply, secret)
 
 The text sent is signed (kind "sent") in the name of the leader who approved
-it, and the writer is told (答复告知, by SMS/e-mail). A letter published
-before (re-handled after 不满意) shows the new answer at once, so the reply
-is signed as public text too.
+it, and the writer is told (答复告知, by SMS/e-mail). On a letter published
+before (re-handled after 不满意) the new reply is held off the public page
+until staff review its public text and publish it (``publishing``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from leadermail.platform.letters.notices import issue_notice_for_transition
 from leadermail.platform.letters.staff_actions import ActionRefused, require
 from leadermail.platform.letters.workflow import apply_transition
 from leadermail.platform.replies.models import ReplySignature
-from leadermail.platform.replies.publishing import sign_public_text
+from leadermail.platform.replies.publishing import hold_reply
 from leadermail.platform.replies.sanitize import html_to_text
 from leadermail.platform.replies.signing import (
     covered_attachments,
@@ -60,10 +60,11 @@ async def send_reply(
     reply.sent_at = utcnow()
     reply.signer_name = signer
     reply.signature = signature.signature
-    if letter.is_published and letter.publish_consent:
-        # Published before (re-handled after 不满意): the new answer goes on the
-        # public page at once, so it needs its public signature too.
-        await sign_public_text(session, key, secret, letter, reply)
+    held = letter.is_published
+    if held:
+        # Published before (re-handled after 不满意): nobody has reviewed this
+        # text for the public yet; the page keeps what was published.
+        hold_reply(letter, reply)
     await record_audit(
         session,
         tenant_id=letter.tenant_id,
@@ -71,7 +72,12 @@ async def send_reply(
         action="reply.send",
         object_type="reply",
         object_id=reply.id,
-        data={"letter_id": letter.id, "key": key.fingerprint, "signature_id": signature.id},
+        data={
+            "letter_id": letter.id,
+            "key": key.fingerprint,
+            "signature_id": signature.id,
+            "held_for_publication": held,
+        },
     )
     await issue_notice_for_transition(session, staff.tenant, letter, "send_reply", actor)
     return signature

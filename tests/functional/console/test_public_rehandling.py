@@ -1,6 +1,7 @@
 """A published letter handled again after 不满意: the public page says so at
 once, keeps the old reply (unchanged, marked as the one the writer was not
-satisfied with), and when the new reply is sent it becomes the answer with
+satisfied with); when the new reply is sent the page says it was handled
+again but does not show it; when staff publish it, it becomes the answer with
 the old one kept below it as history. Every step reaches the cached pages."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests.functional.console.test_reply_attachments import (
 FIRST = "第一次答复：路灯已报修。"
 SECOND = "第二次答复：已更换灯具，经回访恢复照明。"
 NOTICE = "来信人对答复不满意，本件正在重新办理。"
+HELD_NOTICE = "来信人对答复不满意，本件已重新办理。重新办理的答复经审核后将在此公开"
 
 
 async def test_rehandling_notice_appears_and_the_new_reply_replaces_the_old(
@@ -67,10 +69,26 @@ async def test_rehandling_notice_appears_and_the_new_reply_replaces_the_old(
             assert "路灯还是不亮" not in page  # the writer's comment is theirs, not public
             assert "重新办理中" in (await visitor.get(list_path)).text
 
-            # The new reply goes out: it is the answer now, the old one history.
+            # The new reply goes out to the writer; nobody has reviewed it for
+            # the public yet, so the page says so and shows the old one only.
             changes.clear()
             assert (await draft_with_files(client, desk, SECOND, [])).status_code == 303
             await approve_and_send(client, desk)
+            await _announced(changes, desk.tenant.id)
+
+            page = (await visitor.get(page_path)).text
+            (notice,) = texts_of(page, "rehandling-notice")
+            assert notice.startswith(HELD_NOTICE)
+            assert SECOND not in page and texts_of(page, "current-reply") == []
+            (old,) = texts_of(page, "earlier-reply")
+            assert FIRST in old and "来信人对此答复不满意，已重新办理" in old
+            listed = (await visitor.get(list_path)).text
+            assert "已重新办理，答复待公开" in listed and "重新办理中" not in listed
+
+            # Staff publish it: it is the answer now, the old one history.
+            changes.clear()
+            published = await client.post(desk.base + "/publish", data={"publish": "1"})
+            assert published.status_code == 303
             await _announced(changes, desk.tenant.id)
 
             page = (await visitor.get(page_path)).text
@@ -82,7 +100,8 @@ async def test_rehandling_notice_appears_and_the_new_reply_replaces_the_old(
             assert page.index('data-testid="current-reply"') < page.index(
                 'data-testid="earlier-reply"'
             )
-            assert "重新办理中" not in (await visitor.get(list_path)).text
+            listed = (await visitor.get(list_path)).text
+            assert "重新办理中" not in listed and "答复待公开" not in listed
     finally:
         listener.cancel()
         with pytest.raises(asyncio.CancelledError):

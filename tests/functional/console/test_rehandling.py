@@ -146,8 +146,14 @@ async def test_unsatisfied_citizen_gets_a_second_reply_and_rates_it(context, mak
     assert current.startswith("第 2 次答复（当前答复）") and "第二次答复" in current
     assert 'id="reply-body"' not in page  # replied: nothing to draft now
 
-    # Published before: the new reply is on the public page, with its own
-    # public signature that anyone can check.
+    # Published before: the new reply waits for 公示 (not signed as public
+    # text yet); once published it is on the public page, with its own public
+    # signature that anyone can check.
+    async with tenant_session(context.database, desk.tenant) as session:
+        kinds = list(await session.scalars(select(ReplySignature.kind).order_by(ReplySignature.id)))
+    assert kinds == ["sent", "public", "sent"]
+    sign_in_client(client, desk.staff["registrar"])
+    assert (await client.post(desk.base + "/publish", data={"publish": "1"})).status_code == 303
     async with tenant_session(context.database, desk.tenant) as session:
         kinds = list(
             await session.execute(
