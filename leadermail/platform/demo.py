@@ -435,14 +435,14 @@ async def seed_letters(
             await play_history(
                 session,
                 cast,
-                submitted.letter,
+                await submitted.load(session),
                 plan,
                 reply_text(source.reply),
                 choose_unit,
                 rng,
                 secret,
             )
-            seeded.append(submitted.letter.id)
+            seeded.append(submitted.letter_id)
         await drop_writer_messages(session, tenant.id, seeded)
         await read_settled_notifications(session, seeded)
         await session.commit()

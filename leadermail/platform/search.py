@@ -164,7 +164,7 @@ def search_vector(*texts: str | None, staff_only: Iterable[str | None] = ()) -> 
     an array parameter cost the driver more than building the list.
     """
     lexemes = index_lexemes(*texts)
-    vector = func.array_to_tsvector(func.string_to_array(cast(" ".join(lexemes), Text), " "))
+    vector = lexeme_vector(" ".join(lexemes))
     public = set(lexemes)
     hidden = [lexeme for lexeme in index_lexemes(*staff_only) if lexeme not in public]
     if not hidden:
@@ -172,6 +172,11 @@ def search_vector(*texts: str | None, staff_only: Iterable[str | None] = ()) -> 
     # A position is needed to carry a weight, so these are a tsvector literal.
     literal = " ".join(f"{_quote(lexeme)}:1{STAFF_ONLY_WEIGHT}" for lexeme in hidden)
     return vector.op("||")(cast(literal, TSVECTOR))
+
+
+def lexeme_vector(lexemes: str | ColumnElement[str]) -> ColumnElement[Any]:
+    """The ``tsvector`` of space-separated lexemes (a string or a parameter)."""
+    return func.array_to_tsvector(func.string_to_array(cast(lexemes, Text), " "))
 
 
 def matches(vector: ColumnElement[Any], terms: str) -> ColumnElement[bool]:

@@ -143,15 +143,16 @@ async def register(request: Request) -> Response:
         except ChannelLetterRefused as refused:
             return await _form_page(request, staff, values, refused.errors, 400)
         await session.commit()
+        letter = await result.load(session)
     return renderer_for(context).render(
         request,
         "channels/slip.html",
         {
-            "letter": result.letter,
+            "letter": letter,
             "tracking_code": result.tracking_code,
             "password": result.password,
             "channel_label": CHANNEL_LABELS.get(values["channel"]),
-            "sms": bool(result.letter.writer_phone),
+            "sms": bool(letter.writer_phone),
         },
     )
 

@@ -121,7 +121,7 @@ async def register_channel_letter(
             actor=actor,
             action="letter.register_channel",
             object_type="letter",
-            object_id=result.letter.id,
+            object_id=result.letter_id,
             data={"channel": channel, "received_at": received_at.isoformat(), "scans": len(stored)},
         )
     return result

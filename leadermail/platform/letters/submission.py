@@ -8,12 +8,14 @@ registering a phone call or a posted letter, the demo seeder)::
     await session.commit()
     result.tracking_code, result.password   # show once; password is None on a repeat
 
-In the caller's transaction it writes the letter (deadlines computed from the
-tenant's policy and China's working-day calendar, the search vector), its
-attachments, the public "submitted" timeline event, the province-wide
-:class:`LetterLocator`, and the outbox job that sends the receipt by SMS or
-e-mail. A second submit with the same ``submission_key`` (double click, back
-and resubmit) returns the first letter instead of creating another.
+In the caller's transaction, in one statement (``letters.filing``), it writes
+the letter (deadlines computed from the tenant's policy and China's
+working-day calendar, the search vector), its attachments, the public
+"submitted" timeline event, the province-wide :class:`LetterLocator`, and the
+outbox jobs: the receipt by SMS or e-mail, routing, the duplicate and art. 19
+checks. A second submit with the same ``submission_key`` (double click, back
+and resubmit) returns the first letter instead of creating another. Callers
+that go on working on the letter load it: ``await result.load(session)``.
 
 No audit record is written here: the public "submitted" event is the record of
 a citizen's own action, and the tenant's hash-chained audit trail serialises
@@ -28,7 +30,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -39,9 +40,10 @@ from leadermail.platform.deadlines.models import HolidayDay
 from leadermail.platform.deadlines.policies import policy_for
 from leadermail.platform.deadlines.rules import compute_due
 from leadermail.platform.deadlines.schedule import calendar_from_rows
-from leadermail.platform.forwarding.matter_events import enqueue_matter_refresh
-from leadermail.platform.jobs.outbox import enqueue
-from leadermail.platform.letters.models import Attachment, Channel, Letter, LetterLocator
+from leadermail.platform.forwarding.matter_events import REFRESH_JOB as MATTER_REFRESH_JOB
+from leadermail.platform.jobs.outbox import LetterJob
+from leadermail.platform.letters.filing import Filing, TimelineEvent
+from leadermail.platform.letters.models import Channel, Letter
 from leadermail.platform.letters.public_text import is_edited, public_body, public_title
 from leadermail.platform.letters.receipt_seal import seal_password
 from leadermail.platform.letters.tracking import (
@@ -50,9 +52,8 @@ from leadermail.platform.letters.tracking import (
     new_tracking_code,
 )
 from leadermail.platform.letters.validation import CleanLetter
-from leadermail.platform.letters.workflow import add_timeline_event
-from leadermail.platform.routing.jobs import enqueue_arrival_jobs
-from leadermail.platform.search import search_vector
+from leadermail.platform.routing.jobs import ARRIVAL_JOBS
+from leadermail.platform.search import index_lexemes, lexeme_vector, search_vector
 from leadermail.tenants.registry import TenantRef
 
 RECEIPT_JOB = "send_letter_receipt"
@@ -72,7 +73,7 @@ class StoredFile:
 
 @dataclass(frozen=True)
 class SubmittedLetter:
-    letter: Letter
+    letter_id: int
     tracking_code: str
     #: The query password, shown once; None when ``submission_key`` matched an
     #: earlier letter (its password exists only as a keyed hash).
@@ -82,6 +83,12 @@ class SubmittedLetter:
     def is_repeat(self) -> bool:
         return self.password is None
 
+    async def load(self, session: AsyncSession) -> Letter:
+        """The letter as an ORM object, for callers that go on working on it."""
+        letter = await session.get(Letter, self.letter_id)
+        assert letter is not None, "the letter was written in this transaction"
+        return letter
+
 
 def letter_search_vector(letter: Letter) -> ColumnElement[Any]:
     """What the search index holds: title and body *with personal data removed*,
@@ -90,14 +97,25 @@ def letter_search_vector(letter: Letter) -> ColumnElement[Any]:
     Once staff edited the published text (公示文本), the public search finds
     the letter by that text only; the words they took out stay findable by
     staff (``search.search_vector``'s ``staff_only``)."""
+    if not is_edited(letter.extra):
+        return lexeme_vector(unedited_lexemes(letter.title, letter.body, letter.writer_name))
     title = public_title(letter.title, letter.writer_name, None, body=letter.body)
     body = public_body(letter.body, letter.writer_name, None)
-    if not is_edited(letter.extra):
-        return search_vector(title, body)
     return search_vector(
         public_title(letter.title, letter.writer_name, letter.extra, body=letter.body),
         public_body(letter.body, letter.writer_name, letter.extra),
         staff_only=(title, body),
+    )
+
+
+def unedited_lexemes(title: str, body: str, writer_name: str | None) -> str:
+    """What :func:`letter_search_vector` indexes of a letter whose public text
+    staff never edited (every new one), as space-separated lexemes."""
+    return " ".join(
+        index_lexemes(
+            public_title(title, writer_name, None, body=body),
+            public_body(body, writer_name, None),
+        )
     )
 
 
@@ -106,15 +124,6 @@ async def _calendar(session: AsyncSession) -> WorkCalendar:
         select(HolidayDay.day, HolidayDay.kind, HolidayDay.name, HolidayDay.year)
     )
     return calendar_from_rows(rows.all())
-
-
-def _violated_constraint(error: IntegrityError) -> str | None:
-    diag = getattr(error.orig, "diag", None)
-    return getattr(diag, "constraint_name", None)
-
-
-async def _existing(session: AsyncSession, submission_key: str) -> Letter | None:
-    return await session.scalar(select(Letter).where(Letter.submission_key == submission_key))
 
 
 async def submit_letter(
@@ -139,102 +148,85 @@ async def submit_letter(
     acceptance = compute_due(moment, policy.acceptance, work_calendar)
     reply = compute_due(moment, policy.reply, work_calendar)
     password = new_query_password()
-    password_hash = hash_query_password(password, secret_key)
-    # No look-ups before the insert (they cost two round trips per letter):
-    # the unique constraints decide. A form sent twice hits the submission key
-    # and gets the first letter back; a tracking code already drawn anywhere
-    # on the platform (about 2^-49 per draw) hits the locator and is redrawn.
-    # The savepoint keeps the caller's transaction usable either way.
-    for _ in range(_CODE_ATTEMPTS):
-        code = new_tracking_code()
-        letter = Letter(
-            tenant_id=tenant.id,
-            tracking_code=code,
-            query_password_hash=password_hash,
-            letter_type=str(clean.letter_type),
-            category_id=clean.category_id,
-            title=clean.title,
-            body=clean.body,
-            region=clean.region,
-            writer_name=clean.name,
-            writer_phone=clean.phone,
-            writer_email=clean.email,
-            writer_id_number=clean.id_number,
-            publish_consent=clean.publish_consent,
-            channel=str(channel),
-            state="submitted",
-            submitted_at=moment,
-            received_at=moment,
-            acceptance_due_at=acceptance.due_at,
-            reply_due_at=reply.due_at,
-            deadline_provisional=acceptance.provisional or reply.provisional,
-            submission_key=submission_key,
-            extra={},
-            created_at=moment,
-            updated_at=moment,
-        )
-        letter.search_vector = letter_search_vector(letter)
-        try:
-            async with session.begin_nested():
-                session.add(letter)
-                await session.flush()
-                session.add(
-                    LetterLocator(
-                        tracking_code=code,
-                        origin_tenant_id=tenant.id,
-                        origin_letter_id=letter.id,
-                        current_tenant_id=tenant.id,
-                        created_at=moment,
-                    )
-                )
-                await session.flush()
-            break
-        except IntegrityError as error:
-            constraint = _violated_constraint(error)
-            if constraint == "uq_letters_submission_key" and submission_key:
-                earlier = await _existing(session, submission_key)
-                if earlier is not None:
-                    return SubmittedLetter(earlier, earlier.tracking_code, None)
-            if constraint not in ("uq_letters_tracking_code", "pk_letter_locators"):
-                raise
-    else:
-        raise RuntimeError("could not draw an unused tracking code")
-    for stored in attachments:
-        session.add(
-            Attachment(
-                tenant_id=tenant.id,
-                letter_id=letter.id,
-                filename=stored.filename,
-                content_type=stored.content_type,
-                size_bytes=stored.size,
-                sha256=stored.sha256,
-                storage_key=stored.storage_key,
-                uploaded_by="citizen",
-            )
-        )
-    await add_timeline_event(
-        session,
-        letter,
-        "submitted",
-        actor or Actor(user_id=None, label="来信人"),
+    jobs: list[LetterJob] = []
+    if clean.phone or clean.email:
+        sealed = seal_password(password, secret_key)
+        jobs.append(LetterJob(RECEIPT_JOB, {"sealed_password": sealed}))
+    # Routing rules, duplicate detection and the art. 19 "same matter already
+    # in hand below" check, then the shared index of open matters, which upper
+    # tenants' art. 19 check reads.
+    jobs += [LetterJob(name) for name in ARRIVAL_JOBS]
+    jobs.append(LetterJob(MATTER_REFRESH_JOB))
+    event = TimelineEvent(
+        kind="submitted",
+        actor=actor or Actor(user_id=None, label="来信人"),
         message="来信已提交",
         public=True,
         data={"channel": str(channel), "attachments": len(attachments)},
     )
-    if letter.writer_phone or letter.writer_email:
-        enqueue(
-            session,
-            RECEIPT_JOB,
+    row = {
+        "tenant_id": tenant.id,
+        "query_password_hash": hash_query_password(password, secret_key),
+        "letter_type": str(clean.letter_type),
+        "category_id": clean.category_id,
+        "title": clean.title,
+        "body": clean.body,
+        "region": clean.region,
+        "writer_name": clean.name,
+        "writer_phone": clean.phone,
+        "writer_email": clean.email,
+        "writer_id_number": clean.id_number,
+        "publish_consent": clean.publish_consent,
+        "channel": str(channel),
+        "state": "submitted",
+        "submitted_at": moment,
+        "received_at": moment,
+        "acceptance_due_at": acceptance.due_at,
+        "reply_due_at": reply.due_at,
+        "deadline_provisional": acceptance.provisional or reply.provisional,
+        "submission_key": submission_key,
+        "extra": {},
+        "created_at": moment,
+        "updated_at": moment,
+    }
+    files = [
+        {
+            "filename": stored.filename,
+            "content_type": stored.content_type,
+            "size_bytes": stored.size,
+            "sha256": stored.sha256,
+            "storage_key": stored.storage_key,
+        }
+        for stored in attachments
+    ]
+    # No look-ups before the insert (they cost round trips per letter): the
+    # unique constraints decide, inside the one statement (see filing.py). A
+    # form sent twice finds its submission key taken and gets the first
+    # letter back; a tracking code already drawn anywhere on the platform
+    # (about 2^-49 per draw) is drawn again.
+    lexemes = unedited_lexemes(clean.title, clean.body, clean.name)
+    for _ in range(_CODE_ATTEMPTS):
+        code = new_tracking_code()
+        filing = Filing(
+            {**row, "tracking_code": code},
+            lexemes=lexemes,
             tenant_id=tenant.id,
-            letter_id=letter.id,
-            sealed_password=seal_password(password, secret_key),
+            located_at=moment,
+            event=event,
+            jobs=jobs,
+            attachments=files,
         )
-    # Routing rules, duplicate detection and the art. 19 "same matter already
-    # in hand below" check run as jobs, committed with the letter.
-    enqueue_arrival_jobs(session, tenant.id, letter.id)
-    # The shared index of open matters, which upper tenants' art. 19 check reads.
-    enqueue_matter_refresh(session, tenant.id, letter.id)
-    # The row was flushed with the SQL expression; read back the real vector
-    # lazily only if someone asks (expire just that attribute).
-    session.expire(letter, ["search_vector"])
-    return SubmittedLetter(letter, code, password)
+        letter_id = await filing.run(session)
+        if letter_id is not None:
+            return SubmittedLetter(letter_id, code, password)
+        if submission_key:
+            earlier = await session.execute(
+                select(Letter.id, Letter.tracking_code).where(
+                    Letter.submission_key == submission_key
+                )
+            )
+            first = earlier.one_or_none()
+            if first is not None:
+                return SubmittedLetter(first.id, first.tracking_code, None)
+        # Otherwise the code was taken, here or in another tenant: draw again.
+    raise RuntimeError("could not draw an unused tracking code")

@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Insert, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import CTE
 
 from leadermail.platform.audit.writer import Actor, record_audit
 from leadermail.platform.clock import utcnow
@@ -202,18 +204,73 @@ async def add_timeline_event(
 ) -> LetterEvent:
     """A timeline entry that is not a state change (notes, urges, notices)."""
     event = LetterEvent(
-        tenant_id=letter.tenant_id,
         letter_id=letter.id,
-        kind=kind,
-        is_public=public,
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
-        message=message,
-        data=data or {},
+        **_event_fields(letter.tenant_id, kind, actor, message=message, public=public, data=data),
     )
     session.add(event)
     await session.flush()
     return event
+
+
+def timeline_event_insert(letter_ids: CTE) -> Insert:
+    """:func:`add_timeline_event` for each letter id in ``letter_ids`` (a CTE
+    with a ``letter_id`` column), in a statement that writes the letter too;
+    its parameters come from :func:`timeline_event_parameters`. Built once
+    and reused."""
+    table = LetterEvent.__table__
+    names = [*_EVENT_FIELDS, "created_at"]
+    rows = select(
+        letter_ids.c.letter_id,
+        *(bindparam(f"event_{name}", type_=table.c[name].type) for name in names),
+    )
+    return insert(table).from_select(["letter_id", *names], rows, include_defaults=False)
+
+
+def timeline_event_parameters(
+    tenant_id: int,
+    kind: str,
+    actor: Actor,
+    *,
+    message: str | None = None,
+    public: bool = False,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The parameters of :func:`timeline_event_insert`."""
+    fields = _event_fields(tenant_id, kind, actor, message=message, public=public, data=data)
+    return {f"event_{name}": value for name, value in fields.items()} | {
+        "event_created_at": utcnow()
+    }
+
+
+_EVENT_FIELDS = (
+    "tenant_id",
+    "kind",
+    "is_public",
+    "actor_user_id",
+    "actor_label",
+    "message",
+    "data",
+)
+
+
+def _event_fields(
+    tenant_id: int,
+    kind: str,
+    actor: Actor,
+    *,
+    message: str | None,
+    public: bool,
+    data: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "kind": kind,
+        "is_public": public,
+        "actor_user_id": actor.user_id,
+        "actor_label": actor.label,
+        "message": message,
+        "data": data or {},
+    }
 
 
 async def apply_transition(

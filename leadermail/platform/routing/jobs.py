@@ -1,22 +1,18 @@
-"""Jobs run when a letter arrives: routing, then the duplicate check.
+"""Jobs run when a letter arrives: routing, then the duplicate and art. 19
+checks. The submission service writes them in the statement that writes the
+letter::
 
-The submission service adds both in its transaction::
+    jobs = [LetterJob(name) for name in ARRIVAL_JOBS]
 
-    enqueue_arrival_jobs(session, tenant.id, letter.id)
-
-(or calls :func:`leadermail.platform.routing.apply.apply_routing` inline and
-enqueues only ``flag_duplicate_letters``). Both jobs are safe to run twice.
+All are safe to run twice.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from leadermail.platform.audit.writer import Actor
 from leadermail.platform.context import AppContext
-from leadermail.platform.jobs.outbox import enqueue
 from leadermail.platform.letters.duplicates import flag_duplicates
 from leadermail.platform.letters.models import Letter
 from leadermail.platform.routing.apply import apply_routing
@@ -25,10 +21,8 @@ from leadermail.tenants.session import tenant_session
 ROUTING_ACTOR = Actor.system("分办规则")
 
 
-def enqueue_arrival_jobs(session: AsyncSession, tenant_id: int, letter_id: int) -> None:
-    enqueue(session, "route_new_letter", tenant_id=tenant_id, letter_id=letter_id)
-    enqueue(session, "flag_duplicate_letters", tenant_id=tenant_id, letter_id=letter_id)
-    enqueue(session, "flag_matter_in_progress", tenant_id=tenant_id, letter_id=letter_id)
+#: In this order: routing first, then the duplicate and art. 19 checks.
+ARRIVAL_JOBS = ("route_new_letter", "flag_duplicate_letters", "flag_matter_in_progress")
 
 
 async def route_new_letter(

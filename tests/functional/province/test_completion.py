@@ -49,7 +49,7 @@ async def test_county_completes_city_completes_province_letter_answered(context,
     assert "待登记" in page and "来信由本信箱直接办理" in path
 
     leg1 = await services.forward_letter_by_id(
-        context, tenant=tree.province, letter_id=citizen.letter.id, to_tenant_id=tree.city.id,
+        context, tenant=tree.province, letter_id=citizen.letter_id, to_tenant_id=tree.city.id,
         actor=ACTOR,
     )
     page, path = await tracked(client, tree.province, code)
@@ -82,11 +82,11 @@ async def test_county_completes_city_completes_province_letter_answered(context,
         ]
     assert statuses == ["completed", "completed"]
     assert (await get_letter(context, tree.city, leg1.to_letter_id)).state == "replied"
-    original = await get_letter(context, tree.province, citizen.letter.id)
+    original = await get_letter(context, tree.province, citizen.letter_id)
     assert original.state == "replied" and original.replied_at is not None
     assert any(
         tree.county.name in m and "办结" in m
-        for m in await public_messages(context, tree.province, citizen.letter.id)
+        for m in await public_messages(context, tree.province, citizen.letter_id)
     )
     for tenant in (tree.province, tree.city):
         assert {"forwarding.completion_received", "letter.complete_forwarded"} <= (
@@ -111,7 +111,7 @@ async def test_county_completes_city_completes_province_letter_answered(context,
 
     # The closed matter left the art. 19 index.
     await run_jobs(context, everyone)
-    assert not await is_indexed(context, tree.province, citizen.letter.id)
+    assert not await is_indexed(context, tree.province, citizen.letter_id)
 
     # 复查 goes to the level above the county, which answered.
     step = await next_appeal_step(context, tree.province, original)
@@ -124,10 +124,10 @@ async def test_county_completes_city_completes_province_letter_answered(context,
         data={"satisfaction": "satisfied", "problem_solved": "yes", "csrf_token": token},
     )
     assert evaluated.status_code == 303, evaluated.text[:300]
-    assert (await get_letter(context, tree.province, citizen.letter.id)).state == "evaluated"
+    assert (await get_letter(context, tree.province, citizen.letter_id)).state == "evaluated"
     async with tenant_session(context.database, tree.province) as session:
         rating = await session.scalar(
-            select(Evaluation).where(Evaluation.letter_id == citizen.letter.id)
+            select(Evaluation).where(Evaluation.letter_id == citizen.letter_id)
         )
     assert rating is not None and rating.satisfaction == "satisfied"
 
@@ -137,7 +137,7 @@ async def test_unsatisfied_citizen_gets_the_letter_handled_again_at_home(context
     citizen = await submit(context, tree.province, phone="13912341111")
     await run_jobs(context, everyone)
     leg = await services.forward_letter_by_id(
-        context, tenant=tree.province, letter_id=citizen.letter.id, to_tenant_id=tree.city.id,
+        context, tenant=tree.province, letter_id=citizen.letter_id, to_tenant_id=tree.city.id,
         actor=ACTOR,
     )
     await answer_letter(context, tree.city, leg.to_letter_id, "已安排维修。")
@@ -149,7 +149,7 @@ async def test_unsatisfied_citizen_gets_the_letter_handled_again_at_home(context
 
     assert not await receive_completion_report(context, forwarding_id=leg.id)
     await run_jobs(context, everyone)
-    assert not await is_indexed(context, tree.province, citizen.letter.id)
+    assert not await is_indexed(context, tree.province, citizen.letter_id)
 
     token = await open_tracking(client, tree.province, citizen.tracking_code, citizen.password)
     response = await client.post(
@@ -163,8 +163,8 @@ async def test_unsatisfied_citizen_gets_the_letter_handled_again_at_home(context
         },
     )
     assert response.status_code == 303, response.text[:300]
-    letter = await get_letter(context, tree.province, citizen.letter.id)
+    letter = await get_letter(context, tree.province, citizen.letter_id)
     assert letter.state == "assigned" and letter.rehandle_count == 1
     # In hand again: back in the index, so a repeat letter upstairs would be flagged.
     await run_jobs(context, everyone)
-    assert await is_indexed(context, tree.province, citizen.letter.id)
+    assert await is_indexed(context, tree.province, citizen.letter_id)

@@ -34,15 +34,15 @@ async def test_the_flag_the_link_and_linking_the_letter(context, tree, client):
     # A province registrar without a role in the county: the flag, no link.
     registrar = await make_staff(context, tree.province, "省登记员", Role.REGISTRAR)
     sign_in_client(client, registrar)
-    page = await client.get(console(tree.province, f"/letters/{province.letter.id}"))
-    assert f"/forwarding/matter/{province.letter.id}" in page.text
-    flag = await client.get(console(tree.province, f"/forwarding/matter/{province.letter.id}"))
+    page = await client.get(console(tree.province, f"/letters/{province.letter_id}"))
+    assert f"/forwarding/matter/{province.letter_id}" in page.text
+    flag = await client.get(console(tree.province, f"/forwarding/matter/{province.letter_id}"))
     assert flag.status_code == 200
     assert tree.county.name in flag.text and "待登记" in flag.text
     assert 'data-testid="matter-link"' not in flag.text
     assert 'data-testid="matter-link-button"' in flag.text
     htmx = await client.get(
-        console(tree.province, f"/forwarding/matter/{province.letter.id}"),
+        console(tree.province, f"/forwarding/matter/{province.letter_id}"),
         headers={"HX-Request": "true"},
     )
     assert "<html" not in htmx.text and tree.county.name in htmx.text
@@ -53,32 +53,32 @@ async def test_the_flag_the_link_and_linking_the_letter(context, tree, client):
         await grant_role(session, user_id=both.user_id, tenant_id=tree.county.id, role="registrar")
         await session.commit()
     sign_in_client(client, both)
-    flag = await client.get(console(tree.province, f"/forwarding/matter/{province.letter.id}"))
-    link = f'href="/t/{tree.county.slug}/console/letters/{county.letter.id}"'
+    flag = await client.get(console(tree.province, f"/forwarding/matter/{province.letter_id}"))
+    link = f'href="/t/{tree.county.slug}/console/letters/{county.letter_id}"'
     assert link in flag.text
-    followed = await client.get(console(tree.county, f"/letters/{county.letter.id}"))
+    followed = await client.get(console(tree.county, f"/letters/{county.letter_id}"))
     assert followed.status_code == 200 and "人民路幸福小区" in followed.text
 
     # City staff see their own letter's flag (the county is below them), no link.
     city_staff = await make_staff(context, tree.city, "市登记员", Role.REGISTRAR)
     sign_in_client(client, city_staff)
-    flag = await client.get(console(tree.city, f"/forwarding/matter/{city.letter.id}"))
+    flag = await client.get(console(tree.city, f"/forwarding/matter/{city.letter_id}"))
     assert tree.county.name in flag.text and 'data-testid="matter-link"' not in flag.text
 
     # Linking: no second case; the citizen is told where the matter is handled.
     sign_in_client(client, registrar)
     linked = await client.post(
-        console(tree.province, f"/forwarding/matter/{province.letter.id}/link"), data={}
+        console(tree.province, f"/forwarding/matter/{province.letter_id}/link"), data={}
     )
     assert linked.status_code == 303
-    assert (await get_letter(context, tree.province, province.letter.id)).state == "merged"
-    again = await client.get(console(tree.province, f"/forwarding/matter/{province.letter.id}"))
+    assert (await get_letter(context, tree.province, province.letter_id)).state == "merged"
+    again = await client.get(console(tree.province, f"/forwarding/matter/{province.letter_id}"))
     assert 'data-testid="matter-linked"' in again.text
     assert "letter.matter_linked" in await audit_actions(context, tree.province)
-    assert "matter_linked" in await event_kinds(context, tree.county, county.letter.id)
+    assert "matter_linked" in await event_kinds(context, tree.county, county.letter_id)
     assert "matter.linked_from_above" in await audit_actions(context, tree.county)
     # The county's letter is untouched otherwise.
-    assert (await get_letter(context, tree.county, county.letter.id)).state == "submitted"
+    assert (await get_letter(context, tree.county, county.letter_id)).state == "submitted"
 
     await open_tracking(client, tree.province, province.tracking_code, province.password)
     page, _ = await tracked(client, tree.province, province.tracking_code)
@@ -91,19 +91,19 @@ async def test_a_closed_matter_cannot_be_linked_and_says_so(context, tree, clien
     await run_jobs(context, everyone)
     province = await submit(context, tree.province, phone="13877778888")
     await run_jobs(context, everyone)
-    await answer_letter(context, tree.county, county.letter.id, "已答复。")
+    await answer_letter(context, tree.county, county.letter_id, "已答复。")
     await run_jobs(context, everyone)
 
     registrar = await make_staff(context, tree.province, "省登记员", Role.REGISTRAR)
     sign_in_client(client, registrar)
-    flag = await client.get(console(tree.province, f"/forwarding/matter/{province.letter.id}"))
+    flag = await client.get(console(tree.province, f"/forwarding/matter/{province.letter_id}"))
     assert 'data-testid="matter-closed"' in flag.text
     assert 'data-testid="matter-link-button"' not in flag.text
     refused = await client.post(
-        console(tree.province, f"/forwarding/matter/{province.letter.id}/link"), data={}
+        console(tree.province, f"/forwarding/matter/{province.letter_id}/link"), data={}
     )
     assert refused.status_code == 303
-    assert (await get_letter(context, tree.province, province.letter.id)).state == "submitted"
+    assert (await get_letter(context, tree.province, province.letter_id)).state == "submitted"
 
 
 async def test_other_tenants_learn_nothing(context, tree, client):
@@ -116,14 +116,14 @@ async def test_other_tenants_learn_nothing(context, tree, client):
     await run_jobs(context, everyone)
     staff = await make_staff(context, tree.other_city, "丙市登记员", Role.REGISTRAR)
     sign_in_client(client, staff)
-    flag = await client.get(console(tree.other_city, f"/forwarding/matter/{elsewhere.letter.id}"))
+    flag = await client.get(console(tree.other_city, f"/forwarding/matter/{elsewhere.letter_id}"))
     assert flag.status_code == 200 and tree.county.name not in flag.text
     assert 'data-testid="matter-flag"' not in flag.text
     missing = await client.get(console(tree.other_city, "/forwarding/matter/999999999"))
     assert missing.status_code == 404
     # Nor may it link a letter that is not flagged.
     refused = await client.post(
-        console(tree.other_city, f"/forwarding/matter/{elsewhere.letter.id}/link"), data={}
+        console(tree.other_city, f"/forwarding/matter/{elsewhere.letter_id}/link"), data={}
     )
     assert refused.status_code == 303
-    assert (await get_letter(context, tree.other_city, elsewhere.letter.id)).state == "submitted"
+    assert (await get_letter(context, tree.other_city, elsewhere.letter_id)).state == "submitted"

@@ -36,7 +36,7 @@ async def test_a_matter_in_hand_at_the_county_flags_the_letter_at_city_and_provi
     county = await submit(context, tree.county, phone="13811112222")
     await run_jobs(context, everyone)
     (row,) = await index_rows(context, tree.county)
-    assert (row.letter_id, row.state) == (county.letter.id, "submitted")
+    assert (row.letter_id, row.state) == (county.letter_id, "submitted")
     # Keyed hashes only: no phone number and no text in the shared schema.
     stored = " ".join(str(v) for v in (row.writer_phone_key, row.writer_id_key, row.fingerprint))
     assert "13811112222" not in stored and "积水" not in stored
@@ -54,16 +54,16 @@ async def test_a_matter_in_hand_at_the_county_flags_the_letter_at_city_and_provi
     assert results["flag_matter_in_progress"].count("in_progress") == 2
 
     for tenant, submitted in ((tree.province, province), (tree.city, city)):
-        flag = await flag_of(context, tenant, submitted.letter.id)
+        flag = await flag_of(context, tenant, submitted.letter_id)
         assert flag["source"] == "below" and flag["kind"] == "in_progress"
         assert flag["handled_by_tenant_id"] == tree.county.id
-        assert flag["matter_letter_id"] == county.letter.id
+        assert flag["matter_letter_id"] == county.letter_id
     # Another city's mailbox is not above the county; other text or writer: no matter.
-    assert await flag_of(context, tree.other_city, elsewhere.letter.id) is None
-    assert await flag_of(context, tree.province, other_text.letter.id) is None
-    assert await flag_of(context, tree.province, other_writer.letter.id) is None
+    assert await flag_of(context, tree.other_city, elsewhere.letter_id) is None
+    assert await flag_of(context, tree.province, other_text.letter_id) is None
+    assert await flag_of(context, tree.province, other_writer.letter_id) is None
     # The county's own letter is nobody's repeat (there is nothing below it).
-    assert await flag_of(context, tree.county, county.letter.id) is None
+    assert await flag_of(context, tree.county, county.letter_id) is None
 
 
 async def test_the_id_number_alone_identifies_the_writer(context, tree):
@@ -74,7 +74,7 @@ async def test_the_id_number_alone_identifies_the_writer(context, tree):
         context, tree.province, phone="13700000002", id_number="43010519900101123x"
     )
     await run_jobs(context, everyone)
-    flag = await flag_of(context, tree.province, other_phone.letter.id)
+    flag = await flag_of(context, tree.province, other_phone.letter_id)
     assert flag is not None and flag["handled_by_tenant_id"] == tree.county.id
 
 
@@ -84,9 +84,9 @@ async def test_a_matter_closed_below_stops_flagging(context, tree):
     await run_jobs(context, everyone)
     before = await submit(context, tree.province, phone="13822223333")
     await run_jobs(context, everyone)
-    assert (await flag_of(context, tree.province, before.letter.id))["source"] == "below"
+    assert (await flag_of(context, tree.province, before.letter_id))["source"] == "below"
 
-    await answer_letter(context, tree.county, county.letter.id, "排水管道已疏通。")
+    await answer_letter(context, tree.county, county.letter_id, "排水管道已疏通。")
     results = await run_jobs(context, everyone)
     assert "removed" in results["refresh_open_matter"]
     assert await index_rows(context, tree.county) == []
@@ -94,7 +94,7 @@ async def test_a_matter_closed_below_stops_flagging(context, tree):
     after = await submit(context, tree.province, phone="13822223333")
     results = await run_jobs(context, everyone)
     assert results["flag_matter_in_progress"] == ["no match"]
-    assert await flag_of(context, tree.province, after.letter.id) is None
+    assert await flag_of(context, tree.province, after.letter_id) is None
 
 
 async def test_a_forwarded_matter_below_is_open_until_its_completion(context, tree):
@@ -109,7 +109,7 @@ async def test_a_forwarded_matter_below_is_open_until_its_completion(context, tr
     leg = await services.forward_letter_by_id(
         context,
         tenant=tree.city,
-        letter_id=city.letter.id,
+        letter_id=city.letter_id,
         to_tenant_id=department.id,
         actor=Actor(user_id=None, label="市登记员"),
     )
@@ -119,7 +119,7 @@ async def test_a_forwarded_matter_below_is_open_until_its_completion(context, tr
 
     repeat = await submit(context, tree.province, phone="13855556666")
     await run_jobs(context, everyone)
-    assert (await flag_of(context, tree.province, repeat.letter.id))["handled_by_tenant_id"] == (
+    assert (await flag_of(context, tree.province, repeat.letter_id))["handled_by_tenant_id"] == (
         tree.city.id
     )
 
@@ -132,5 +132,5 @@ async def test_a_forwarded_matter_below_is_open_until_its_completion(context, tr
         report="已处理完毕",
     )
     await run_jobs(context, everyone)
-    assert (await get_letter(context, tree.city, city.letter.id)).state == "replied"
+    assert (await get_letter(context, tree.city, city.letter_id)).state == "replied"
     assert await index_rows(context, tree.city) == []

@@ -369,6 +369,18 @@ async def test_a_tracking_code_already_taken_anywhere_is_drawn_again(context, ma
             )
         ).all()
     assert sorted(owners) == sorted([(taken, first_tenant.id), ("K7M2P9Q4R8", second_tenant.id)])
+    # The two letters written with the taken code were removed again, and
+    # nothing was written for them: one letter, one event, one set of jobs.
+    assert await count_letters(context, second_tenant) == 1
+    async with tenant_session(context.database, second_tenant) as session:
+        events = await session.scalar(select(func.count()).select_from(LetterEvent))
+    async with context.database.core_session() as session:
+        jobs = await session.scalar(
+            select(func.count())
+            .select_from(OutboxJob)
+            .where(OutboxJob.tenant_id == second_tenant.id)
+        )
+    assert (events, jobs) == (1, 5)
 
 
 async def test_the_same_submission_key_twice_returns_the_first_letter(context, make_tenant):  # noqa: ANN001

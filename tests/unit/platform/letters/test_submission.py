@@ -43,7 +43,7 @@ async def test_same_submission_key_returns_the_first_letter(context, make_tenant
             session, tenant, clean, secret_key=TEST_SECRET, submission_key="k" * 24
         )
         await session.commit()
-        assert again.letter.id == first.letter.id and again.is_repeat and not first.is_repeat
+        assert again.letter_id == first.letter_id and again.is_repeat and not first.is_repeat
         assert await session.scalar(select(func.count()).select_from(Letter)) == 1
 
 
@@ -60,7 +60,7 @@ async def test_deadlines_follow_the_tenant_policy_and_working_days(context, make
             channel="phone",
         )
         await session.commit()
-    letter = result.letter
+        letter = await result.load(session)
     assert letter.channel == "phone" and letter.submitted_at == friday
     # 3 working days after Friday 6 March 2026: Mon 9, Tue 10, Wed 11 (end of day, Shanghai).
     assert letter.reply_due_at == datetime(2026, 3, 11, 15, 59, 59, tzinfo=UTC)

@@ -69,7 +69,7 @@ async def test_receipt_goes_out_once_with_the_password_and_is_scrubbed(
         job = await session.scalar(
             select(OutboxJob).where(
                 OutboxJob.tenant_id == tenant.id,
-                OutboxJob.kwargs["letter_id"].as_integer() == result.letter.id,
+                OutboxJob.kwargs["letter_id"].as_integer() == result.letter_id,
             )
         )
         assert job is not None
