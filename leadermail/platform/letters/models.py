@@ -102,9 +102,9 @@ _OPEN = text(
 class Letter(TenantScoped, TenantBase):
     __tablename__ = "letters"
     __table_args__ = (
-        Index("ix_letters_state_reply_due", "state", "reply_due_at"),
+        # (state, reply_due_at) and (unit_id, state) look-ups use the longer
+        # ix_letters_state_due and ix_letters_unit_state_due (tenant 0014).
         Index("ix_letters_submitted_at", "submitted_at"),
-        Index("ix_letters_unit_state", "unit_id", "state"),
         Index("ix_letters_writer_phone", "writer_phone"),
         # The inbox finds letters by their writer's exact name, in its
         # deadline order (tenant 0010).

@@ -31,11 +31,13 @@ TENANT_ID = 900_000 + os.getpid() % 10_000
 
 
 def _before_revision(tmp_path: Path) -> tuple[Path, str]:
-    """The tenant migrations without this revision, and the revision it follows."""
+    """The tenant migrations without this revision and the later ones, and the
+    revision it follows."""
     location = tmp_path / "tenant"
     shutil.copytree(MIGRATIONS_DIR / "tenant", location)
-    (path,) = (location / "versions").glob(f"{REVISION}_*.py")
-    path.unlink()
+    for path in (location / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"):
+        if path.name[:4] >= REVISION:
+            path.unlink()
     return location, tenant_script().get_revision(REVISION).down_revision
 
 
