@@ -21,7 +21,9 @@ staff publish it (a reply sent on a published letter is held until its
 public text is reviewed: ``public_text.held_replies``); then the new reply
 is the answer and the earlier ones stay below it as history. A held reply is
 nowhere here: not on the page, not in its dates, not in the home page's
-latest answers (the search index holds only the letter's title and text)::
+latest answers (the search index holds only the letter's title and text).
+The home page keeps such a letter among its latest answers all along, with
+the date of the reply its page shows (``recent_published``)::
 
     letter.rehandling        # True from the request until the new reply is public
     letter.reply_held        # the new reply was sent and waits for 公示
@@ -36,7 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadermail.platform.letters.figures import cached
@@ -49,7 +51,6 @@ from leadermail.platform.letters.models import (
 )
 from leadermail.platform.letters.public_text import (
     held_replies,
-    holds_replies,
     public_body,
     public_reply_html,
     public_title,
@@ -294,15 +295,58 @@ async def _published_page(
 async def recent_published(
     session: AsyncSession, tenant: TenantRef, limit: int = 6
 ) -> list[PublishedItem]:
-    # Answered, and the answer public: a letter whose new reply is held is
-    # still "being handled again" to the public.
-    answered = _published().where(Letter.replied_at.is_not(None), ~holds_replies(Letter.extra))
+    """The home page's 最新答复: the latest published letters with an answer.
+
+    A letter handled again stays listed (citizens saw it there, and its page
+    still shows the reply): ``rehandling`` (and ``reply_held``) say so, and
+    ``replied_at`` is the date of the newest reply the public can read.
+    """
+    # 重新办理 clears replied_at: a letter handled again answered before.
+    answered = _published().where(
+        or_(Letter.replied_at.is_not(None), Letter.rehandle_count > 0)
+    )
     statement = (
         _with_columns(answered)
         .order_by(Letter.published_at.desc(), Letter.id.desc())
         .limit(limit)
     )
-    return [_item(row) for row in (await session.execute(statement)).all()]
+    rows = (await session.execute(statement)).all()
+    items = [_item(row) for row in rows]
+    # Handled again, or its new reply held: no answer date of its own.
+    waiting = {
+        row.id: held_replies(row.extra)
+        for row, item in zip(rows, items, strict=True)
+        if item.replied_at is None
+    }
+    if not waiting:
+        return items
+    shown = await _newest_public_replies(session, waiting)
+    return [
+        replace(item, replied_at=shown[item.id]) if item.id in waiting else item
+        for item in items
+        # One without a reply the public can read is no 最新答复.
+        if item.id not in waiting or item.id in shown
+    ]
+
+
+async def _newest_public_replies(
+    session: AsyncSession, held: Mapping[int, frozenset[int]]
+) -> dict[int, datetime]:
+    """Letter id → when its newest sent reply, other than those ``held``, went out."""
+    rows = await session.execute(
+        select(Reply.letter_id, Reply.id, Reply.sent_at).where(
+            Reply.letter_id.in_(list(held)),
+            Reply.status == "sent",
+            Reply.sent_at.is_not(None),
+        )
+    )
+    newest: dict[int, datetime] = {}
+    for letter_id, reply_id, sent_at in rows:
+        if reply_id in held[letter_id]:
+            continue
+        if letter_id not in newest or sent_at > newest[letter_id]:
+            newest[letter_id] = sent_at
+    return newest
 
 
 async def published_letter(
