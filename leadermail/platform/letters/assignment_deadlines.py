@@ -1,9 +1,12 @@
-"""调整办理时限: a registrar moves the deadline of a unit's assignment.
+"""调整办理时限: a registrar moves the deadline of a unit's assignment; and the
+check a bulk 分办 makes of its one 办理时限 against every ticked letter.
 
     assignment = await change_assignment_deadline(
         session, staff, letter, actor, assignment_id, date(2026, 12, 4), "承办单位需现场核查"
     )
     await session.commit()
+
+    problem = bulk_deadline_problem(letters, date(2026, 12, 4), now=utcnow())  # str | None
 
 The new date follows the rules of the one chosen at 分办
 (:mod:`leadermail.platform.deadlines.assignments`: not in the past, not after
@@ -15,7 +18,8 @@ Refusals raise :class:`ActionRefused` naming the field they are about.
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,11 +30,14 @@ from leadermail.platform.clock import utcnow
 from leadermail.platform.deadlines.assignments import AssignmentDeadlineError, assignment_due_on
 from leadermail.platform.letters.models import Assignment, Letter, Unit
 from leadermail.platform.letters.staff_actions import ActionRefused, require
-from leadermail.platform.letters.workflow import OPEN_STATES, add_timeline_event
+from leadermail.platform.letters.tracking import format_tracking_code
+from leadermail.platform.letters.workflow import OPEN_STATES, TRANSITIONS, add_timeline_event
 from leadermail.platform.notifications.handoffs import assignment_deadline_changed
 from leadermail.platform.web.templating import format_datetime
 
 MAX_REASON_CHARS = 500
+#: Letters a bulk refusal names one by one; the rest are counted.
+MAX_NAMED_LETTERS = 5
 #: Timeline kind of a change (internal: the writer sees the letter's deadline only).
 DEADLINE_CHANGED_EVENT = "assignment_deadline"
 
@@ -105,3 +112,40 @@ async def change_assignment_deadline(
     if unit is not None:
         await assignment_deadline_changed(session, letter, assignment, unit, actor, reason)
     return assignment
+
+
+def bulk_deadline_problem(letters: Iterable[Letter], day: date, *, now: datetime) -> str | None:
+    """What is wrong with ``day`` as the one 办理时限 of a bulk 分办 of
+    ``letters`` (for the form, next to the field), or None.
+
+    Each letter is held to the rules of its own 分办 (``assignment_due_on``:
+    not before today, not after that letter's reply deadline). The date is
+    refused for all when it does not fit one, so nobody gets a batch half
+    assigned to a date they then have to correct letter by letter. Letters
+    that cannot be assigned now (their state) are not checked: the 分办
+    itself refuses them, with its own reason.
+    """
+    refused: list[tuple[Letter, str]] = []
+    checked = 0
+    for letter in letters:
+        if letter.state not in TRANSITIONS["assign"].sources:
+            continue
+        checked += 1
+        try:
+            assignment_due_on(letter, day, now=now)
+        except AssignmentDeadlineError as exc:
+            refused.append((letter, exc.message))
+    if not refused:
+        return None
+    reasons = {message for _, message in refused}
+    if len(reasons) == 1 and len(refused) == checked:
+        return reasons.pop()  # not about the letters: "不能早于今天"
+    named = "；".join(
+        f"{format_tracking_code(letter.tracking_code)}：{message}"
+        for letter, message in refused[:MAX_NAMED_LETTERS]
+    )
+    more = f"等 {len(refused)} 件" if len(refused) > MAX_NAMED_LETTERS else ""
+    return (
+        f"{named}{more}。请改选日期，或取消勾选这些来信"
+        "（不填办理时限则各件以其答复期限为准）"
+    )
