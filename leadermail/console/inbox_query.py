@@ -43,13 +43,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
+from leadermail.console.inbox_deadlines import (
+    Branch,
+    level_branches,
+    merge_in_order,
+    open_assignment_dues,
+    reader_level,
+)
 from leadermail.console.inbox_identifiers import identifier_condition
 from leadermail.console.inbox_review import (
     REVIEW_TABS,
@@ -58,10 +65,9 @@ from leadermail.console.inbox_review import (
     review_tabs,
 )
 from leadermail.platform.accounts.policy import StaffUser
-from leadermail.platform.deadlines.assignments import assignment_level
-from leadermail.platform.deadlines.levels import WarningLevel, due_soon_threshold, warning_level
+from leadermail.platform.deadlines.levels import WarningLevel, warning_level
 from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
-from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Assignment, Letter
+from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter
 from leadermail.platform.letters.staff_models import LetterCount
 from leadermail.platform.letters.workflow import OPEN_STATES, STATE_LABELS
 from leadermail.platform.search import matches as text_matches
@@ -167,11 +173,13 @@ class InboxFilters:
 @dataclass
 class InboxRow:
     letter: Letter
+    #: The warning level for the reader: the one the 期限 filter goes by.
     level: str | None
-    #: The unit's 办理时限, when it ends before the letter's own deadline
-    #: (otherwise the reply deadline column says it all), and its level.
+    #: Which deadline gave it: "reply" (答复期限) or "assignment" (办理时限).
+    level_source: str | None = None
+    #: The earliest open 办理时限, when it ends before the letter's own
+    #: deadline (otherwise the reply deadline column says it all).
     assignment_due: datetime | None = None
-    assignment_level: str | None = None
 
 
 @dataclass
@@ -187,38 +195,6 @@ class InboxPage:
     @property
     def open_count(self) -> int:
         return sum(n for state, n in self.counts.items() if state in OPEN_STATES)
-
-
-def _reply_threshold(tenant_settings: Mapping[str, Any], letter_type: str) -> timedelta:
-    try:
-        return due_soon_threshold(policy_for(tenant_settings, letter_type).reply)
-    except DeadlinePolicyError:
-        return timedelta(days=1)
-
-
-def _level_condition(
-    level: str, now: datetime, tenant_settings: Mapping[str, Any]
-) -> ColumnElement[bool]:
-    """Dated letters of one warning level; the caller restricts to open letters
-    (and an undated letter is "normal")."""
-    if level == WarningLevel.OVERDUE:
-        return Letter.reply_due_at < now
-    thresholds = {t: _reply_threshold(tenant_settings, t) for t in LETTER_TYPE_LABELS}
-    soon = or_(
-        *(
-            and_(Letter.letter_type == t, Letter.reply_due_at <= now + threshold)
-            for t, threshold in thresholds.items()
-        )
-    )
-    if level == WarningLevel.DUE_SOON:
-        # The outer bound is implied by ``soon``; spelled out, it is an index
-        # range the planner can walk in deadline order and size correctly.
-        return and_(
-            Letter.reply_due_at >= now,
-            Letter.reply_due_at <= now + max(thresholds.values()),
-            soon,
-        )
-    return and_(Letter.reply_due_at > now + min(thresholds.values()), ~soon)
 
 
 def _cursor(letter: Letter) -> str:
@@ -255,23 +231,46 @@ def _state_condition(filters: InboxFilters) -> ColumnElement[bool] | None:
     return Letter.state.in_(OPEN_STATES) if filters.level else None
 
 
+def reader_scope(staff: StaffUser) -> list[ColumnElement[bool]]:
+    """The letters ``staff``'s inbox lists at all (before any filter)."""
+    where: list[ColumnElement[bool]] = [Letter.tenant_id == staff.tenant.id]
+    if staff.only_handler:
+        # -1 matches nothing: a handler without a unit sees no letters.
+        where.append(Letter.unit_id == (staff.unit_id or -1))
+    return where
+
+
+async def inbox_letters_by_id(
+    session: AsyncSession, staff: StaffUser, letter_ids: list[int]
+) -> dict[int, Letter]:
+    """Those of ``letter_ids`` that ``staff``'s inbox lists, as its rows read
+    them: what a bulk action checks before it acts, and shows again ticked
+    when it refuses. Like the list, no 举报 counts as opened here."""
+    if not letter_ids:
+        return {}
+    statement = (
+        select(Letter)
+        .options(load_only(*INBOX_COLUMNS))
+        .where(*reader_scope(staff), Letter.id.in_(letter_ids))
+    )
+    return {letter.id: letter for letter in (await session.execute(statement)).scalars()}
+
+
 def conditions(
-    staff: StaffUser, filters: InboxFilters, now: datetime, *, dated: bool
-) -> list[ColumnElement[bool]] | None:
-    """Every filter but the free text, as WHERE conditions, for one part of
-    the inbox: the ``dated`` letters (in deadline order) or the undated ones
-    (after them). None when the part is empty under these filters.
+    staff: StaffUser, filters: InboxFilters, *, dated: bool
+) -> list[ColumnElement[bool]]:
+    """Every filter but the free text and the warning level (see
+    :func:`~leadermail.console.inbox_deadlines.level_branches`), as WHERE
+    conditions, for one part of the inbox: the ``dated`` letters (in
+    deadline order) or the undated ones (after them).
 
     Two parts because "deadline after X *or no deadline*" is not an index
     range: as one OR the planner can no longer walk the index in order.
     """
-    where: list[ColumnElement[bool]] = [
-        Letter.tenant_id == staff.tenant.id,
+    where = [
+        *reader_scope(staff),
         Letter.reply_due_at.is_not(None) if dated else Letter.reply_due_at.is_(None),
     ]
-    if staff.only_handler:
-        # -1 matches nothing: a handler without a unit sees no letters.
-        where.append(Letter.unit_id == (staff.unit_id or -1))
     state = _state_condition(filters)
     if state is not None:
         where.append(state)
@@ -281,11 +280,6 @@ def conditions(
         where.append(Letter.category_id == filters.category_id)
     if filters.unit_id is not None:
         where.append(Letter.unit_id == filters.unit_id)
-    if filters.level:
-        if dated:
-            where.append(_level_condition(filters.level, now, staff.tenant.settings))
-        elif filters.level != WarningLevel.NORMAL:
-            return None  # only "normal" letters can have no deadline
     if filters.after:
         condition = _after_condition(filters.after, dated=dated)
         if condition is not None:
@@ -373,7 +367,8 @@ async def _matching_rows(
     queue: ColumnElement[bool] | None = None,
 ) -> list[Letter]:
     """The first ``limit`` letters among ``where`` that ``text_matches``
-    (the free text) and are in ``queue`` (an approval queue), in order.
+    (the free text) and meet ``queue`` (membership of an approval queue, an
+    open assignment's 办理时限: conditions checked letter by letter), in order.
 
     Step 1 (``walk_first``, see :func:`walks_in_order`) walks the filtered
     letters in deadline order, at most ``SEARCH_WALK_ROWS`` of them, and
@@ -427,27 +422,41 @@ async def _ordered_letters(
 ) -> list[Letter]:
     """The first ``limit`` letters under ``filters`` (and ``terms`` or the
     ``exact`` identifier condition): the dated ones in deadline order, then
-    (if the page is not full) the undated ones."""
+    (if the page is not full) the undated ones. A warning level is a union
+    of branches (:func:`~leadermail.console.inbox_deadlines.level_branches`),
+    each read in order with the LIMIT, then merged."""
     letters: list[Letter] = []
     review = review_condition(filters.state)
     for dated in (True, False):
-        where = conditions(staff, filters, now, dated=dated)
         wanted = limit - len(letters)
-        if where is None or wanted <= 0:
-            continue
+        if wanted <= 0:
+            break
+        where = conditions(staff, filters, dated=dated)
         if exact is not None:
-            # A code, phone or name: a few letters, the queue a plain WHERE.
-            where += [exact] if review is None else [exact, review]
-        elif terms is not None or review is not None:
-            letters += await _matching_rows(
-                session, where, None if terms is None else _text_condition(terms), wanted,
-                walk_first=walks_in_order(staff, filters), queue=review,
+            where.append(exact)  # a code, phone or name: a few letters
+        branches = [Branch([])]
+        if filters.level:
+            branches = level_branches(staff, filters.level, now, dated=dated)
+        found = []
+        for branch in branches:
+            part = [*where, *branch.where]
+            checks = [c for c in (review, branch.checked) if c is not None]
+            if exact is not None:
+                part += checks  # a few letters: plain WHERE conditions
+            elif terms is not None or checks:
+                found.append(
+                    await _matching_rows(
+                        session, part, None if terms is None else _text_condition(terms),
+                        wanted, walk_first=walks_in_order(staff, filters),
+                        queue=and_(*checks) if checks else None,
+                    )
+                )
+                continue
+            statement = (
+                select(Letter).options(load_only(*INBOX_COLUMNS)).where(*part).order_by(*_ORDER)
             )
-            continue
-        statement = (
-            select(Letter).options(load_only(*INBOX_COLUMNS)).where(*where).order_by(*_ORDER)
-        )
-        letters += (await session.execute(statement.limit(wanted))).scalars()
+            found.append(list((await session.execute(statement.limit(wanted))).scalars()))
+        letters += merge_in_order(found, wanted)
     return letters
 
 
@@ -483,27 +492,22 @@ async def state_counts(session: AsyncSession, staff: StaffUser) -> dict[str, int
 async def inbox_rows(
     session: AsyncSession, staff: StaffUser, letters: list[Letter], now: datetime
 ) -> list[InboxRow]:
-    """The rows of ``letters``: their warning level, and their unit's 办理时限
-    where it is earlier than the letter's (one read for the page)."""
+    """The rows of ``letters``: their warning level for ``staff`` and the
+    deadline it comes from (:mod:`leadermail.console.inbox_deadlines`), and
+    the unit's 办理时限 where it is earlier than the letter's (one read for
+    the page)."""
     settings = staff.tenant.settings
-    open_ids = [letter.id for letter in letters if letter.state in OPEN_STATES]
-    dues: dict[int, tuple[datetime, datetime]] = {}
-    if open_ids:
-        found = await session.execute(
-            select(Assignment.letter_id, Assignment.due_at, Assignment.created_at).where(
-                Assignment.letter_id.in_(open_ids),
-                Assignment.status == "active",
-                Assignment.due_at.is_not(None),
-            )
-        )
-        dues = {letter_id: (due_at, assigned_at) for letter_id, due_at, assigned_at in found}
+    dues = await open_assignment_dues(
+        session, staff, [letter.id for letter in letters if letter.state in OPEN_STATES]
+    )
     rows = []
     for letter in letters:
-        row = InboxRow(letter, row_level(letter, now, settings))
-        due, assigned_at = dues.get(letter.id, (None, None))
-        if due is not None and (letter.reply_due_at is None or due < letter.reply_due_at):
-            level = assignment_level(due, assigned_at, now)
-            row.assignment_due, row.assignment_level = due, level.value if level else None
+        assignments = dues.get(letter.id, [])
+        level, source = reader_level(staff, row_level(letter, now, settings), assignments, now)
+        row = InboxRow(letter, level, source)
+        earliest = min((due for due, _ in assignments if due is not None), default=None)
+        if earliest is not None and (letter.reply_due_at is None or earliest < letter.reply_due_at):
+            row.assignment_due = earliest
         rows.append(row)
     return rows
 

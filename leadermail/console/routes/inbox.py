@@ -2,7 +2,7 @@
 
     GET  /console/inbox?state=open&type=complaint&q=噪音&level=overdue
     GET  /console/inbox?state=awaiting_approval  (待审批; reply_returned: 退回修改)
-    POST /console/inbox/assign                 (bulk 分办 of the ticked letters)
+    POST /console/inbox/assign                 (bulk 分办 of the ticked letters, one 办理时限)
     POST /console/inbox/letters/{id}/{verb}    (inline 登记 / 受理)
 
 The filter form works as a plain GET form; with htmx it swaps only the rows
@@ -11,7 +11,10 @@ The filter form works as a plain GET form; with htmx it swaps only the rows
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,14 +25,22 @@ from starlette.routing import Route
 
 from leadermail.console.auth import require_staff
 from leadermail.console.flash import console_url, flash
-from leadermail.console.inbox_query import InboxFilters, inbox_page, inbox_rows
+from leadermail.console.inbox_query import (
+    InboxFilters,
+    inbox_letters_by_id,
+    inbox_page,
+    inbox_rows,
+)
 from leadermail.console.inbox_review import review_tabs
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.clock import utcnow
+from leadermail.platform.deadlines.assignments import AssignmentDeadlineError, parse_due_day
+from leadermail.platform.deadlines.calendar import local_day
 from leadermail.platform.deadlines.levels import WARNING_LEVEL_LABELS
 from leadermail.platform.letters.access import LetterNotFound, access_letter_by_id, staff_actor
-from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Category, Unit
+from leadermail.platform.letters.assignment_deadlines import bulk_deadline_problem
+from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Category, Letter, Unit
 from leadermail.platform.letters.staff_actions import SIMPLE_VERBS, ActionRefused, assign_letter
 from leadermail.platform.letters.workflow import STATE_LABELS, IllegalTransition
 from leadermail.platform.web.requests import app_context, client_ip
@@ -69,39 +80,105 @@ def _labels() -> dict[str, Any]:
 async def inbox(request: Request) -> Response:
     staff = await require_staff(request, Action.VIEW_INBOX)
     filters = InboxFilters.from_query(request.query_params).for_staff(staff)
-    context = app_context(request)
-    async with tenant_session(context.database, staff.tenant) as session:
-        page = await inbox_page(session, staff, filters, now=utcnow())
-        names = await lookups(session, staff.tenant.id)
+    async with tenant_session(app_context(request).database, staff.tenant) as session:
+        return await _inbox_page(request, session, staff, filters)
+
+
+async def _inbox_page(
+    request: Request,
+    session: AsyncSession,
+    staff: StaffUser,
+    filters: InboxFilters,
+    bulk: BulkForm | None = None,
+) -> Response:
+    """The inbox under ``filters``; with ``bulk``, the 批量分办 form refused,
+    coming back with what was chosen, ticks and messages (the whole page)."""
+    now = utcnow()
+    page = await inbox_page(session, staff, filters, now=now)
+    names = await lookups(session, staff.tenant.id)
+    bulk = bulk or BulkForm()
+    shown = {row.letter.id for row in page.rows}
     ctx = {
-        "page": page, "filters": filters, "review_tabs": review_tabs(staff), **names, **_labels()
+        "page": page,
+        "filters": filters,
+        "review_tabs": review_tabs(staff),
+        "bulk": bulk,
+        # Ticked letters the page no longer lists stay ticked in the form.
+        "ticked_elsewhere": [bulk.ticked[i] for i in bulk.ticked if i not in shown],
+        "today": local_day(now).isoformat(),
+        **names,
+        **_labels(),
     }
-    return renderer_for(context).render(request, "inbox/list.html", ctx, fragment="letter_rows")
+    return renderer_for(app_context(request)).render(
+        request, "inbox/list.html", ctx,
+        fragment=None if bulk.errors else "letter_rows",
+        status_code=422 if bulk.errors else 200,
+    )
 
 
 def _inbox_redirect(request: Request, referer_query: str = "") -> Response:
     return RedirectResponse(console_url(request, "/inbox") + referer_query, status_code=303)
 
 
+@dataclass
+class BulkForm:
+    """What the 批量分办 form sent, for showing it again when refused."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    #: The ticked letters the reader's inbox lists, by id, in the order ticked.
+    ticked: dict[int, Letter] = field(default_factory=dict)
+
+
 async def bulk_assign(request: Request) -> Response:
+    """批量分办: the ticked letters to one unit, with one 办理时限 (or each
+    letter's reply deadline when left empty). A wrong choice comes back as
+    the inbox with the messages next to the fields and every tick kept;
+    otherwise each letter is assigned on its own and refusals are listed."""
     staff = await require_staff(request, Action.ASSIGN)
     async with request.form() as form:
-        letter_ids = [int(v) for v in form.getlist("letter_id") if str(v).isdigit()][:MAX_BULK]
-        unit_text = str(form.get("unit_id", ""))
+        letter_ids = list(
+            dict.fromkeys(int(v) for v in form.getlist("letter_id") if str(v).isdigit())
+        )[:MAX_BULK]
+        values = {name: str(form.get(name, "")).strip() for name in ("unit_id", "due_on")}
         back = str(form.get("back", ""))
-    if not unit_text.isdigit() or not letter_ids:
-        flash(request, "请勾选来信并选择承办单位", error=True)
-        return _after_post(request, back)
-    done, refused = await _assign_many(request, staff, letter_ids, int(unit_text))
+    errors: dict[str, str] = {}
+    due_on = None
+    try:
+        due_on = parse_due_day(values["due_on"])
+    except AssignmentDeadlineError as exc:
+        errors["due_on"] = exc.message
+    async with tenant_session(app_context(request).database, staff.tenant) as session:
+        found = await inbox_letters_by_id(session, staff, letter_ids)
+        ticked = {i: found[i] for i in letter_ids if i in found}
+        units = (await lookups(session, staff.tenant.id))["units"]
+        if not ticked:
+            errors["letter_id"] = "请勾选要分办的来信"
+        if not values["unit_id"].isdigit():
+            errors["unit_id"] = "请选择承办单位"
+        elif int(values["unit_id"]) not in units:
+            errors["unit_id"] = "请选择有效的承办单位"
+        if due_on is not None:
+            problem = bulk_deadline_problem(ticked.values(), due_on, now=utcnow())
+            if problem is not None:
+                errors["due_on"] = problem
+        if errors:
+            query = dict(parse_qsl(back.removeprefix("?")))
+            filters = InboxFilters.from_query(query).for_staff(staff)
+            bulk = BulkForm(values=values, errors=errors, ticked=ticked)
+            return await _inbox_page(request, session, staff, filters, bulk)
+    unit_id = int(values["unit_id"])
+    done, refused = await _assign_many(request, staff, list(ticked), unit_id, due_on)
     if done:
-        flash(request, f"已分办 {done} 件")
+        deadline = f"办理时限 {due_on.isoformat()}" if due_on else "办理时限为各件的答复期限"
+        flash(request, f"已分办 {done} 件给{units[unit_id]}，{deadline}")
     for message in refused:
         flash(request, message, error=True)
     return _after_post(request, back)
 
 
 async def _assign_many(
-    request: Request, staff: StaffUser, letter_ids: list[int], unit_id: int
+    request: Request, staff: StaffUser, letter_ids: list[int], unit_id: int, due_on: date | None
 ) -> tuple[int, list[str]]:
     context = app_context(request)
     actor = staff_actor(staff, client_ip(request))
@@ -112,7 +189,7 @@ async def _assign_many(
         async with tenant_session(context.database, staff.tenant) as session:
             try:
                 letter = await access_letter_by_id(session, staff, letter_id, for_update=True)
-                await assign_letter(session, staff, letter, actor, unit_id)
+                await assign_letter(session, staff, letter, actor, unit_id, due_on=due_on)
                 done += 1
             except LetterNotFound:
                 refused.append(f"来信 {letter_id} 不存在")
