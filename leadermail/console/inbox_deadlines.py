@@ -31,8 +31,8 @@ in order. A letter's own level is a range of that index (tenant migrations
 0003 and 0008: ``reply_due_at, id`` over open letters). Letters found by an
 open assignment's 办理时限 all start at ``now`` (a letter past its reply
 deadline is overdue anyway), and the assignment condition is checked per
-letter on the ordered walk the way a search term is (``inbox_query.
-_matching_rows``): the planner, left to itself, underrates how many of the
+letter on the ordered walk the way a search term is (``inbox_search.
+matching_rows``): the planner, left to itself, underrates how many of the
 letters still in time have a 办理时限 about to end (the two go together),
 hashes them all and sorts — 62 ms for 即将到期 on the benchmark's million
 letters, against 2 ms walking. Every walk is bounded by the letters still
@@ -155,7 +155,7 @@ class Branch:
     """Part of a warning level: ``where`` is for the planner (a range of the
     deadline index, and joins it may turn either way); ``checked`` (when
     set) is checked on each letter of the walk in deadline order, the way a
-    search term is (``inbox_query._matching_rows``)."""
+    search term is (``inbox_search.matching_rows``)."""
 
     where: list[ColumnElement[bool]]
     checked: ColumnElement[bool] | None = None

@@ -10,26 +10,17 @@ migrations 0003 and 0008), so the first page is an index walk with LIMIT;
 later pages continue from the last row seen (keyset) instead of OFFSET;
 counts per state come from the trigger-kept ``letter_counts`` table.
 
-Free text is the one filter the planner misjudges: our CJK bigrams of one
-word always occur together (人民 & 民路), but PostgreSQL multiplies their
-frequencies as if they were independent, so a common term looks rare and it
-picks "every GIN match, then sort" (125,000 rows for 人民路 in the benchmark)
-over "walk in deadline order and stop at the 51st match". The page is
-therefore looked up in two steps (:func:`_matching_rows`): first the ordered
-walk, capped at ``SEARCH_WALK_ROWS`` rows; only when that does not fill the
-page (a rare term, or a small filtered set) the ordinary query, where the GIN
-index is the right plan.
+Free text is looked up differently (:mod:`leadermail.console.inbox_search`):
+the planner misjudges our CJK terms, so the page is found by a capped walk in
+deadline order first, and through the GIN index only when that does not fill
+it. Every condition checked letter by letter goes the same way.
 
 The approval queue's tabs (:data:`REVIEW_TABS`: 待审批 for the roles that
 approve drafts, 退回修改 for the ones that write them) are the open letters
 whose working draft is in that review state: "id in (the queued drafts)",
 read from the partial index that holds only those (tenant revision 0011).
-The membership is looked up like free text, in the same two steps: the
-walk in deadline order keeps queued letters (hashing the queue once) and
-fills the page when they are not rare; otherwise every queued letter is
-fetched by primary key and sorted, a few µs each. On the benchmark's 7,900
-waiting drafts: 4 ms instead of 42 ms for fetching them all. The counts read
-the queue's index alone.
+The membership is looked up like free text, in the same two steps. The
+counts read the queue's index alone.
 
 A query that is exactly a letter's tracking code, its writer's mobile number
 or name (:mod:`leadermail.console.inbox_identifiers`) shows those letters
@@ -46,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, false, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
@@ -64,36 +55,21 @@ from leadermail.console.inbox_review import (
     review_counts,
     review_tabs,
 )
+from leadermail.console.inbox_search import (
+    INBOX_COLUMNS,
+    INBOX_ORDER,
+    matching_rows,
+    text_condition,
+)
 from leadermail.platform.accounts.policy import StaffUser
 from leadermail.platform.deadlines.levels import WarningLevel, warning_level
 from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
 from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter
 from leadermail.platform.letters.staff_models import LetterCount
 from leadermail.platform.letters.workflow import OPEN_STATES, STATE_LABELS
-from leadermail.platform.search import matches as text_matches
 from leadermail.platform.search import query_terms
 
 PAGE_SIZE = 50
-#: Rows of the ordered walk searched for a free-text page before falling back
-#: to the GIN index: enough for a term in 1 letter out of 40 to fill a page,
-#: a few milliseconds when it does not.
-SEARCH_WALK_ROWS = 2000
-#: What an inbox row shows; the body and the search vector stay in the table.
-INBOX_COLUMNS = (
-    Letter.id,
-    Letter.tenant_id,
-    Letter.tracking_code,
-    Letter.title,
-    Letter.letter_type,
-    Letter.category_id,
-    Letter.state,
-    Letter.unit_id,
-    Letter.priority,
-    Letter.submitted_at,
-    Letter.reply_due_at,
-    Letter.accused_unit_id,
-    Letter.deadline_provisional,
-)
 OPEN = "open"
 ALL = "all"
 #: How the query matched: a tracking code, mobile number or name exactly, or
@@ -287,13 +263,6 @@ def conditions(
     return where
 
 
-def _text_condition(terms: str) -> ColumnElement[bool]:
-    return text_matches(Letter.search_vector, terms)
-
-
-_ORDER = (Letter.reply_due_at.asc().nulls_last(), Letter.id.asc())
-
-
 def walks_in_order(staff: StaffUser, filters: InboxFilters) -> bool:
     """Whether one index holds exactly the filtered letters in deadline order
     (tenant migrations 0003 and 0008), so walking it visits no letter the
@@ -311,103 +280,6 @@ def walks_in_order(staff: StaffUser, filters: InboxFilters) -> bool:
     if filters.state == ALL:
         return not any(narrowing)  # ix_letters_due
     return not any(narrowing[:2])  # ix_letters_state_due, ix_letters_unit_state_due
-
-
-async def _walk_rows(
-    session: AsyncSession,
-    where: list[ColumnElement[bool]],
-    text_matches: ColumnElement[bool],
-    limit: int,
-) -> tuple[list[Letter], bool]:
-    """Step 1 of :func:`_matching_rows`: matches among the first
-    ``SEARCH_WALK_ROWS`` filtered letters, and whether the walk was cut short."""
-    position = func.row_number().over(order_by=_ORDER)
-    walk = (
-        select(
-            Letter.id,
-            Letter.reply_due_at,
-            text_matches.label("matches"),
-            position.label("position"),
-        )
-        .where(*where)
-        .order_by(*_ORDER)
-        .limit(SEARCH_WALK_ROWS)
-        .subquery("walk")
-    )
-    kept = (
-        select(walk)
-        .where(or_(walk.c.matches, walk.c.position == SEARCH_WALK_ROWS))
-        # The walk's own order (not ``position``, which the planner cannot
-        # see is sorted): the LIMIT then stops the walk at the page's end.
-        .order_by(walk.c.reply_due_at.asc().nulls_last(), walk.c.id.asc())
-        .limit(limit + 1)
-        .subquery("kept")
-    )
-    found = (
-        select(Letter, kept.c.matches, kept.c.position)
-        .options(load_only(*INBOX_COLUMNS))
-        .join(kept, kept.c.id == Letter.id)
-        .order_by(kept.c.position)
-    )
-    letters, cut_short = [], False
-    for letter, matches, walked in await session.execute(found):
-        if matches:
-            letters.append(letter)
-        cut_short = cut_short or walked == SEARCH_WALK_ROWS
-    return letters, cut_short
-
-
-async def _matching_rows(
-    session: AsyncSession,
-    where: list[ColumnElement[bool]],
-    text_matches: ColumnElement[bool] | None,
-    limit: int,
-    *,
-    walk_first: bool,
-    queue: ColumnElement[bool] | None = None,
-) -> list[Letter]:
-    """The first ``limit`` letters among ``where`` that ``text_matches``
-    (the free text) and meet ``queue`` (membership of an approval queue, an
-    open assignment's 办理时限: conditions checked letter by letter), in order.
-
-    Step 1 (``walk_first``, see :func:`walks_in_order`) walks the filtered
-    letters in deadline order, at most ``SEARCH_WALK_ROWS`` of them, and
-    keeps those matching: a common term (or a long queue) fills the page
-    within a few hundred rows. The walk's last row (``position`` = the cap)
-    comes back too, matching or not, so we know whether the walk was cut
-    short. Only then, with the page not full, step 2 reads every match and
-    sorts them: through the GIN index for a rare term; with a queue, from
-    the queue (a few thousand letters at most), the text checked on those
-    only, never on every letter with a common word. Both steps return the
-    same rows.
-    """
-    # The queue first: a hash probe, before the text's tsvector is read.
-    wanted = [c for c in (queue, text_matches) if c is not None]
-    if walk_first:
-        letters, cut_short = await _walk_rows(session, where, and_(*wanted), limit)
-        if len(letters) >= limit or not cut_short:
-            return letters[:limit]
-    # Step 2: every match first (MATERIALIZED keeps the planner from walking
-    # the deadline index again in hope of an early LIMIT — step 1 just showed
-    # that matches are sparse, and a rare term would walk the whole table),
-    # then the page's rows in order.
-    first = [queue] if queue is not None else wanted
-    matching = (
-        select(Letter.id, Letter.reply_due_at)
-        .where(*where, *first)
-        .cte("matching")
-        .prefix_with("MATERIALIZED")
-    )
-    statement = (
-        select(Letter)
-        .options(load_only(*INBOX_COLUMNS))
-        .join(matching, matching.c.id == Letter.id)
-        .order_by(matching.c.reply_due_at.asc().nulls_last(), matching.c.id.asc())
-        .limit(limit)
-    )
-    if queue is not None and text_matches is not None:
-        statement = statement.where(text_matches)
-    return list((await session.execute(statement)).scalars())
 
 
 async def _ordered_letters(
@@ -445,15 +317,18 @@ async def _ordered_letters(
                 part += checks  # a few letters: plain WHERE conditions
             elif terms is not None or checks:
                 found.append(
-                    await _matching_rows(
-                        session, part, None if terms is None else _text_condition(terms),
+                    await matching_rows(
+                        session, part, None if terms is None else text_condition(terms),
                         wanted, walk_first=walks_in_order(staff, filters),
                         queue=and_(*checks) if checks else None,
                     )
                 )
                 continue
             statement = (
-                select(Letter).options(load_only(*INBOX_COLUMNS)).where(*part).order_by(*_ORDER)
+                select(Letter)
+                .options(load_only(*INBOX_COLUMNS))
+                .where(*part)
+                .order_by(*INBOX_ORDER)
             )
             found.append(list((await session.execute(statement.limit(wanted))).scalars()))
         letters += merge_in_order(found, wanted)

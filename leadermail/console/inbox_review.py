@@ -8,7 +8,7 @@
 The queue's state lives on the reply (:mod:`leadermail.platform.replies.review`);
 tenant revision 0011 indexes just the queued drafts, so a count reads that
 index alone. How a tab's letters are listed (like free text: the ordered walk
-first) is :mod:`leadermail.console.inbox_query`'s business.
+first) is :mod:`leadermail.console.inbox_search`'s business.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def review_tabs(staff: StaffUser) -> dict[str, str]:
 
 def review_condition(state: str) -> ColumnElement[bool] | None:
     """Letters whose working draft is in the tab's review state (None: not a
-    queue tab). Applied like the free text (``inbox_query._matching_rows``), not as
+    queue tab). Applied like the free text (``inbox_search.matching_rows``), not as
     a WHERE of the plain query: see the module docstring."""
     tab = REVIEW_TABS.get(state)
     if tab is None:

@@ -145,13 +145,13 @@ async def test_search_pages_are_the_same_whichever_way_they_are_found(
     context, make_tenant, client, monkeypatch, walk_rows
 ):
     """Free text is looked up by an ordered walk first and by the GIN index
-    when the walk is cut short (inbox_query._search_rows): a tiny walk forces
+    when the walk is cut short (inbox_search.matching_rows): a tiny walk forces
     the second way, a long one the first; pages and their order must agree."""
     from sqlalchemy import func
 
-    from leadermail.console import inbox_query
+    from leadermail.console import inbox_query, inbox_search
 
-    monkeypatch.setattr(inbox_query, "SEARCH_WALK_ROWS", walk_rows)
+    monkeypatch.setattr(inbox_search, "SEARCH_WALK_ROWS", walk_rows)
     monkeypatch.setattr(inbox_query, "PAGE_SIZE", 2)
     tenant = await make_tenant()
     now = utcnow()
