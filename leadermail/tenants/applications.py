@@ -7,7 +7,12 @@ starts provisioning) or rejects it with a reason::
     application = await submit_application(session, form)     # caller commits
     application.code                                           # "SQ7KM3XPD9"
     await reject_application(session, application, actor, "重复申请")
-    run = await approve_application(session, application, actor, sync_engine)
+    run = await approve_application(session, application, actor, sync_engine, parent_id=7)
+
+An application belongs to the province tree of the parent mailbox it names
+(``console.province_access``); when a deployment hosts more than one tree,
+the applicant must name one, or no province would ever see it. The approver
+confirms or corrects the parent, and the mailbox opens under it.
 
 Approval checks the wished slug and domain again at that moment: if another
 tenant took them meanwhile the admin gets a clear error and nothing is
@@ -19,10 +24,10 @@ from __future__ import annotations
 import enum
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text, select
+from sqlalchemy import BigInteger, ForeignKey, Identity, String, Text, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,7 +37,7 @@ from leadermail.platform.clock import utcnow
 from leadermail.platform.context import AppContext
 from leadermail.platform.db import CoreBase
 from leadermail.platform.letters.tracking import TRACKING_CODE_ALPHABET
-from leadermail.tenants.models import TenantKind
+from leadermail.tenants.models import Tenant, TenantKind
 from leadermail.tenants.provisioning import (
     TenantSpec,
     availability_problems,
@@ -197,6 +202,26 @@ async def clashes(session: AsyncSession, form: ApplicationForm) -> dict[str, str
     return errors
 
 
+#: Shown next to 上级信箱 when a parent must be named.
+PARENT_REQUIRED = "请选择上级信箱"
+PARENT_REQUIRED_OF_APPLICANT = (
+    "本平台开设了多个省的领导信箱，请选择上级信箱；不确定时请选择本单位所在省的信箱"
+)
+
+
+async def parent_problems(session: AsyncSession, form: ApplicationForm) -> dict[str, str]:
+    """A parent is required once the deployment hosts more than one tree
+    (more than one mailbox without a parent): a province sees the
+    applications under its own tree only, and one naming none would be
+    nobody's. With one tree, "不确定" is the province's to settle."""
+    if form.parent_tenant_id is not None:
+        return {}
+    roots = await session.scalar(
+        select(func.count()).select_from(Tenant).where(Tenant.parent_id.is_(None))
+    )
+    return {"parent_tenant_id": PARENT_REQUIRED_OF_APPLICANT} if roots > 1 else {}
+
+
 def new_application_code() -> str:
     return CODE_PREFIX + "".join(secrets.choice(TRACKING_CODE_ALPHABET) for _ in range(8))
 
@@ -206,6 +231,8 @@ async def submit_application(session: AsyncSession, form: ApplicationForm) -> Te
     errors = validate_form(form)
     for name, message in (await clashes(session, form)).items():
         errors.setdefault(name, message)  # a malformed slug says so, not "taken"
+    for name, message in (await parent_problems(session, form)).items():
+        errors.setdefault(name, message)
     if errors:
         raise ApplicationError(errors)
     application = TenantApplication(
@@ -269,9 +296,9 @@ async def reject_application(
     )
 
 
-def check_still_available(sync_engine: Engine, application: TenantApplication) -> None:
-    """Raise TenantError if the slug or domain was taken since the application."""
-    spec = application.tenant_spec()
+def check_still_available(sync_engine: Engine, spec: TenantSpec) -> None:
+    """Raise TenantError if the slug or domain was taken since the application
+    (or the parent is gone)."""
     validate_spec(spec)
     with sync_engine.connect() as connection:
         check_available(connection, spec)
@@ -282,25 +309,35 @@ async def approve_application(
     application: TenantApplication,
     actor: Actor,
     sync_engine: Engine,
+    *,
+    parent_id: int | None,
 ) -> int:
-    """Check the slug/domain are still free, then queue provisioning (caller commits).
+    """Check the slug/domain are still free, then queue provisioning of the
+    mailbox under ``parent_id`` (the approver's choice, which the application
+    keeps; caller commits).
 
     Returns the provisioning run id. Raises TenantError (nothing changed) when
-    the wished slug or domain was taken meanwhile.
+    the wished slug or domain was taken meanwhile, ApplicationError when no
+    parent is given (an application never opens a mailbox outside a tree).
     """
     from leadermail.tenants.provisioning_runs import request_provisioning
 
     _require_pending(application)
-    check_still_available(sync_engine, application)
+    if parent_id is None:
+        raise ApplicationError({"parent_tenant_id": PARENT_REQUIRED})
+    spec = replace(application.tenant_spec(), parent_id=parent_id)
+    check_still_available(sync_engine, spec)
     run = await request_provisioning(
         session,
         request_key=f"application:{application.id}:{application.updated_at.timestamp():.6f}",
-        spec=application.tenant_spec(),
+        spec=spec,
         actor=actor,
         admin_email=application.contact_email,
         admin_name=application.contact_name,
         application_id=application.id,
     )
+    applied_for = application.parent_tenant_id
+    application.parent_tenant_id = parent_id
     application.status = ApplicationStatus.PROVISIONING
     application.reviewed_by_label = actor.label
     application.reviewed_at = utcnow()
@@ -312,7 +349,8 @@ async def approve_application(
         action="application.approve",
         object_type="tenant_application",
         object_id=application.id,
-        data={"run_id": run.id},
+        data={"run_id": run.id, "parent_id": parent_id}
+        | ({"applied_parent_id": applied_for} if applied_for != parent_id else {}),
     )
     return run.id
 

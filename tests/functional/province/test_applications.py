@@ -54,8 +54,13 @@ def code_of(response) -> str:  # noqa: ANN001
     return parse_qs(location.query)["code"][0]
 
 
-async def admin_of(context, make_tenant, client):  # noqa: ANN001, ANN201
-    province = await make_tenant(slug=unique_slug("prov"), kind="province")
+async def new_province(make_tenant):  # noqa: ANN001, ANN201
+    """A province to apply under: the deployment hosts several trees (every
+    test makes its own), so an application names its parent."""
+    return await make_tenant(slug=unique_slug("prov"), kind="province")
+
+
+async def admin_of(context, province, client):  # noqa: ANN001, ANN201
     staff = await make_staff(context, province, "省管理员", Role.PROVINCE_ADMIN)
     client.cookies.clear()
     sign_in_client(client, staff)
@@ -73,11 +78,12 @@ async def test_apply_approve_and_the_new_mailbox_answers_at_its_domain(
     context, mail_context, make_tenant, client, smtp_sink
 ):
     slug = unique_slug("app")
-    code = code_of(await apply(client, slug))
+    province = await new_province(make_tenant)
+    code = code_of(await apply(client, slug, parent_tenant_id=str(province.id)))
     status = await client.get(f"/apply/status?code={code}")
     assert "待审核" in status.text
 
-    province = await admin_of(context, make_tenant, client)
+    await admin_of(context, province, client)
     app_id = await application_id(context, code)
     queue = await client.get(f"/t/{province.slug}/console/province/applications")
     assert code in queue.text
@@ -100,8 +106,9 @@ async def test_apply_approve_and_the_new_mailbox_answers_at_its_domain(
 
 async def test_reject_with_a_reason(context, make_tenant, client):
     slug = unique_slug("rej")
-    code = code_of(await apply(client, slug))
-    province = await admin_of(context, make_tenant, client)
+    province = await new_province(make_tenant)
+    code = code_of(await apply(client, slug, parent_tenant_id=str(province.id)))
+    await admin_of(context, province, client)
     app_id = await application_id(context, code)
     url = f"/t/{province.slug}/console/province/applications/{app_id}/reject"
     assert (await client.post(url, data={"reason": ""})).status_code == 303
@@ -115,9 +122,10 @@ async def test_reject_with_a_reason(context, make_tenant, client):
 
 async def test_approving_a_slug_taken_meanwhile_creates_nothing(context, make_tenant, client):
     slug = unique_slug("tkn")
-    code = code_of(await apply(client, slug))
+    province = await new_province(make_tenant)
+    code = code_of(await apply(client, slug, parent_tenant_id=str(province.id)))
     await make_tenant(slug=slug)
-    province = await admin_of(context, make_tenant, client)
+    await admin_of(context, province, client)
     app_id = await application_id(context, code)
     response = await client.post(
         f"/t/{province.slug}/console/province/applications/{app_id}/approve", data={}
@@ -143,9 +151,11 @@ async def count_applications(context, slug: str) -> int:  # noqa: ANN001
         )
 
 
-async def test_a_sent_application_redirects_so_a_reload_sends_nothing(context, client):
+async def test_a_sent_application_redirects_so_a_reload_sends_nothing(
+    context, make_tenant, client
+):
     slug = unique_slug("prg")
-    response = await apply(client, slug)
+    response = await apply(client, slug, parent_tenant_id=str((await new_province(make_tenant)).id))
     code = code_of(response)
     for _ in range(2):  # the page after the redirect, then a reload of it
         page = await client.get(response.headers["location"])
@@ -177,15 +187,17 @@ async def test_a_slug_or_domain_another_application_waits_for_is_refused(
     context, make_tenant, client
 ):
     slug = unique_slug("wait")
-    first = code_of(await apply(client, slug))
-    again = await apply(client, slug, contact_email="other@apply.example.cn")
+    province = await new_province(make_tenant)
+    parent = {"parent_tenant_id": str(province.id)}
+    first = code_of(await apply(client, slug, **parent))
+    again = await apply(client, slug, contact_email="other@apply.example.cn", **parent)
     assert again.status_code == 422
     assert f"标识“{slug}”已有单位申请、正在审核，请换一个" in again.text
     assert f"域名“{slug}.example.gov.cn”已有单位申请、正在审核，请换一个" in again.text
     assert await count_applications(context, slug) == 1
 
     # Once that application is rejected, the slug and domain are free again.
-    province = await admin_of(context, make_tenant, client)
+    await admin_of(context, province, client)
     app_id = await application_id(context, first)
     await client.post(
         f"/t/{province.slug}/console/province/applications/{app_id}/reject",
@@ -193,7 +205,7 @@ async def test_a_slug_or_domain_another_application_waits_for_is_refused(
     )
     client.cookies.clear()
     client.headers.pop("X-CSRF-Token", None)
-    code_of(await apply(client, slug))
+    code_of(await apply(client, slug, **parent))
     assert await count_applications(context, slug) == 2
 
 
@@ -232,8 +244,9 @@ async def test_an_approved_mailbox_whose_invitation_failed_sends_it_again(
     context, mail_context, make_tenant, client, smtp_sink
 ):
     slug = unique_slug("apv")
-    code = code_of(await apply(client, slug))
-    province = await admin_of(context, make_tenant, client)
+    province = await new_province(make_tenant)
+    code = code_of(await apply(client, slug, parent_tenant_id=str(province.id)))
+    await admin_of(context, province, client)
     app_id = await application_id(context, code)
     approved = await client.post(
         f"/t/{province.slug}/console/province/applications/{app_id}/approve", data={}
