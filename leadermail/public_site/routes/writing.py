@@ -211,13 +211,6 @@ async def write_letter(request: Request) -> Response:
                 ),
                 status_code=429,
             )
-        # Reads only (the choices are cached): no transaction, one round trip.
-        async with tenant_session(context.database, tenant, transaction=False) as session:
-            earlier = await session.first_row(_LETTER_BY_SUBMISSION_KEY, {"key": key})
-            choices = await filter_choices(session, tenant)
-        if earlier is not None:
-            # The same form again (double click, a resent POST): one letter.
-            return redirect(request, f"/write/receipt/{key}")
         recent = _recent_letter(request)
         if recent is not None and recent.get("digest") == _content_digest(
             context.settings.secret_key, values
@@ -227,11 +220,21 @@ async def write_letter(request: Request) -> Response:
             # key cannot tell. The same text from this browser within half an
             # hour is the letter it already sent: its receipt, not a second one.
             return redirect(request, f"/write/receipt/{recent['key']}")
+        challenges = _challenges(request)
+        challenge_ok = await challenges.verify(form, submission_key=key)
+        async with tenant_session(context.database, tenant, transaction=False) as session:
+            # The same form again (a resent POST, Back and send): its challenge
+            # was used up by the letter it made, so only then is the key
+            # looked up (a double click racing the first is caught by the
+            # submission key's constraint instead): that letter's receipt.
+            if not challenge_ok and await session.first_row(
+                _LETTER_BY_SUBMISSION_KEY, {"key": key}
+            ):
+                return redirect(request, f"/write/receipt/{key}")
+            choices = await filter_choices(session, tenant)  # cached
         category_ids = {cid for cid, _ in choices["categories"]}
         clean, errors = validate_letter(values, categories=category_ids)
         await _read_uploads(form, staging, errors)
-        challenges = _challenges(request)
-        challenge_ok = await challenges.verify(form, submission_key=key)
         if not challenge_ok:
             errors["challenge"] = challenges.refusal(form)
     if errors or clean is None:

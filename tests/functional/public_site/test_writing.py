@@ -185,6 +185,17 @@ async def test_double_submit_creates_one_letter(citizen, context):
     assert await count_letters(context, citizen.tenant) == 1
 
 
+async def test_the_same_form_sent_again_changed_gets_the_first_receipt(citizen, context):
+    # Not the same text (so not caught as the browser's recent letter), but
+    # the same form: its key made a letter and its challenge is used up.
+    page = await citizen.open_write_form()
+    first = await citizen.submit(page)
+    second = await citizen.submit(page, title="夜间施工噪音扰民问题（补充）")
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert await count_letters(context, citizen.tenant) == 1
+
+
 async def test_without_the_challenge_nothing_is_created_and_input_is_kept(citizen, context):
     response = await citizen.submit(solve=False)
     assert response.status_code == 422
