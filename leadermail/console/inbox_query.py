@@ -51,6 +51,7 @@ from leadermail.console.inbox_deadlines import (
 from leadermail.console.inbox_identifiers import identifier_condition
 from leadermail.console.inbox_review import (
     REVIEW_TABS,
+    queue_length,
     review_condition,
     review_counts,
     review_tabs,
@@ -299,6 +300,10 @@ async def _ordered_letters(
     each read in order with the LIMIT, then merged."""
     letters: list[Letter] = []
     review = review_condition(filters.state)
+    queued = None
+    if review is not None and terms is not None:
+        # Free text within a short queue reads the queue (inbox_search).
+        queued = await queue_length(session, filters.state)
     for dated in (True, False):
         wanted = limit - len(letters)
         if wanted <= 0:
@@ -321,6 +326,9 @@ async def _ordered_letters(
                         session, part, None if terms is None else text_condition(terms),
                         wanted, walk_first=walks_in_order(staff, filters),
                         queue=and_(*checks) if checks else None,
+                        # Undated letters are rare (a letter has its deadline
+                        # from submission on): their walk is short, keep it first.
+                        queue_length=queued if dated else None,
                     )
                 )
                 continue

@@ -4,6 +4,7 @@
     review_tabs(staff)                    # {"awaiting_approval": "待审批", ...} they may see
     await review_counts(session, staff)   # letters per tab
     review_condition(filters.state)       # WHERE of a tab, None for other states
+    await queue_length(session, filters.state)  # drafts in the tab's whole queue
 
 The queue's state lives on the reply (:mod:`leadermail.platform.replies.review`);
 tenant revision 0011 indexes just the queued drafts, so a count reads that
@@ -61,6 +62,20 @@ def review_condition(state: str) -> ColumnElement[bool] | None:
         Reply.review_state == tab.review_state, Reply.status == "draft"
     )
     return Letter.id.in_(drafts)
+
+
+async def queue_length(session: AsyncSession, state: str) -> int | None:
+    """Drafts in the tab's queue across the mailbox (None: not a queue tab),
+    whatever part of it the reader sees: what listing the tab from the queue
+    costs (:func:`~leadermail.console.inbox_search.matching_rows` reads every
+    queued letter, then keeps the reader's). The queue's index alone."""
+    tab = REVIEW_TABS.get(state)
+    if tab is None:
+        return None
+    statement = select(func.count()).where(
+        Reply.review_state == tab.review_state, Reply.status == "draft"
+    )
+    return int((await session.execute(statement)).scalar_one())
 
 
 async def review_counts(session: AsyncSession, staff: StaffUser) -> dict[str, int]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import unquote
 
 import httpx
+import pytest
 from sqlalchemy import func, select, update
 
 from leadermail.platform.accounts.models import Role
@@ -160,6 +162,59 @@ async def test_awaiting_approval_lists_exactly_the_drafts_waiting_for_a_leader(
     empty = await client.get(inbox + "?state=awaiting_approval")
     assert listed(empty.text) == set() and "没有等待您审批的答复草稿" in empty.text
     assert tab_count(empty.text, "awaiting_approval") == 0
+
+
+@pytest.mark.parametrize("walk_rows", [1, 3, 1000])
+async def test_free_text_within_the_queue_is_the_same_whichever_way_it_is_found(
+    context, make_tenant, client, monkeypatch, walk_rows
+):
+    """待审批 with free text, found by the ordered walk (3 rows: it fills the
+    first page, and is cut short on the next), from the queue after a walk
+    cut short (1 row), or from the queue at once (4 queued letters, a queue
+    no longer than a walk of 1000 rows): the queued letters with the words,
+    in deadline order, page by page; neither a queued letter without them
+    nor a letter with them outside the queue."""
+    from leadermail.console import inbox_query, inbox_search
+
+    monkeypatch.setattr(inbox_search, "SEARCH_WALK_ROWS", walk_rows)
+    monkeypatch.setattr(inbox_query, "PAGE_SIZE", 1)
+    queue = await drafts_in_every_state(context, make_tenant, client)
+    sign_in_client(client, queue.handler)
+    for title in ("只自动保存", "没有草稿"):  # two more drafts put forward
+        letter = console_url(queue.tenant, f"/letters/{queue.letters[title].id}")
+        await post(client, letter + "/reply", body="答复已写完，提交审批。")
+    now = utcnow()
+    words = {  # title: (its words, days to its deadline); the rest: 5 days
+        "外单位待审": ("路灯不亮", 1.0),  # queued, matching
+        "只自动保存": ("道路积水", 1.1),  # queued, other words
+        "已提交待审": ("路灯不亮", 1.2),  # queued, matching
+        "被退回修改": ("路灯不亮", 1.3),  # matching, not queued
+        "没有草稿": ("路灯不亮", 1.4),  # queued, matching
+    }
+    async with tenant_session(context.database, queue.tenant) as session:
+        for title, (text, days) in words.items():
+            await session.execute(
+                update(Letter)
+                .where(Letter.id == queue.letters[title].id)
+                .values(
+                    search_vector=func.to_tsvector("simple", index_terms(title, text)),
+                    reply_due_at=now + timedelta(days=days),
+                )
+            )
+        await session.commit()
+    sign_in_client(client, queue.leader)
+    params = {"state": "awaiting_approval", "q": "路灯"}
+    titles: list[str] = []
+    for _ in range(6):
+        page = await client.get(console_url(queue.tenant, "/inbox"), params=params)
+        assert page.status_code == 200
+        titles += re.findall(r'<tr id="letter-row-\d+"[^>]*>.*?<a href="[^"]*">([^<]*)</a>',
+                             page.text, re.S)
+        cursor = re.search(r'after=([^"&]+)">下一页', page.text)
+        if cursor is None:
+            break
+        params = {**params, "after": unquote(cursor.group(1))}
+    assert titles == ["外单位待审", "已提交待审", "没有草稿"]
 
 
 async def test_only_the_roles_that_approve_see_the_queue(context, make_tenant, client):
