@@ -41,13 +41,7 @@ from sqlalchemy import ColumnElement, and_, false, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 
-from leadermail.console.inbox_deadlines import (
-    Branch,
-    level_branches,
-    merge_in_order,
-    open_assignment_dues,
-    reader_level,
-)
+from leadermail.console.inbox_deadlines import Branch, level_branches, merge_in_order
 from leadermail.console.inbox_identifiers import identifier_condition
 from leadermail.console.inbox_review import (
     REVIEW_TABS,
@@ -56,6 +50,7 @@ from leadermail.console.inbox_review import (
     review_counts,
     review_tabs,
 )
+from leadermail.console.inbox_rows import InboxRow, inbox_rows
 from leadermail.console.inbox_search import (
     INBOX_COLUMNS,
     INBOX_ORDER,
@@ -63,8 +58,7 @@ from leadermail.console.inbox_search import (
     text_condition,
 )
 from leadermail.platform.accounts.policy import StaffUser
-from leadermail.platform.deadlines.levels import WarningLevel, warning_level
-from leadermail.platform.deadlines.policies import DeadlinePolicyError, policy_for
+from leadermail.platform.deadlines.levels import WarningLevel
 from leadermail.platform.letters.models import LETTER_TYPE_LABELS, Letter
 from leadermail.platform.letters.staff_models import LetterCount
 from leadermail.platform.letters.workflow import OPEN_STATES, STATE_LABELS
@@ -145,18 +139,6 @@ class InboxFilters:
             "after": merged.after,
         }
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
-
-
-@dataclass
-class InboxRow:
-    letter: Letter
-    #: The warning level for the reader: the one the 期限 filter goes by.
-    level: str | None
-    #: Which deadline gave it: "reply" (答复期限) or "assignment" (办理时限).
-    level_source: str | None = None
-    #: The earliest open 办理时限, when it ends before the letter's own
-    #: deadline (otherwise the reply deadline column says it all).
-    assignment_due: datetime | None = None
 
 
 @dataclass
@@ -370,39 +352,6 @@ async def state_counts(session: AsyncSession, staff: StaffUser) -> dict[str, int
         statement = statement.where(LetterCount.unit_id == (staff.unit_id or -1))
     rows = await session.execute(statement)
     return {state: int(n) for state, n in rows if n}
-
-
-async def inbox_rows(
-    session: AsyncSession, staff: StaffUser, letters: list[Letter], now: datetime
-) -> list[InboxRow]:
-    """The rows of ``letters``: their warning level for ``staff`` and the
-    deadline it comes from (:mod:`leadermail.console.inbox_deadlines`), and
-    the unit's 办理时限 where it is earlier than the letter's (one read for
-    the page)."""
-    settings = staff.tenant.settings
-    dues = await open_assignment_dues(
-        session, staff, [letter.id for letter in letters if letter.state in OPEN_STATES]
-    )
-    rows = []
-    for letter in letters:
-        assignments = dues.get(letter.id, [])
-        level, source = reader_level(staff, row_level(letter, now, settings), assignments, now)
-        row = InboxRow(letter, level, source)
-        earliest = min((due for due, _ in assignments if due is not None), default=None)
-        if earliest is not None and (letter.reply_due_at is None or earliest < letter.reply_due_at):
-            row.assignment_due = earliest
-        rows.append(row)
-    return rows
-
-
-def row_level(letter: Letter, now: datetime, tenant_settings: Mapping[str, Any]) -> str | None:
-    if letter.reply_due_at is None or letter.state not in OPEN_STATES:
-        return None
-    try:
-        rule = policy_for(tenant_settings, letter.letter_type).reply
-    except DeadlinePolicyError:
-        return None
-    return warning_level(now, letter.reply_due_at, rule).value
 
 
 async def inbox_page(

@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from leadermail.console.auth import SESSION_PENDING_DRAFT
 from leadermail.console.forwarded_copy import forwarded_from
-from leadermail.console.inbox_query import row_level
+from leadermail.console.inbox_rows import row_level
 from leadermail.console.routes.inbox import lookups
 from leadermail.platform.accounts.policy import Action, StaffUser, can, sees_personal_data
 from leadermail.platform.clock import utcnow

@@ -25,13 +25,9 @@ from starlette.routing import Route
 
 from leadermail.console.auth import require_staff
 from leadermail.console.flash import console_url, flash
-from leadermail.console.inbox_query import (
-    InboxFilters,
-    inbox_letters_by_id,
-    inbox_page,
-    inbox_rows,
-)
+from leadermail.console.inbox_query import InboxFilters, inbox_letters_by_id, inbox_page
 from leadermail.console.inbox_review import review_tabs
+from leadermail.console.inbox_rows import inbox_rows
 from leadermail.console.rendering import renderer_for
 from leadermail.platform.accounts.policy import Action, StaffUser
 from leadermail.platform.clock import utcnow
