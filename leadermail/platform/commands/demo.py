@@ -7,13 +7,10 @@ import asyncio
 
 from leadermail.platform.config import Settings
 from leadermail.platform.context import AppContext
-from leadermail.platform.demo import (
-    DEMO_PASSWORD,
-    DEMO_STAFF,
-    DEMO_TENANTS,
-    build_demo,
-    letters_dir,
-)
+from leadermail.platform.demo import build_demo
+from leadermail.platform.demo_sources import letters_dir
+from leadermail.platform.demo_staff import DEMO_PASSWORD, DEMO_STAFF
+from leadermail.platform.demo_tenants import DEMO_TENANTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

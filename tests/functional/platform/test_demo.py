@@ -9,15 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from leadermail.platform.audit.models import AuditRecord
-from leadermail.platform.demo import (
-    DEMO_TENANTS,
-    SourceLetter,
-    build_demo,
-    ensure_demo_staff,
-    letters_dir,
-    seed_letters,
-)
+from leadermail.platform.demo import build_demo
 from leadermail.platform.demo_history import WRITER_MESSAGE_JOBS
+from leadermail.platform.demo_letters import seed_letters
+from leadermail.platform.demo_sources import SourceLetter, letters_dir
+from leadermail.platform.demo_staff import ensure_demo_staff
+from leadermail.platform.demo_tenants import DEMO_TENANTS
 from leadermail.platform.jobs.models import OutboxJob
 from leadermail.platform.letters.models import (
     Assignment,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from leadermail.platform.demo import clean_source_text, read_source_letters
+from leadermail.platform.demo_sources import clean_source_text, read_source_letters
 
 LETTERS_DIR = Path("/work/shared/data/letters")
 

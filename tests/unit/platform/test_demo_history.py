@@ -9,8 +9,8 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from leadermail.platform.deadlines.calendar import SHANGHAI
-from leadermail.platform.demo import reply_text
 from leadermail.platform.demo_history import at_work, plan_history
+from leadermail.platform.demo_sources import reply_text
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 #: Each step, and the steps that must come before it when both are there.
