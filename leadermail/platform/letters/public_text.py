@@ -124,11 +124,6 @@ def reply_is_held(extra: ColumnElement[Any], reply_id: ColumnElement[Any]) -> Co
     return extra.contains(wanted)
 
 
-def holds_replies(extra: ColumnElement[Any]) -> ColumnElement[bool]:
-    """SQL: the letter has a held reply (the key is there only when some are)."""
-    return extra.contains({EXTRA_KEY: {HELD_KEY: []}})
-
-
 def _edited_reply(reply_id: int, extra: Mapping[str, Any] | None) -> str | None:
     text = (edits_of(extra).get("replies") or {}).get(str(reply_id))
     return text if isinstance(text, str) else None
